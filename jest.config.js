@@ -1,0 +1,8 @@
+/** Unit tests live beside the code (src/**/*.spec.ts); integration and e2e tests under test/. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/src', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  testTimeout: 60000,
+};
