@@ -1,8 +1,9 @@
-/** Unit tests live beside the code (src/**/*.spec.ts); integration and e2e tests under test/. */
+/** Unit tests live beside the code (src, *.spec.ts); integration and e2e tests under test/. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  testTimeout: 60000,
+  testTimeout: 120000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };
