@@ -152,6 +152,8 @@ export interface FillMaskCandidate {
   token: number;
   token_str: string;
   sequence: string;
+  /** Which mask (0-based, in text order) this candidate fills; present only when the text has several. */
+  mask_index?: number;
 }
 
 // ---- the facade the HTTP layer calls --------------------------------------------------------------

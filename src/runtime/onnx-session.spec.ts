@@ -1,0 +1,112 @@
+/**
+ * @jest-environment ./test/helpers/ort-environment.js
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeModelFile } from '../engine/onnx/encode';
+import type { ModelData, NodeData } from '../engine/onnx/model';
+import { ModelLoadError } from '../errors/domain-error';
+import { executionProvidersFor, OnnxModelSession } from './onnx-session';
+
+const FLOAT = { kind: 'int', value: 1 } as const; // TensorProto.FLOAT
+
+function cast(input: string, output: string): NodeData {
+  return { opType: 'Cast', name: `cast_${output}`, inputs: [input], outputs: [output], attributes: { to: FLOAT } };
+}
+
+/** A graph that echoes its int64 inputs as float32, so feeds can be read back exactly. */
+function echoModel(withTypes: boolean): ModelData {
+  const seq = ['batch_size', 'sequence_length'];
+  const inputs = [
+    { name: 'input_ids', dtype: 'int64' as const, shape: seq },
+    { name: 'attention_mask', dtype: 'int64' as const, shape: seq },
+  ];
+  const nodes = [cast('input_ids', 'ids_out'), cast('attention_mask', 'mask_out')];
+  const outputs = [
+    { name: 'ids_out', dtype: 'float32' as const, shape: seq },
+    { name: 'mask_out', dtype: 'float32' as const, shape: seq },
+  ];
+  if (withTypes) {
+    inputs.push({ name: 'token_type_ids', dtype: 'int64', shape: seq });
+    nodes.push(cast('token_type_ids', 'types_out'));
+    outputs.push({ name: 'types_out', dtype: 'float32', shape: seq });
+  }
+  return { graph: { name: 'echo', nodes, initializers: [], inputs, outputs } };
+}
+
+describe('OnnxModelSession', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-session-'));
+    writeModelFile(join(dir, 'typed.onnx'), echoModel(true));
+    writeModelFile(join(dir, 'untyped.onnx'), echoModel(false));
+    writeFileSync(join(dir, 'garbage.onnx'), 'this is not a model');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('pads a batch on the right and returns each sequence its own unpadded slice', async () => {
+    const session = await OnnxModelSession.load(join(dir, 'typed.onnx'), { device: 'cpu' });
+    try {
+      expect(session.provider).toBe('cpu');
+      expect([...session.tokenLevelOutputs].sort()).toEqual(['ids_out', 'mask_out', 'types_out']);
+      const big = 2 ** 31 - 1; // the largest value one int32 half holds
+      const out = await session.runBatch([
+        { ids: [101, 7, 102], attentionMask: [1, 1, 1], typeIds: [0, 1, 1] },
+        { ids: [101, 30521, big, 5, 102], attentionMask: [1, 1, 1, 1, 1], typeIds: [0, 0, 0, 1, 1] },
+      ]);
+      expect(Array.from(out[0].ids_out.data)).toEqual([101, 7, 102]);
+      expect(out[0].ids_out.dims).toEqual([3]);
+      expect(Array.from(out[0].types_out.data)).toEqual([0, 1, 1]);
+      expect(Array.from(out[1].ids_out.data)).toEqual([101, 30521, Math.fround(big), 5, 102]);
+      expect(Array.from(out[1].mask_out.data)).toEqual([1, 1, 1, 1, 1]);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('feeds token_type_ids only when the graph declares it', async () => {
+    const session = await OnnxModelSession.load(join(dir, 'untyped.onnx'), { device: 'cpu' });
+    try {
+      expect(session.hasInput('token_type_ids')).toBe(false);
+      const [out] = await session.runBatch([{ ids: [1, 2], attentionMask: [1, 1], typeIds: [0, 1] }]);
+      expect(Array.from(out.ids_out.data)).toEqual([1, 2]);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('missing token types are fed as zeros', async () => {
+    const session = await OnnxModelSession.load(join(dir, 'typed.onnx'), { device: 'cpu' });
+    try {
+      const [out] = await session.runBatch([{ ids: [1, 2], attentionMask: [1, 1] }]);
+      expect(Array.from(out.types_out.data)).toEqual([0, 0]);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('refuses a file that is not a model with ModelLoadError naming it', async () => {
+    const file = join(dir, 'garbage.onnx');
+    await expect(OnnxModelSession.load(file, { device: 'cpu' })).rejects.toThrow(ModelLoadError);
+    await expect(OnnxModelSession.load(file, { device: 'cpu' })).rejects.toThrow(file);
+  });
+
+  it('a released session refuses to run', async () => {
+    const session = await OnnxModelSession.load(join(dir, 'typed.onnx'), { device: 'cpu' });
+    await session.release();
+    await expect(session.runBatch([{ ids: [1], attentionMask: [1] }])).rejects.toThrow(/released/);
+  });
+
+  it('asks for CPU by default, and for cuda only when its provider is installed', () => {
+    expect(executionProvidersFor('cpu')).toEqual(['cpu']);
+    let providers: string[] | undefined;
+    try {
+      providers = executionProvidersFor('cuda');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ModelLoadError);
+      expect((e as Error).message).toMatch(/cuda/i);
+    }
+    if (providers) expect(providers).toEqual(['cuda', 'cpu']);
+  });
+});

@@ -1,0 +1,81 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FormatError } from '../engine/errors';
+import { InvalidInputError, ModelNotFoundError, VersionNotFoundError } from '../errors/domain-error';
+import { isValidModelName, ModelStore } from './model-store';
+
+/** A minimal HF layout directory; the store only copies and locates files, it never parses them here. */
+function hfDir(path: string, extra: Record<string, string> = {}): string {
+  mkdirSync(join(path, 'onnx'), { recursive: true });
+  writeFileSync(join(path, 'config.json'), '{}');
+  writeFileSync(join(path, 'tokenizer.json'), '{}');
+  writeFileSync(join(path, 'onnx', 'model.onnx'), 'graph');
+  for (const [name, content] of Object.entries(extra)) writeFileSync(join(path, name), content);
+  return path;
+}
+
+describe('ModelStore', () => {
+  let root: string;
+  let store: ModelStore;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'berth-store-'));
+    hfDir(join(root, 'models', 'sentiment'));
+    mkdirSync(join(root, 'models', 'not-a-model')); // no config.json: ignored
+    store = new ModelStore(join(root, 'models'), join(root, 'data'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('validates model names: one safe path segment', () => {
+    for (const ok of ['bert', 'bert-base.v2', 'A_1', 'x'.repeat(64)]) expect(isValidModelName(ok)).toBe(true);
+    for (const bad of ['', '../etc', 'a/b', '.hidden', '-dash', 'a..b', 'x'.repeat(65), 'sp ace']) expect(isValidModelName(bad)).toBe(false);
+  });
+
+  it('the embedded directory is version 1 and the default active version', () => {
+    expect(store.modelNames()).toEqual(['sentiment']);
+    expect(store.versionNumbers('sentiment')).toEqual([1]);
+    expect(store.activeOrDefault('sentiment')).toBe(1);
+    expect(store.versionInfo('sentiment', 1)).toMatchObject({ version: 1, source: 'embedded', path: join(root, 'models', 'sentiment') });
+    expect(() => store.versionDir('sentiment', 2)).toThrow(VersionNotFoundError);
+    expect(() => store.versionDir('nope', 1)).toThrow(ModelNotFoundError);
+  });
+
+  it('imports copies as the next number, leaving no temporary directory behind', () => {
+    const a = store.importVersion('sentiment', hfDir(join(root, 'up-a'), { 'metrics.json': '{"accuracy":0.9}' }), 'fine-tuned');
+    const b = store.importVersion('sentiment', hfDir(join(root, 'up-b')));
+    expect([a.version, b.version]).toEqual([2, 3]);
+    expect(a).toMatchObject({ source: 'fine-tuned', metrics: { accuracy: 0.9 } });
+    expect(b.source).toBe('imported');
+    expect(readdirSync(join(root, 'data', 'models', 'sentiment', 'versions')).sort()).toEqual(['2', '3']);
+    expect(readFileSync(join(b.path, 'onnx', 'model.onnx'), 'utf8')).toBe('graph');
+    // A model new to the repository starts at version 1.
+    expect(store.importVersion('fresh', hfDir(join(root, 'up-c'))).version).toBe(1);
+    expect(store.modelNames()).toEqual(['fresh', 'sentiment']);
+  });
+
+  it('refuses imports that are not HF directories, contain links, or have bad names', () => {
+    mkdirSync(join(root, 'empty'));
+    expect(() => store.importVersion('sentiment', join(root, 'empty'))).toThrow(FormatError);
+    const linked = hfDir(join(root, 'linked'));
+    symlinkSync('/etc/passwd', join(linked, 'vocab.txt'));
+    expect(() => store.importVersion('sentiment', linked)).toThrow(InvalidInputError);
+    expect(() => store.importVersion('../up', hfDir(join(root, 'ok')))).toThrow(InvalidInputError);
+    expect(existsSync(join(root, 'data', 'models', 'sentiment', 'versions')) ? readdirSync(join(root, 'data', 'models', 'sentiment', 'versions')) : []).toEqual([]);
+  });
+
+  it('the active pointer is written by rename and read back by a new store', () => {
+    store.importVersion('sentiment', hfDir(join(root, 'up')));
+    store.writeActive('sentiment', 2);
+    const files = readdirSync(join(root, 'data', 'models', 'sentiment'));
+    expect(files.sort()).toEqual(['active.json', 'versions']);
+    const again = new ModelStore(join(root, 'models'), join(root, 'data'));
+    expect(again.readActive('sentiment')).toBe(2);
+    expect(again.activeOrDefault('sentiment')).toBe(2);
+  });
+
+  it('ignores a pointer to a version that does not exist', () => {
+    store.writeActive('sentiment', 7);
+    expect(store.readActive('sentiment')).toBeUndefined();
+    expect(store.activeOrDefault('sentiment')).toBe(1);
+  });
+});

@@ -1,0 +1,226 @@
+/**
+ * The model repository on disk. Read-only embedded models live in `modelsDir/<name>/` (an HF
+ * layout directory, which is version 1 of that model). Everything written lives under
+ * `dataDir/models/<name>/`:
+ *
+ *   versions/<n>/      immutable HF layout directories (n = 2, 3, … after an embedded model)
+ *   versions/<n>/berth-version.json   where the version came from and when
+ *   active.json        {"version": n}, replaced atomically (temp file + rename)
+ *
+ * A version directory appears only by a rename of a complete temporary copy, so a crash never
+ * leaves a half-written version behind, and a restart finds the same active version.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { locateHfModelDir } from '../engine/formats/hf-dir';
+import { InvalidInputError, ModelNotFoundError, VersionNotFoundError } from '../errors/domain-error';
+import type { ModelVersionInfo } from './contracts';
+
+export const MODEL_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+
+/** A model name is a single safe path segment (no separators, no "..", no hidden files). */
+export function isValidModelName(name: string): boolean {
+  return MODEL_NAME_PATTERN.test(name) && !name.includes('..');
+}
+
+export function assertModelName(name: string): void {
+  if (!isValidModelName(name)) {
+    throw new InvalidInputError(`invalid model name "${name}": use letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)`, {
+      model: name,
+    });
+  }
+}
+
+interface VersionRecord {
+  source: ModelVersionInfo['source'];
+  created_at: string;
+}
+
+const VERSION_RECORD = 'berth-version.json';
+const METRICS_FILE = 'metrics.json';
+
+export class ModelStore {
+  constructor(
+    readonly modelsDir: string,
+    readonly dataDir: string,
+  ) {}
+
+  private modelDataDir(name: string): string {
+    return join(this.dataDir, 'models', name);
+  }
+
+  private versionsDir(name: string): string {
+    return join(this.modelDataDir(name), 'versions');
+  }
+
+  private embeddedDir(name: string): string {
+    return join(this.modelsDir, name);
+  }
+
+  hasEmbedded(name: string): boolean {
+    return isValidModelName(name) && existsSync(join(this.embeddedDir(name), 'config.json'));
+  }
+
+  /** Every model: embedded folders with a config.json, and models that exist only as data versions. */
+  modelNames(): string[] {
+    const names = new Set<string>();
+    for (const name of subdirs(this.modelsDir)) if (this.hasEmbedded(name)) names.add(name);
+    for (const name of subdirs(join(this.dataDir, 'models'))) {
+      if (isValidModelName(name) && this.dataVersionNumbers(name).length > 0) names.add(name);
+    }
+    return [...names].sort();
+  }
+
+  exists(name: string): boolean {
+    return isValidModelName(name) && (this.hasEmbedded(name) || this.dataVersionNumbers(name).length > 0);
+  }
+
+  private dataVersionNumbers(name: string): number[] {
+    return subdirs(this.versionsDir(name))
+      .filter((d) => /^[1-9][0-9]*$/.test(d))
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  versionNumbers(name: string): number[] {
+    const numbers = this.dataVersionNumbers(name);
+    return this.hasEmbedded(name) ? [1, ...numbers.filter((n) => n !== 1)] : numbers;
+  }
+
+  versionDir(name: string, version: number): string {
+    if (!this.exists(name)) throw new ModelNotFoundError(name);
+    if (version === 1 && this.hasEmbedded(name)) return this.embeddedDir(name);
+    if (!this.versionNumbers(name).includes(version)) throw new VersionNotFoundError(name, version);
+    return join(this.versionsDir(name), String(version));
+  }
+
+  versionInfo(name: string, version: number): ModelVersionInfo {
+    const path = this.versionDir(name, version);
+    const embedded = version === 1 && this.hasEmbedded(name);
+    const record = embedded ? undefined : readJson<VersionRecord>(join(path, VERSION_RECORD));
+    const metrics = readJson<Record<string, unknown>>(join(path, METRICS_FILE));
+    const info: ModelVersionInfo = {
+      version,
+      source: embedded ? 'embedded' : (record?.source ?? 'imported'),
+      created_at: record?.created_at ?? statSync(path).mtime.toISOString(),
+      path,
+      size_bytes: directorySize(path),
+    };
+    if (metrics) info.metrics = metrics;
+    return info;
+  }
+
+  versions(name: string): ModelVersionInfo[] {
+    return this.versionNumbers(name).map((v) => this.versionInfo(name, v));
+  }
+
+  /** The persisted active version, or undefined when none was ever chosen (or it no longer exists). */
+  readActive(name: string): number | undefined {
+    const record = readJson<{ version?: unknown }>(join(this.modelDataDir(name), 'active.json'));
+    const v = record?.version;
+    return typeof v === 'number' && this.versionNumbers(name).includes(v) ? v : undefined;
+  }
+
+  /** The version to serve: the pointer when set, else the embedded version 1, else the newest. */
+  activeOrDefault(name: string): number {
+    const numbers = this.versionNumbers(name);
+    if (numbers.length === 0) throw new ModelNotFoundError(name);
+    return this.readActive(name) ?? (this.hasEmbedded(name) ? 1 : numbers[numbers.length - 1]);
+  }
+
+  writeActive(name: string, version: number): void {
+    assertModelName(name);
+    const dir = this.modelDataDir(name);
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.active.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    writeFileSync(tmp, JSON.stringify({ version, activated_at: new Date().toISOString() }) + '\n');
+    renameSync(tmp, join(dir, 'active.json'));
+  }
+
+  /**
+   * Copies an HF layout directory in as the next version: into a temporary directory first,
+   * then renamed to its number, so the version appears complete or not at all. Symbolic links
+   * are refused (a version must not point outside itself).
+   */
+  importVersion(name: string, sourceDir: string, source: ModelVersionInfo['source'] = 'imported'): ModelVersionInfo {
+    assertModelName(name);
+    locateHfModelDir(sourceDir, { onnx: true });
+    assertNoLinks(sourceDir);
+    const versions = this.versionsDir(name);
+    mkdirSync(versions, { recursive: true });
+    const tmp = join(versions, `.import-${process.pid}-${randomBytes(6).toString('hex')}`);
+    try {
+      cpSync(sourceDir, tmp, { recursive: true, errorOnExist: true, force: false });
+      const record: VersionRecord = { source, created_at: new Date().toISOString() };
+      writeFileSync(join(tmp, VERSION_RECORD), JSON.stringify(record, null, 2) + '\n');
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const existing = this.versionNumbers(name);
+        const next = existing.length === 0 ? 1 : existing[existing.length - 1] + 1;
+        const target = join(versions, String(next));
+        if (existsSync(target)) continue;
+        try {
+          renameSync(tmp, target);
+        } catch (e) {
+          // Another writer took this number between the check and the rename: try the next.
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOTEMPTY' || code === 'EEXIST') continue;
+          throw e;
+        }
+        return this.versionInfo(name, next);
+      }
+      throw new Error(`could not allocate a version number for ${name}`);
+    } finally {
+      if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function directorySize(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += directorySize(path);
+    else if (entry.isFile()) total += statSync(path).size;
+  }
+  return total;
+}
+
+function assertNoLinks(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (lstatSync(path).isSymbolicLink()) {
+      throw new InvalidInputError(`${path} is a symbolic link; a model version must contain plain files only`);
+    }
+    if (entry.isDirectory()) assertNoLinks(path);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Extractive question answering with the semantics of Hugging Face's QuestionAnsweringPipeline:
+ * the question and context are encoded as a pair, the context cut into `doc_stride`-overlapping
+ * windows (`only_second` truncation); in each window the start and end logits of every token
+ * that is not context (question, separators, padding) are set to -10000 while [CLS] stays, both
+ * are softmaxed, the null score is start[CLS]·end[CLS], and candidate spans are the entries of
+ * the outer product start ⊗ end with start ≤ end < start + max_answer_len. Spans are widened to
+ * whole words (HF's `align_to_words`) and returned as code-point offsets into the context.
+ */
+import type { Answer } from '../serving/contracts';
+
+export interface QaWindow {
+  /** Per token: 0 = question, 1 = context, null = special or padding. */
+  sequenceIds: Array<number | null>;
+  /** Code-point offsets into the sequence the token came from. */
+  offsets: Array<[number, number]>;
+  /** Word index within its own sequence (null for special tokens). */
+  wordIds: Array<number | null>;
+  /** Index of the [CLS] token, which stays selectable as the "no answer" position; -1 if none. */
+  clsIndex: number;
+}
+
+export interface SpanCandidate {
+  start: number;
+  end: number;
+  score: number;
+}
+
+export interface SelectedSpans {
+  spans: SpanCandidate[];
+  /** start[CLS] · end[CLS] of this window (the "no answer" score). */
+  nullScore: number;
+}
+
+const MASKED_LOGIT = -10000;
+
+/** Softmax over a row where `keep[i]` false puts -10000 in place of the logit, as HF does. */
+function maskedSoftmax(logits: ArrayLike<number>, keep: boolean[]): number[] {
+  const n = keep.length;
+  const x = new Array<number>(n);
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    x[i] = keep[i] ? logits[i] : MASKED_LOGIT;
+    if (x[i] > max) max = x[i];
+  }
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    x[i] = Math.exp(x[i] - max);
+    sum += x[i];
+  }
+  for (let i = 0; i < n; i++) x[i] /= sum;
+  return x;
+}
+
+/**
+ * HF `select_starts_ends` + `decode_spans` for one window: the `topK` best spans among the
+ * allowed positions (context tokens; [CLS] is zeroed after the softmax so it never wins a span).
+ */
+export function selectSpans(
+  startLogits: ArrayLike<number>,
+  endLogits: ArrayLike<number>,
+  allowed: boolean[],
+  clsIndex: number,
+  topK: number,
+  maxAnswerLen: number,
+): SelectedSpans {
+  const n = allowed.length;
+  const keep = allowed.map((a, i) => a || i === clsIndex);
+  const start = maskedSoftmax(startLogits, keep);
+  const end = maskedSoftmax(endLogits, keep);
+  const nullScore = clsIndex >= 0 ? start[clsIndex] * end[clsIndex] : 0;
+  if (clsIndex >= 0) start[clsIndex] = end[clsIndex] = 0;
+
+  // Only allowed positions can start or end a span (HF filters with `undesired_tokens`).
+  const positions: number[] = [];
+  for (let i = 0; i < n; i++) if (allowed[i]) positions.push(i);
+  const candidates: SpanCandidate[] = [];
+  for (const s of positions) {
+    for (const e of positions) {
+      if (e < s) continue;
+      if (e - s > maxAnswerLen - 1) break;
+      candidates.push({ start: s, end: e, score: start[s] * end[e] });
+    }
+  }
+  // Best score first; ties in row-major order (start, then end), as numpy's flat argsort finds them.
+  candidates.sort((a, b) => b.score - a.score || a.start - b.start || a.end - b.end);
+  return { spans: candidates.slice(0, Math.max(1, topK)), nullScore };
+}
+
+/** Token span → character span of the context, widened to whole words (HF `get_indices`). */
+export function spanToChars(window: QaWindow, startToken: number, endToken: number, alignToWords = true): [number, number] {
+  if (!alignToWords) return [window.offsets[startToken][0], window.offsets[endToken][1]];
+  const startWord = window.wordIds[startToken];
+  const endWord = window.wordIds[endToken];
+  let first = startToken;
+  let last = endToken;
+  for (let t = startToken; t >= 0 && window.sequenceIds[t] === 1 && window.wordIds[t] === startWord; t--) first = t;
+  for (let t = endToken; t < window.wordIds.length && window.sequenceIds[t] === 1 && window.wordIds[t] === endWord; t++) last = t;
+  // A word cut by the window edge keeps only the part inside the window, like HF's word_to_chars
+  // on the window's own encoding.
+  return [window.offsets[first][0], window.offsets[last][1]];
+}
+
+export interface QaPostprocessOptions {
+  topK: number;
+  maxAnswerLen: number;
+  handleImpossibleAnswer: boolean;
+}
+
+/**
+ * All windows of one (question, context) → answers, best first. As in HF, answers from every
+ * window compete on their window-local scores, and the null answer (score: the smallest
+ * start[CLS]·end[CLS] over the windows) is added when `handleImpossibleAnswer`.
+ */
+export function postprocessQa(
+  context: string,
+  windows: Array<{ window: QaWindow; startLogits: ArrayLike<number>; endLogits: ArrayLike<number> }>,
+  opts: QaPostprocessOptions,
+): Answer[] {
+  const codePoints = Array.from(context);
+  const answers: Answer[] = [];
+  let minNull = 1_000_000;
+  for (const { window, startLogits, endLogits } of windows) {
+    const allowed = window.sequenceIds.map((s) => s === 1);
+    const { spans, nullScore } = selectSpans(startLogits, endLogits, allowed, window.clsIndex, opts.topK, opts.maxAnswerLen);
+    if (opts.handleImpossibleAnswer) minNull = Math.min(minNull, nullScore);
+    for (const span of spans) {
+      const [start, end] = spanToChars(window, span.start, span.end);
+      answers.push({ answer: codePoints.slice(start, end).join(''), score: span.score, start, end });
+    }
+  }
+  if (opts.handleImpossibleAnswer) answers.push({ answer: '', score: minNull, start: 0, end: 0 });
+  // Stable: equal scores keep window order, as Python's sorted.
+  answers.sort((a, b) => b.score - a.score);
+  return answers.slice(0, opts.topK);
+}

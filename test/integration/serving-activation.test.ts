@@ -1,0 +1,143 @@
+/**
+ * @jest-environment ./test/helpers/ort-environment.js
+ */
+/**
+ * Model versions and hot-swap on the hf-tiny fixtures: import, activation under load, a broken
+ * version refused while the old one keeps serving, the pointer surviving a restart, and a model
+ * that fails at startup not taking the others down.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidInputError, ModelLoadError, VersionNotFoundError } from '../../src/errors/domain-error';
+import type { ServingObserver } from '../../src/serving/contracts';
+import { ServingCore, ServingCoreOptions } from '../../src/serving/serving-core';
+import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
+
+const FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'onnx'];
+
+function copySeqcls(target: string): string {
+  for (const f of FILES) cpSync(join(hfTinyDir('bert-seqcls'), f), join(target, f), { recursive: true });
+  return target;
+}
+
+function recordingObserver() {
+  const swaps: Array<[string, number, number]> = [];
+  const active: Array<[string, number]> = [];
+  const observer: ServingObserver = {
+    batchRun: () => undefined,
+    queued: () => undefined,
+    rejected: () => undefined,
+    modelLoaded: () => undefined,
+    activeVersion: (m, v) => active.push([m, v]),
+    swapped: (m, from, to) => swaps.push([m, from, to]),
+  };
+  return { observer, swaps, active };
+}
+
+describeWithFixtures('serving core: versions and hot-swap', () => {
+  let root: string;
+  let options: ServingCoreOptions;
+  let core: ServingCore;
+  const events = recordingObserver();
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'berth-activation-'));
+    const modelsDir = join(root, 'models');
+    copySeqcls(join(modelsDir, 'sentiment'));
+    // A model whose graph is not ONNX at all: it must fail alone.
+    const broken = copySeqcls(join(modelsDir, 'broken'));
+    writeFileSync(join(broken, 'onnx', 'model.onnx'), 'not a protobuf');
+    options = {
+      modelsDir,
+      dataDir: join(root, 'data'),
+      device: 'cpu',
+      intraOpThreads: 1,
+      interOpThreads: 1,
+      batching: { maxBatchSize: 4, maxBatchTokens: 2048, maxWaitMs: 1, maxQueue: 1000, enabled: true },
+      limits: { maxInputsPerRequest: 16, maxCandidateLabels: 10, maxTextChars: 10_000 },
+      observer: events.observer,
+    };
+    core = await ServingCore.start(options);
+  });
+
+  afterAll(async () => {
+    await core?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a model that fails to load is reported failed and the others serve', async () => {
+    expect(core.isReady()).toBe(true);
+    expect(core.get('broken').status).toBe('failed');
+    expect(core.get('sentiment').status).toBe('ready');
+    await expect(core.classify('broken', ['x'], {})).rejects.toBeInstanceOf(ModelLoadError);
+    expect((await core.classify('sentiment', ['fine'], {})).version).toBe(1);
+  });
+
+  it('imports a version atomically as the next number', async () => {
+    const info = await core.importVersion('sentiment', copySeqcls(join(root, 'upload-a')));
+    expect(info).toMatchObject({ version: 2, source: 'imported' });
+    expect(info.size_bytes).toBeGreaterThan(0);
+    expect(readdirSync(join(root, 'data', 'models', 'sentiment', 'versions'))).toEqual(['2']);
+    expect(core.get('sentiment').versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(core.get('sentiment').active_version).toBe(1);
+    await expect(core.importVersion('../escape', join(root, 'upload-a'))).rejects.toBeInstanceOf(InvalidInputError);
+  });
+
+  it('requests across an activation all succeed, each reporting the old or the new version', async () => {
+    const texts = ['I absolutely loved this movie, the acting was superb!', 'It was okay, nothing special.'];
+    const served: Array<Promise<number>> = [];
+    let done = false;
+    const activation = core.activate('sentiment', 2).finally(() => (done = true));
+    while (!done) {
+      served.push(core.classify('sentiment', texts, {}).then((r) => r.version));
+      await new Promise((r) => setImmediate(r));
+    }
+    const info = await activation;
+    const versions = await Promise.all(served);
+    expect(info.active_version).toBe(2);
+    expect(versions.length).toBeGreaterThan(0);
+    for (const v of versions) expect([1, 2]).toContain(v);
+    expect(versions).toContain(1);
+    expect((await core.classify('sentiment', texts, {})).version).toBe(2);
+    expect(events.swaps).toContainEqual(['sentiment', 1, 2]);
+    expect(events.active).toContainEqual(['sentiment', 2]);
+  });
+
+  it('refuses a broken version and keeps the old one serving', async () => {
+    const upload = copySeqcls(join(root, 'upload-b'));
+    writeFileSync(join(upload, 'onnx', 'model.onnx'), Buffer.from([0x08, 0xff, 0xff, 0xff, 0x00, 0x13]));
+    const info = await core.importVersion('sentiment', upload);
+    expect(info.version).toBe(3);
+    await expect(core.activate('sentiment', 3)).rejects.toBeInstanceOf(ModelLoadError);
+    expect(core.get('sentiment')).toMatchObject({ active_version: 2, status: 'ready' });
+    expect((await core.classify('sentiment', ['still here'], {})).version).toBe(2);
+    await expect(core.activate('sentiment', 99)).rejects.toBeInstanceOf(VersionNotFoundError);
+  });
+
+  it('the active pointer survives a restart, and close drains requests in flight', async () => {
+    const pending = core.classify('sentiment', ['one last request'], {});
+    await core.close();
+    expect((await pending).version).toBe(2);
+    expect(core.inFlight()).toBe(0);
+
+    core = await ServingCore.start(options);
+    expect(core.get('sentiment')).toMatchObject({ active_version: 2, status: 'ready' });
+    expect(core.get('sentiment').versions.map((v) => v.version)).toEqual([1, 2, 3]);
+    expect((await core.classify('sentiment', ['after restart'], {})).version).toBe(2);
+  });
+
+  it('rolls back to the embedded version in one call', async () => {
+    const info = await core.activate('sentiment', 1);
+    expect(info.active_version).toBe(1);
+    expect((await core.classify('sentiment', ['rolled back'], {})).version).toBe(1);
+  });
+
+  it('a model that exists only as imported versions serves its first version', async () => {
+    mkdirSync(join(root, 'upload-c'));
+    const info = await core.importVersion('sentiment-copy', copySeqcls(join(root, 'upload-c')));
+    expect(info.version).toBe(1);
+    expect(core.get('sentiment-copy')).toMatchObject({ status: 'ready', active_version: 1 });
+    expect((await core.classify('sentiment-copy', ['new model'], {})).model).toBe('sentiment-copy');
+  });
+});
