@@ -1,6 +1,7 @@
 /** Unit tests live beside the code (src, *.spec.ts); integration and e2e tests under test/. */
 module.exports = {
-  testEnvironment: 'node',
+  // Shares the host realm's typed arrays so onnxruntime-node outputs pass instanceof checks.
+  testEnvironment: '<rootDir>/test/helpers/ort-environment.js',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
