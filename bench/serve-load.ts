@@ -1,0 +1,261 @@
+/**
+ * Serving overhead and dynamic batching, in one run, as ratios against baselines measured in the
+ * same run (the machine is shared and noisy; absolute numbers are for orientation only).
+ *
+ *   node scripts/run-ts.js bench/serve-load.ts [--seconds 3] [--threads 1] [--clients 16]
+ *
+ * Model: a BERT-mini-shaped sequence classifier (4 layers, hidden 256, the bert-base-uncased
+ * WordPiece vocabulary from the hf-tiny fixtures), built once with Berth's own exporter into
+ * /tmp/berth-bench/serve-mini. Texts: seeded random sentences of 12–28 words.
+ *
+ * (a) Overhead: bare `session.run` on pre-tokenized, padded batches of B texts, against the HTTP
+ *     server (POST /v1/classify with the same B texts per request, `clients` concurrent
+ *     keep-alive clients). Ratio = bare seq/s ÷ server seq/s (1.0 = no overhead).
+ * (b) Dynamic batching: `clients` concurrent clients each sending one text per request, with
+ *     BERTH_BATCHING on and off (alternated, twice each). Ratio = on ÷ off.
+ *
+ * The server runs in a child process (this same file with --serve), so the load generator does
+ * not share its event loop. Everything stays on 127.0.0.1; every loop is bounded by time.
+ */
+import { ChildProcess, fork } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+
+const { values: flags } = parseArgs({
+  options: {
+    serve: { type: 'boolean' },
+    seconds: { type: 'string' },
+    threads: { type: 'string' },
+    clients: { type: 'string' },
+    batch: { type: 'string' },
+    port: { type: 'string' },
+    batching: { type: 'string' },
+  },
+});
+const SECONDS = Number(flags.seconds ?? 3);
+const THREADS = Number(flags.threads ?? 1);
+const CLIENTS = Number(flags.clients ?? 16);
+const BATCH = Number(flags.batch ?? 8);
+const WORK = '/tmp/berth-bench';
+const MODELS_DIR = join(WORK, 'serve-models');
+const MODEL = 'serve-mini';
+const REPO = resolve(__dirname, '..');
+const FIXTURES = process.env.BERTH_FIXTURES_DIR ?? resolve(REPO, '..', 'shared', 'fixtures');
+
+// ---- the model ------------------------------------------------------------------------------------
+
+async function ensureModel(): Promise<string> {
+  const dir = join(MODELS_DIR, MODEL);
+  if (existsSync(join(dir, 'model.onnx'))) return dir;
+  const { tinyConfig } = await import('../src/engine/nn/tiny');
+  const { initWeights } = await import('../src/engine/init');
+  const { buildInferenceModel } = await import('../src/engine/nn/bert');
+  const { writeModelFile } = await import('../src/engine/onnx/encode');
+  const { writeConfig } = await import('../src/engine/formats/config');
+  const tokenizerDir = join(FIXTURES, 'hf-tiny', 'bert-seqcls');
+  if (!existsSync(tokenizerDir)) throw new Error(`no fixtures at ${tokenizerDir} (set BERTH_FIXTURES_DIR)`);
+  const config = {
+    ...tinyConfig('classification', join(tokenizerDir, 'vocab.txt')),
+    hidden_size: 256,
+    num_hidden_layers: 4,
+    num_attention_heads: 4,
+    intermediate_size: 1024,
+  };
+  const weights = initWeights(config, 'sequence-classification', 7);
+  mkdirSync(dir, { recursive: true });
+  writeConfig(join(dir, 'config.json'), config);
+  writeModelFile(join(dir, 'model.onnx'), buildInferenceModel(config, weights, { head: 'sequence-classification' }));
+  for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(join(tokenizerDir, f), join(dir, f));
+  return dir;
+}
+
+const WORDS =
+  'the a model server batch token queue fast slow request answer review movie service food great terrible okay city river engineer music paris london data train test value people time year day thing world life hand part child eye woman place work week case point number group problem fact'.split(' ');
+
+function sentences(n: number, seed: number): string[] {
+  let s = seed >>> 0;
+  const rand = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return Array.from({ length: n }, () => {
+    const len = 12 + Math.floor(rand() * 17);
+    return Array.from({ length: len }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ') + '.';
+  });
+}
+
+// ---- server child -----------------------------------------------------------------------------------
+
+async function serve(): Promise<void> {
+  const { createApp } = await import('../src/app.module');
+  const { loadConfig } = await import('../src/config/app-config');
+  const config = loadConfig({
+    BERTH_MODELS_DIR: MODELS_DIR,
+    BERTH_DATA_DIR: join(WORK, 'serve-data'),
+    BERTH_THREADS: String(THREADS),
+    BERTH_BATCHING: flags.batching ?? 'on',
+    BERTH_MAX_QUEUE: '100000',
+    BERTH_LOG_LEVEL: 'error',
+  });
+  const app = await createApp({ config, waitForCore: true, processMetrics: false });
+  await app.listen({ port: Number(flags.port ?? 0), host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
+  process.on('message', (m) => {
+    if (m === 'stop') void app.close().then(() => process.exit(0));
+  });
+}
+
+function startServer(batching: 'on' | 'off'): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(join(REPO, 'scripts', 'run-ts.js'), [__filename, '--serve', '--batching', batching, '--threads', String(THREADS)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolvePort, reject) => {
+    child.once('message', (m: { port: number }) => resolvePort({ child, port: m.port }));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.send('stop');
+  await exited;
+}
+
+// ---- load generation --------------------------------------------------------------------------------
+
+function post(agent: http.Agent, port: number, body: string): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/v1/classify', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolveStatus(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `clients` loops, each sending its next request when the last is answered, for `seconds`. */
+async function load(port: number, bodies: string[], textsPerBody: number, clients: number, seconds: number): Promise<{ seqPerSec: number; failures: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  // Warm-up: one round per client.
+  await Promise.all(Array.from({ length: clients }, (_, c) => post(agent, port, bodies[c % bodies.length])));
+  let done = 0;
+  let failures = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(Math.round(seconds * 1e9));
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      let i = c;
+      while (process.hrtime.bigint() < deadline) {
+        const status = await post(agent, port, bodies[i % bodies.length]);
+        if (status === 200) done += textsPerBody;
+        else failures++;
+        i += clients;
+      }
+    }),
+  );
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  agent.destroy();
+  return { seqPerSec: done / elapsed, failures };
+}
+
+// ---- bare session.run -------------------------------------------------------------------------------
+
+async function bare(dir: string, texts: string[], batch: number, seconds: number): Promise<number> {
+  const { BerthTokenizer } = await import('../src/tokenizer/tokenizer');
+  const tokenizer = await BerthTokenizer.fromModelDir(dir);
+  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
+  const feeds: Record<string, ort.Tensor>[] = [];
+  for (let at = 0; at + batch <= texts.length; at += batch) {
+    const enc = (await tokenizer.encodeBatch(texts.slice(at, at + batch))).map((w) => w[0]);
+    const len = Math.max(...enc.map((e) => e.ids.length));
+    const ids = new BigInt64Array(batch * len);
+    const mask = new BigInt64Array(batch * len);
+    const types = new BigInt64Array(batch * len);
+    enc.forEach((e, b) => e.ids.forEach((id, t) => {
+      ids[b * len + t] = BigInt(id);
+      mask[b * len + t] = 1n;
+      types[b * len + t] = BigInt(e.typeIds[t]);
+    }));
+    const feed: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [batch, len]),
+      attention_mask: new ort.Tensor('int64', mask, [batch, len]),
+    };
+    if (session.inputNames.includes('token_type_ids')) feed.token_type_ids = new ort.Tensor('int64', types, [batch, len]);
+    feeds.push(feed);
+  }
+  await session.run(feeds[0]);
+  let done = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(Math.round(seconds * 1e9));
+  for (let i = 0; process.hrtime.bigint() < deadline; i++) {
+    await session.run(feeds[i % feeds.length]);
+    done += batch;
+  }
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  await session.release();
+  return done / elapsed;
+}
+
+// ---- main ---------------------------------------------------------------------------------------------
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const fmt = (x: number): string => x.toFixed(1);
+
+async function main(): Promise<void> {
+  const dir = await ensureModel();
+  const texts = sentences(256, 42);
+  const batchBodies: string[] = [];
+  for (let at = 0; at + BATCH <= texts.length; at += BATCH) batchBodies.push(JSON.stringify({ model: MODEL, inputs: texts.slice(at, at + BATCH) }));
+  const singleBodies = texts.map((t) => JSON.stringify({ model: MODEL, inputs: t }));
+  console.log(`serve-load: BERT-mini-shaped classifier, ${THREADS} intra-op thread(s), ${SECONDS}s per measurement, ${CLIENTS} clients, client batch ${BATCH}`);
+
+  // (a) overhead: bare run, then the server with the same batches, alternated twice.
+  const bareRuns: number[] = [];
+  const serverRuns: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    bareRuns.push(await bare(dir, texts, BATCH, SECONDS));
+    const { child, port } = await startServer('on');
+    try {
+      const r = await load(port, batchBodies, BATCH, Math.min(CLIENTS, 4), SECONDS);
+      if (r.failures) console.log(`  warning: ${r.failures} failed requests`);
+      serverRuns.push(r.seqPerSec);
+    } finally {
+      await stopServer(child);
+    }
+  }
+  const bareMean = mean(bareRuns);
+  const serverMean = mean(serverRuns);
+  console.log(`(a) bare session.run, batch ${BATCH}: ${bareRuns.map(fmt).join(', ')} seq/s`);
+  console.log(`    HTTP /v1/classify, ${BATCH} texts per request, ${Math.min(CLIENTS, 4)} clients: ${serverRuns.map(fmt).join(', ')} seq/s`);
+  console.log(`    overhead ratio (bare / server, 1.0 = none): ${(bareMean / serverMean).toFixed(2)}`);
+
+  // (b) dynamic batching on vs off, one text per request.
+  const on: number[] = [];
+  const off: number[] = [];
+  for (const mode of ['on', 'off', 'on', 'off'] as const) {
+    const { child, port } = await startServer(mode);
+    try {
+      const r = await load(port, singleBodies, 1, CLIENTS, SECONDS);
+      if (r.failures) console.log(`  warning: ${r.failures} failed requests (${mode})`);
+      (mode === 'on' ? on : off).push(r.seqPerSec);
+    } finally {
+      await stopServer(child);
+    }
+  }
+  console.log(`(b) one text per request, ${CLIENTS} clients: batching on ${on.map(fmt).join(', ')} seq/s; off ${off.map(fmt).join(', ')} seq/s`);
+  console.log(`    batching speed-up (on / off): ${(mean(on) / mean(off)).toFixed(2)}`);
+}
+
+if (flags.serve) {
+  void serve();
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

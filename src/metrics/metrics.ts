@@ -1,0 +1,172 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ServingObserver } from '../serving/contracts';
+
+/**
+ * Every metric Berth exports, defined once. Each app instance owns its registry, so tests can run
+ * several apps in one process without "metric already registered" clashes.
+ *
+ * Request metrics are recorded in exactly one place (`recordRequest`, called once per response by
+ * the HTTP layer); batch, queue and model metrics come from the serving core through the
+ * `ServingObserver` hooks. Nothing else writes to these.
+ */
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+const BATCH_TOKEN_BUCKETS = [16, 64, 256, 1024, 4096, 16384, 65536];
+const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export interface RequestRecord {
+  /** The route pattern (`/v1/classify`, `/models/:model`), never the raw URL. */
+  route: string;
+  method: string;
+  status: number;
+  /** Empty when no model was resolved (bad input, unknown model). */
+  model: string;
+  task: string;
+  seconds: number;
+  /** Stage timings of a served inference request. */
+  stages?: { tokenizationSeconds: number; queueSeconds: number; inferenceSeconds: number };
+}
+
+export class BerthMetrics implements ServingObserver {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'berth_requests_total',
+    help: 'HTTP requests answered, by route pattern, model, task and status code.',
+    labelNames: ['route', 'method', 'model', 'task', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'berth_request_duration_seconds',
+    help: 'Time from receiving a request to sending its response.',
+    labelNames: ['route', 'model', 'task'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly tokenizationDuration = new Histogram({
+    name: 'berth_tokenization_duration_seconds',
+    help: 'Tokenization time per served inference request.',
+    labelNames: ['model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly queueDuration = new Histogram({
+    name: 'berth_queue_duration_seconds',
+    help: 'Time a request waited in the batch queue before its batch ran.',
+    labelNames: ['model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly inferenceDuration = new Histogram({
+    name: 'berth_batch_inference_duration_seconds',
+    help: 'ONNX Runtime time per batch.',
+    labelNames: ['model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'berth_batch_size',
+    help: 'Sequences per batch run.',
+    labelNames: ['model'] as const,
+    buckets: BATCH_SIZE_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly batchTokens = new Histogram({
+    name: 'berth_batch_tokens',
+    help: 'Padded tokens per batch run (batch size times longest sequence).',
+    labelNames: ['model'] as const,
+    buckets: BATCH_TOKEN_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({
+    name: 'berth_tokens_total',
+    help: 'Real (unpadded) tokens run through a model.',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly paddedTokens = new Counter({
+    name: 'berth_padded_tokens_total',
+    help: 'Tokens run including padding; with berth_tokens_total it gives the padding overhead.',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly modelLoad = new Histogram({
+    name: 'berth_model_load_duration_seconds',
+    help: 'Time to load and warm a model version.',
+    labelNames: ['model'] as const,
+    buckets: LOAD_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly activeVersionGauge = new Gauge({
+    name: 'berth_model_active_version',
+    help: 'The version each model currently serves.',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly swaps = new Counter({
+    name: 'berth_model_swaps_total',
+    help: 'Active-version changes (activations and rollbacks).',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly swapDuration = new Histogram({
+    name: 'berth_model_swap_duration_seconds',
+    help: 'Time from activation request to the pointer flip.',
+    labelNames: ['model'] as const,
+    buckets: LOAD_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly rejectedTotal = new Counter({
+    name: 'berth_rejected_requests_total',
+    help: 'Requests that left the queue without running, by reason.',
+    labelNames: ['model', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for
+      // counters (promtool rejects them); the per-type `nodejs_active_*` gauges carry the same data.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        this.registry.removeSingleMetric(name);
+      }
+    }
+  }
+
+  recordRequest(r: RequestRecord): void {
+    this.requests.inc({ route: r.route, method: r.method, model: r.model, task: r.task, status: String(r.status) });
+    this.requestDuration.observe({ route: r.route, model: r.model, task: r.task }, r.seconds);
+    if (r.stages && r.model) this.tokenizationDuration.observe({ model: r.model }, r.stages.tokenizationSeconds);
+  }
+
+  // ---- ServingObserver ---------------------------------------------------------------------------
+  batchRun(model: string, _version: number, size: number, tokens: number, paddedTokens: number, inferenceSeconds: number): void {
+    this.batchSize.observe({ model }, size);
+    this.batchTokens.observe({ model }, paddedTokens);
+    this.tokens.inc({ model }, tokens);
+    this.paddedTokens.inc({ model }, paddedTokens);
+    this.inferenceDuration.observe({ model }, inferenceSeconds);
+  }
+  queued(model: string, queueSeconds: number): void {
+    this.queueDuration.observe({ model }, queueSeconds);
+  }
+  rejected(model: string, reason: 'overloaded' | 'client_closed'): void {
+    this.rejectedTotal.inc({ model, reason });
+  }
+  modelLoaded(model: string, _version: number, seconds: number): void {
+    this.modelLoad.observe({ model }, seconds);
+  }
+  activeVersion(model: string, version: number): void {
+    this.activeVersionGauge.set({ model }, version);
+  }
+  swapped(model: string, _from: number, _to: number, seconds: number): void {
+    this.swaps.inc({ model });
+    this.swapDuration.observe({ model }, seconds);
+  }
+
+  async render(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,75 @@
+import { Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import '@fastify/multipart';
+import { DomainError, InvalidInputError } from '../../errors/domain-error';
+import { ApiErrorResponses } from '../../http/api-errors.decorator';
+import { Scope } from '../../http/scope.decorator';
+import { ImportedVersionDto, ModelDto, ModelListDto } from './models.dto';
+import { ModelsService } from './models.service';
+
+/** Content types accepted as a raw archive body (parsed as a buffer with the archive size limit). */
+export const ARCHIVE_TYPES = ['application/gzip', 'application/x-gzip', 'application/x-tar', 'application/octet-stream'];
+
+@ApiTags('models')
+@ApiBearerAuth()
+@ApiErrorResponses([400, 401, 403, 404, 409, 413, 422, 503, 500])
+@Controller('v1/models')
+export class ModelsController {
+  constructor(private readonly models: ModelsService) {}
+
+  @Get()
+  @Scope('inference')
+  @ApiOperation({ summary: 'List models with their task, labels, versions and status' })
+  @ApiOkResponse({ type: ModelListDto })
+  list(): ModelListDto {
+    return { object: 'list', data: this.models.list() };
+  }
+
+  @Get(':name')
+  @Scope('inference')
+  @ApiOperation({ summary: 'Inspect one model' })
+  @ApiOkResponse({ type: ModelDto })
+  get(@Param('name') name: string): ModelDto {
+    return this.models.get(name);
+  }
+
+  @Post(':name/versions/:version/activate')
+  @HttpCode(200)
+  @Scope('admin')
+  @ApiOperation({ summary: 'Activate (or roll back to) a version: loaded and warmed beside the active one, then swapped in' })
+  @ApiOkResponse({ type: ModelDto })
+  activate(@Param('name') name: string, @Param('version', new ParseIntPipe({ exceptionFactory: () => new InvalidInputError('version must be an integer') })) version: number): Promise<ModelDto> {
+    return this.models.activate(name, version);
+  }
+
+  @Post(':name/versions')
+  @Scope('admin')
+  @ApiOperation({
+    summary: 'Upload a new version as a .tar.gz of a Hugging Face layout directory (raw body, or multipart field "file")',
+  })
+  @ApiConsumes('application/gzip', 'application/octet-stream', 'multipart/form-data')
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiQuery({ name: 'activate', required: false, type: Boolean, description: 'Activate the new version once imported.' })
+  @ApiCreatedResponse({ type: ImportedVersionDto })
+  async importVersion(@Param('name') name: string, @Query('activate') activate: string | undefined, @Req() request: FastifyRequest): Promise<ImportedVersionDto> {
+    const archive = await readArchive(request);
+    return this.models.importArchive(name, archive, activate === 'true' || activate === '1');
+  }
+}
+
+async function readArchive(request: FastifyRequest): Promise<Buffer> {
+  if (request.isMultipart()) {
+    const part = await request.file();
+    if (!part) throw new InvalidInputError('the multipart body has no file part');
+    const buffer = await part.toBuffer();
+    if (part.file.truncated) throw new DomainError('PAYLOAD_TOO_LARGE', 'the archive is larger than the upload limit');
+    return buffer;
+  }
+  const body = request.body;
+  if (!Buffer.isBuffer(body) || body.length === 0) {
+    throw new InvalidInputError(`send the archive as the request body (Content-Type one of ${ARCHIVE_TYPES.join(', ')}) or as multipart field "file"`);
+  }
+  return body;
+}
+

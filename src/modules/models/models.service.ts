@@ -1,0 +1,51 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { InvalidInputError, ModelNotFoundError } from '../../errors/domain-error';
+import type { ModelInfo, ModelVersionInfo } from '../../serving/contracts';
+import { MODEL_NAME } from '../../http/validation';
+import { CORE_HOST, CoreHost } from '../core/core-host';
+import { extractModelArchive } from './archive-import';
+
+export function checkModelName(name: string): string {
+  if (!MODEL_NAME.test(name)) {
+    throw new InvalidInputError(`"${name}" is not a valid model name (letters, digits, ".", "_", "-"; at most 64 characters)`, { model: name });
+  }
+  return name;
+}
+
+@Injectable()
+export class ModelsService {
+  constructor(
+    @Inject(CORE_HOST) private readonly host: CoreHost,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  list(): ModelInfo[] {
+    return this.host.get().list();
+  }
+
+  get(name: string): ModelInfo {
+    checkModelName(name);
+    return this.host.get().get(name);
+  }
+
+  activate(name: string, version: number): Promise<ModelInfo> {
+    checkModelName(name);
+    return this.host.get().activate(name, version);
+  }
+
+  /** Unpacks the archive, registers it as the next version, and optionally activates it. */
+  async importArchive(name: string, archive: Buffer, activate: boolean): Promise<{ version: ModelVersionInfo; model?: ModelInfo }> {
+    checkModelName(name);
+    const core = this.host.get();
+    if (!core.list().some((m) => m.name === name)) throw new ModelNotFoundError(name);
+    const extracted = await extractModelArchive(archive, { maxExtractedBytes: this.config.limits.archiveExtractedBytes });
+    try {
+      const version = await core.importVersion(name, extracted.modelDir);
+      const model = activate ? await core.activate(name, version.version) : undefined;
+      return { version, model };
+    } finally {
+      await extracted.cleanup();
+    }
+  }
+}
