@@ -1,8 +1,8 @@
 /**
  * Jest's node environment gives each test file its own realm, so typed arrays made by a native
  * addon (onnxruntime-node's outputs) fail `instanceof Float32Array` checks inside that realm.
- * This environment shares the host realm's typed-array constructors with the tests.
- * Use per file with a docblock: `@jest-environment ./test/helpers/ort-environment.js`.
+ * This environment (jest.config.js's testEnvironment) shares the host realm's typed-array
+ * constructors with the tests.
  */
 const { TestEnvironment } = require('jest-environment-node');
 
