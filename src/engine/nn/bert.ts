@@ -1,0 +1,298 @@
+import { FormatError, UnsupportedModelError } from '../errors';
+import { EncoderConfig, HeadKind, labelsOf } from '../formats/config';
+import { GraphBuilder, WeightTensor } from '../graph/builder';
+import { dropout, gelu, geluTanh, layerNorm, linear, softmax } from '../graph/composites';
+import { Value } from '../graph/value';
+import { ModelData } from '../onnx/model';
+import { FamilySpec, familySpec } from './family';
+import { encoderHooks } from './peft';
+import { WeightSet, WeightSource } from './weights';
+
+/** float32's most negative finite value: HF's additive mask value (`torch.finfo(float32).min`). */
+export const FLOAT32_MIN = -3.4028234663852886e38;
+
+/** Dynamic axes, named as Optimum names them. */
+export const BATCH = 'batch_size';
+export const SEQUENCE = 'sequence_length';
+
+export interface EncoderBuildOptions {
+  /** The task head; defaults to the one `config.architectures` names. */
+  readonly head: HeadKind;
+  /** Training graphs keep Dropout nodes (probabilities from config.json). */
+  readonly training?: boolean;
+  /**
+   * One Q/K/V MatMul per layer instead of three, from a concatenated `[in, 3·out]` initializer
+   * (frozen weights only; trainable ones keep their own inputs so gradients keep HF names).
+   */
+  readonly fuseQkv?: boolean;
+}
+
+/** The graph inputs and the head's outputs, before they are marked as graph outputs. */
+export interface EncoderGraph {
+  readonly inputs: { readonly inputIds: Value; readonly attentionMask: Value; readonly tokenTypeIds?: Value };
+  readonly lastHiddenState: Value;
+  /** Head outputs by their ONNX output name (`logits`, or `start_logits` and `end_logits`). */
+  readonly outputs: Readonly<Record<string, Value>>;
+}
+
+/**
+ * Emits a BERT-family encoder with its task head into `g`, following HF `modeling_bert.py`'s
+ * eager forward pass op for op (post-LN residuals, keys-only additive mask, exact-erf GELU).
+ * Trainable/frozen is the builder's business: parameters go through `g.param`.
+ */
+export function buildEncoder(g: GraphBuilder, config: EncoderConfig, weights: WeightSource, options: EncoderBuildOptions): EncoderGraph {
+  const family = familySpec(config.model_type);
+  const hidden = config.hidden_size;
+  const heads = config.num_attention_heads;
+  const headDim = hidden / heads;
+  const base = basePrefix(family, weights);
+  // BERT's module names, mapped to the family's own (DistilBERT's q_lin, ...).
+  const named = (bertName: string): string => `${base}${family.rename(bertName)}`;
+  const p = (name: string, shape: number[]): Value => g.param(named(name), weights.take(named(name), shape));
+  const pHead = (name: string, shape: number[]): Value => g.param(name, weights.take(name, shape));
+  const dense = (name: string, inFeatures: number, outFeatures: number, full = named(name)): { w: Value; b: Value } => ({
+    w: g.paramTransposed(`${full}.weight`, weights.take(`${full}.weight`, [outFeatures, inFeatures])),
+    b: g.param(`${full}.bias`, weights.take(`${full}.bias`, [outFeatures])),
+  });
+  const hiddenDropout = config.hidden_dropout_prob ?? 0;
+  const attentionDropout = config.attention_probs_dropout_prob ?? 0;
+  const eps = config.layer_norm_eps;
+  // The embedding tables' width: hidden_size, except where a family projects (ELECTRA).
+  const embeddingSize = family.embeddingSize?.(config) ?? hidden;
+  // LoRA, adapters and soft prompts, when config.json describes one (see peft.ts).
+  const peft = encoderHooks(g, config, weights);
+  if (peft?.promptLength && family.positions !== 'absolute') {
+    throw new UnsupportedModelError(`prompt tuning needs absolute positions; ${config.model_type} has ${family.positions}`);
+  }
+  const peftLinear = (module: string, x: Value, y: Value): Value => (peft ? peft.linear(module, x, y) : y);
+
+  const inputIds = g.input('input_ids', 'int64', [BATCH, SEQUENCE]);
+  const attentionMask = g.input('attention_mask', 'int64', [BATCH, SEQUENCE]);
+  const tokenTypeIds = family.tokenTypeInput(config.type_vocab_size) ? g.input('token_type_ids', 'int64', [BATCH, SEQUENCE]) : undefined;
+
+  // ── embeddings ──
+  let h = g.scope(`${family.base}/embeddings`, () => {
+    const word = p('embeddings.word_embeddings.weight', [config.vocab_size, embeddingSize]);
+    let e = g.op.Gather(word, inputIds);
+    let promptTypeRow: Value | undefined;
+    if (config.type_vocab_size > 0) {
+      const table = p('embeddings.token_type_embeddings.weight', [config.type_vocab_size, embeddingSize]);
+      // Without a token_type_ids input every token is type 0, as HF's zero buffer makes it.
+      e = g.op.Add(e, tokenTypeIds ? g.op.Gather(table, tokenTypeIds) : g.op.Gather(table, g.constant(0, 'int64')));
+      if (peft?.promptLength) promptTypeRow = g.op.Gather(table, g.constant(0, 'int64'));
+    }
+    // With a soft prompt the positions run over prompt + input (absolute positions: only the length is read).
+    if (peft?.promptLength) e = peft.prependPrompt(e, promptTypeRow);
+    const positions = p('embeddings.position_embeddings.weight', [config.max_position_embeddings, embeddingSize]);
+    e = g.op.Add(e, positionEmbeddings(g, family, config, positions, peft?.promptLength ? e : inputIds));
+    const ln = layerNorm(g, e, p('embeddings.LayerNorm.weight', [embeddingSize]), p('embeddings.LayerNorm.bias', [embeddingSize]), eps);
+    const embedded = dropout(g, ln, hiddenDropout);
+    if (embeddingSize === hidden) return embedded;
+    const project = dense('embeddings_project', embeddingSize, hidden);
+    return linear(g, embedded, project.w, project.b);
+  });
+
+  // ── additive attention mask, once per graph: (1 − mask) · finfo.min, shape [B, 1, 1, L] ──
+  const extendedMask = g.scope(`${family.base}/mask`, () => {
+    const mask = peft?.promptLength ? peft.extendMask(attentionMask) : attentionMask;
+    const inverted = g.op.Sub(g.constant(1, 'float32'), g.op.Cast(mask, 'float32'));
+    return g.op.Unsqueeze(g.op.Mul(inverted, g.constant(FLOAT32_MIN, 'float32')), [1, 2]);
+  });
+  const scale = g.constant(Math.sqrt(headDim), 'float32');
+
+  for (let i = 0; i < config.num_hidden_layers; i++) {
+    const prefix = `encoder.layer.${i}`;
+    h = g.scope(`${family.base}/encoder/layer.${i}`, () => {
+      const [q, k, v] = g.scope('attention/self', () => {
+        const names = ['query', 'key', 'value'].map((n) => named(`${prefix}.attention.self.${n}`));
+        const split = (x: Value): Value => g.op.Reshape(x, [0, 0, heads, headDim]);
+        if (options.fuseQkv && !peft?.changesLinears && !names.some((n) => g.isTrainable(`${n}.weight`) || g.isTrainable(`${n}.bias`))) {
+          const fused = fusedQkv(g, weights, names, hidden);
+          return g.op.Split(linear(g, h, fused.w, fused.b), -1, [hidden, hidden, hidden]).map(split);
+        }
+        return names.map((n) => {
+          const w = g.paramTransposed(`${n}.weight`, weights.take(`${n}.weight`, [hidden, hidden]));
+          const b = g.param(`${n}.bias`, weights.take(`${n}.bias`, [hidden]));
+          const y = linear(g, h, w, b);
+          return split(peft ? peft.linear(n, h, y) : y);
+        });
+      });
+      const context = g.scope('attention/self', () => {
+        const qT = g.op.Transpose(q, [0, 2, 1, 3]);
+        const kT = g.op.Transpose(k, [0, 2, 3, 1]);
+        const vT = g.op.Transpose(v, [0, 2, 1, 3]);
+        const scores = g.op.Add(g.op.Div(g.op.MatMul(qT, kT), scale), extendedMask);
+        const probs = dropout(g, softmax(g, scores, -1), attentionDropout);
+        const ctx = g.op.Transpose(g.op.MatMul(probs, vT), [0, 2, 1, 3]);
+        return g.op.Reshape(ctx, [0, 0, hidden]);
+      });
+      const attended = g.scope('attention/output', () => {
+        const o = dense(`${prefix}.attention.output.dense`, hidden, hidden);
+        let out = dropout(g, peftLinear(named(`${prefix}.attention.output.dense`), context, linear(g, context, o.w, o.b)), hiddenDropout);
+        if (peft) out = peft.sublayerOutput(`${base}${prefix}.attention.output`, out);
+        const lnW = p(`${prefix}.attention.output.LayerNorm.weight`, [hidden]);
+        const lnB = p(`${prefix}.attention.output.LayerNorm.bias`, [hidden]);
+        return layerNorm(g, g.op.Add(out, h), lnW, lnB, eps);
+      });
+      const intermediate = g.scope('intermediate', () => {
+        const d = dense(`${prefix}.intermediate.dense`, hidden, config.intermediate_size);
+        return activation(g, config.hidden_act, peftLinear(named(`${prefix}.intermediate.dense`), attended, linear(g, attended, d.w, d.b)));
+      });
+      return g.scope('output', () => {
+        const d = dense(`${prefix}.output.dense`, config.intermediate_size, hidden);
+        let out = dropout(g, peftLinear(named(`${prefix}.output.dense`), intermediate, linear(g, intermediate, d.w, d.b)), hiddenDropout);
+        if (peft) out = peft.sublayerOutput(`${base}${prefix}.output`, out);
+        return layerNorm(g, g.op.Add(out, attended), p(`${prefix}.output.LayerNorm.weight`, [hidden]), p(`${prefix}.output.LayerNorm.bias`, [hidden]), eps);
+      });
+    });
+  }
+
+  if (peft?.promptLength) h = peft.dropPrompt(h);
+
+  const numLabels = labelsOf(config).length;
+  const classifierDropout = config.classifier_dropout ?? hiddenDropout;
+  const outputs: Record<string, Value> = {};
+  switch (options.head) {
+    case 'base':
+      break;
+    case 'sequence-classification':
+      g.scope('classifier', () => {
+        const first = g.op.Gather(h, g.constant(0, 'int64'), 1);
+        if (family.sequenceHead === 'pooler') {
+          const pooler = dense('pooler.dense', hidden, hidden);
+          const pooled = g.op.Tanh(linear(g, first, pooler.w, pooler.b));
+          const c = dense('classifier', hidden, numLabels, 'classifier');
+          outputs.logits = linear(g, dropout(g, pooled, classifierDropout), c.w, c.b);
+        } else if (family.sequenceHead === 'pre-classifier') {
+          const pre = dense('pre_classifier', hidden, hidden, 'pre_classifier');
+          const x = g.op.Relu(linear(g, first, pre.w, pre.b));
+          const c = dense('classifier', hidden, numLabels, 'classifier');
+          outputs.logits = linear(g, dropout(g, x, classifierDropout), c.w, c.b);
+        } else {
+          const d = dense('classifier.dense', hidden, hidden, 'classifier.dense');
+          const pre = linear(g, dropout(g, first, classifierDropout), d.w, d.b);
+          const x = family.classifierActivation === 'gelu' ? gelu(g, pre) : g.op.Tanh(pre);
+          const o = dense('classifier.out_proj', hidden, numLabels, 'classifier.out_proj');
+          outputs.logits = linear(g, dropout(g, x, classifierDropout), o.w, o.b);
+        }
+      });
+      break;
+    case 'token-classification':
+      g.scope('classifier', () => {
+        const c = dense('classifier', hidden, numLabels, 'classifier');
+        outputs.logits = linear(g, dropout(g, h, classifierDropout), c.w, c.b);
+      });
+      break;
+    case 'question-answering':
+      g.scope('qa_outputs', () => {
+        const c = dense('qa_outputs', hidden, 2, 'qa_outputs');
+        const both = linear(g, family.qaDropout ? dropout(g, h, family.qaDropout(config)) : h, c.w, c.b);
+        outputs.start_logits = g.op.Gather(both, g.constant(0, 'int64'), 2);
+        outputs.end_logits = g.op.Gather(both, g.constant(1, 'int64'), 2);
+      });
+      break;
+    case 'masked-lm':
+      g.scope('lm_head', () => {
+        const t = dense(family.mlm.dense, hidden, embeddingSize, family.mlm.dense);
+        const transformed = activation(g, config.hidden_act, linear(g, h, t.w, t.b));
+        const normed = layerNorm(
+          g,
+          transformed,
+          pHead(`${family.mlm.layerNorm}.weight`, [embeddingSize]),
+          pHead(`${family.mlm.layerNorm}.bias`, [embeddingSize]),
+          eps,
+        );
+        // The decoder is tied to the word embeddings: the table is stored once, used twice.
+        const word = p('embeddings.word_embeddings.weight', [config.vocab_size, embeddingSize]);
+        const decoded = g.op.MatMul(normed, g.op.Transpose(word, [1, 0]));
+        outputs.logits = g.op.Add(decoded, pHead(family.mlm.bias, [config.vocab_size]));
+      });
+      break;
+  }
+  return { inputs: { inputIds, attentionMask, tokenTypeIds }, lastHiddenState: h, outputs };
+}
+
+/** The encoder's name prefix in the checkpoint: `bert.` for task models, none for a bare BertModel. */
+function basePrefix(family: FamilySpec, weights: WeightSource): string {
+  const prefixed = `${family.base}.embeddings.word_embeddings.weight`;
+  if (!weights.has(prefixed) && weights.has('embeddings.word_embeddings.weight')) return '';
+  return `${family.base}.`;
+}
+
+function positionEmbeddings(g: GraphBuilder, family: FamilySpec, config: EncoderConfig, table: Value, inputIds: Value): Value {
+  if (family.positions === 'absolute') {
+    // Rows 0..L-1 of the table: a Slice, cheaper than gathering an arange.
+    const length = g.op.Shape(inputIds, 1, 2);
+    return g.op.Slice(table, [0], length, [0]);
+  }
+  // RoBERTa: positions count non-pad tokens, starting at padding_idx + 1; pads get padding_idx.
+  const pad = config.pad_token_id;
+  const notPad = g.op.Cast(g.op.Not(g.op.Equal(inputIds, g.constant(pad, 'int64'))), 'int64');
+  const ids = g.op.Add(g.op.Mul(g.op.CumSum(notPad, 1), notPad), g.constant(pad, 'int64'));
+  return g.op.Gather(table, ids);
+}
+
+const ACTIVATIONS: Readonly<Record<string, (g: GraphBuilder, x: Value) => Value>> = {
+  gelu,
+  gelu_new: geluTanh,
+  gelu_pytorch_tanh: geluTanh,
+  relu: (g, x) => g.op.Relu(x),
+};
+
+/** Fails early, naming the config file, when the graph cannot be built from this config. */
+export function checkBuildable(config: EncoderConfig, configFile = 'config.json'): void {
+  familySpec(config.model_type, configFile);
+  if (!ACTIVATIONS[config.hidden_act]) {
+    throw new FormatError(
+      configFile,
+      `hidden_act "${config.hidden_act}" is not supported; supported: ${Object.keys(ACTIVATIONS).join(', ')}`,
+      'UNSUPPORTED_MODEL',
+    );
+  }
+  const positions = config.position_embedding_type ?? 'absolute';
+  if (positions !== 'absolute') {
+    throw new FormatError(configFile, `position_embedding_type "${positions}" is not supported; supported: absolute`, 'UNSUPPORTED_MODEL');
+  }
+}
+
+function activation(g: GraphBuilder, name: string, x: Value): Value {
+  const fn = ACTIVATIONS[name];
+  if (!fn) throw new UnsupportedModelError(`hidden_act "${name}" is not supported`);
+  return fn(g, x);
+}
+
+function fusedQkv(g: GraphBuilder, weights: WeightSource, names: string[], hidden: number): { w: Value; b: Value } {
+  const ws = names.map((n) => weights.take(`${n}.weight`, [hidden, hidden]));
+  const bs = names.map((n) => weights.take(`${n}.bias`, [hidden]));
+  // [in, 3·out]: row r holds W_q[:, r], W_k[:, r], W_v[:, r] side by side.
+  const w = new Float32Array(hidden * 3 * hidden);
+  ws.forEach((t, j) => {
+    for (let o = 0; o < hidden; o++) {
+      for (let r = 0; r < hidden; r++) w[r * 3 * hidden + j * hidden + o] = t.data[o * hidden + r];
+    }
+  });
+  const b = new Float32Array(3 * hidden);
+  bs.forEach((t, j) => b.set(t.data, j * hidden));
+  const stem = names[0].replace(/\.query$/, '.qkv');
+  return {
+    w: g.initializer(`${stem}.weight.T`, { dtype: 'float32', dims: [hidden, 3 * hidden], data: w }),
+    b: g.initializer(`${stem}.bias`, { dtype: 'float32', dims: [3 * hidden], data: b }),
+  };
+}
+
+export interface InferenceModelOptions {
+  readonly head: HeadKind;
+  /** Default true: measured 10–16% faster in ONNX Runtime on 2 threads, same numbers. */
+  readonly fuseQkv?: boolean;
+  readonly weightsFile?: string;
+}
+
+/** The inference graph with Optimum's I/O contract, ready to serialise. */
+export function buildInferenceModel(config: EncoderConfig, tensors: ReadonlyMap<string, WeightTensor>, options: InferenceModelOptions): ModelData {
+  const g = new GraphBuilder({ name: 'main_graph' });
+  const weights = new WeightSet(tensors, options.weightsFile);
+  const built = buildEncoder(g, config, weights, { head: options.head, fuseQkv: options.fuseQkv ?? true });
+  if (options.head === 'base') g.output(built.lastHiddenState, 'last_hidden_state');
+  for (const [name, value] of Object.entries(built.outputs)) g.output(value, name);
+  return g.model({ 'berth.head': options.head, 'berth.model_type': config.model_type });
+}
