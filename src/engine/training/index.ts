@@ -1,0 +1,16 @@
+export {
+  GRAD_NORM,
+  LEARNING_RATE,
+  LOSS,
+  STEP,
+  buildEvalGraph,
+  buildTrainingGraph,
+  expAvgName,
+  expAvgSqName,
+  gradName,
+  labelInputsOf,
+  nextName,
+} from './training-graph';
+export type { EvalGraph, TrainableHead, TrainingGraph, TrainingGraphSpec } from './training-graph';
+export { DEFAULT_OPTIMIZER, constantSchedule, constantWithWarmupSchedule, isDecayExempt, linearSchedule, weightDecayOf } from '../optim';
+export type { LearningRateSchedule, OptimizerSpec } from '../optim';

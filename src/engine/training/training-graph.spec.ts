@@ -1,0 +1,206 @@
+import { Tensor64, evaluate64, tensor64 } from '../autodiff/float64-evaluator';
+import { PEFT_CONFIG_KEY, PeftConfig, initPeftWeights } from '../nn/peft';
+import { Prng } from '../init';
+import { decodeModel } from '../onnx/decode';
+import { GraphData } from '../onnx/model';
+import { microBatch, microConfig, microWeights } from './micro-model';
+import {
+  TrainableHead,
+  TrainingGraphSpec,
+  buildEvalGraph,
+  buildTrainingGraph,
+  expAvgName,
+  expAvgSqName,
+  gradName,
+  nextName,
+} from './training-graph';
+
+const HEADS: TrainableHead[] = ['sequence-classification', 'token-classification', 'question-answering', 'masked-lm'];
+const WORD = 'bert.embeddings.word_embeddings.weight';
+const maxAbsOf = (a: ArrayLike<number>): number => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
+function specFor(head: TrainableHead, extra: Partial<TrainingGraphSpec> = {}): TrainingGraphSpec {
+  const config = microConfig(head);
+  return { config, weights: microWeights(config, head), head, emitGradients: true, optimizer: { weightDecay: 0.01, maxGradNorm: 0 }, ...extra };
+}
+
+function batchFeeds(head: TrainableHead): Map<string, Tensor64> {
+  const b = microBatch(head);
+  const grid = [b.size, b.seqLength];
+  const feeds = new Map<string, Tensor64>([
+    ['input_ids', tensor64('int64', grid, b.inputIds)],
+    ['attention_mask', tensor64('int64', grid, b.attentionMask)],
+    ['token_type_ids', tensor64('int64', grid, b.tokenTypeIds)],
+  ]);
+  if (b.labels) feeds.set('labels', tensor64('int64', b.labelShape!, b.labels));
+  if (b.startPositions) feeds.set('start_positions', tensor64('int64', [b.size], b.startPositions));
+  if (b.endPositions) feeds.set('end_positions', tensor64('int64', [b.size], b.endPositions));
+  return feeds;
+}
+
+describe('training graph contract', () => {
+  it.each(HEADS)('%s: inputs and outputs in the documented order', (head) => {
+    const graph = buildTrainingGraph(specFor(head));
+    const labels = head === 'question-answering' ? ['start_positions', 'end_positions'] : ['labels'];
+    expect(graph.batchInputs).toEqual(['input_ids', 'attention_mask', 'token_type_ids', ...labels]);
+    expect(graph.inputs).toEqual([
+      ...graph.batchInputs,
+      'learning_rate',
+      'step',
+      ...graph.trainable.flatMap((n) => [n, expAvgName(n), expAvgSqName(n)]),
+    ]);
+    expect(graph.outputs).toEqual([
+      'loss',
+      'grad_norm',
+      ...graph.trainable.flatMap((n) => [nextName(n), nextName(expAvgName(n)), nextName(expAvgSqName(n))]),
+      ...graph.trainable.map(gradName),
+    ]);
+    expect(new Set(graph.trainable)).toEqual(new Set(specFor(head).weights.keys()));
+    const model = decodeModel(graph.model);
+    expect(model.graph.inputs.map((i) => i.name)).toEqual(graph.inputs);
+    expect(model.graph.outputs.map((o) => o.name)).toEqual(graph.outputs);
+    expect(model.opsetImports).toEqual([{ domain: '', version: 17 }]);
+    expect(model.graph.nodes.every((n) => !n.domain)).toBe(true);
+  });
+
+  it('is deterministic: the same spec gives byte-identical models', () => {
+    const a = buildTrainingGraph(specFor('masked-lm'));
+    const b = buildTrainingGraph(specFor('masked-lm'));
+    expect(Buffer.from(a.model).equals(Buffer.from(b.model))).toBe(true);
+  });
+
+  it('bakes frozen parameters in as initializers and trains only the trainable set', () => {
+    const trainable = new Set(['classifier.weight', 'classifier.bias']);
+    const graph = buildTrainingGraph(specFor('sequence-classification', { trainable }));
+    expect(graph.trainable).toEqual(['classifier.weight', 'classifier.bias']);
+    expect(graph.frozen).toContain(WORD);
+    const model = decodeModel(graph.model);
+    expect(model.graph.inputs.map((i) => i.name)).not.toContain(WORD);
+    expect(model.graph.initializers.map((i) => i.name)).toContain(WORD);
+    expect(graph.weightDecay.get('classifier.weight')).toBe(0.01);
+    expect(graph.weightDecay.get('classifier.bias')).toBe(0);
+  });
+
+  it('uses dropout from config.json in training graphs only, with mask outputs', () => {
+    const config = microConfig('token-classification', 0.1);
+    const spec = { config, weights: microWeights(config, 'token-classification'), head: 'token-classification' as const };
+    const train = decodeModel(buildTrainingGraph(spec).model).graph;
+    const evalGraph = decodeModel(buildEvalGraph(spec).model).graph;
+    const dropouts = train.nodes.filter((n) => n.opType === 'Dropout');
+    // embeddings, attention probs, attention output, FFN output, classifier
+    expect(dropouts).toHaveLength(5);
+    expect(dropouts.every((n) => n.outputs.length === 2)).toBe(true);
+    expect(new Set(dropouts.map((n) => n.attributes.seed)).size).toBe(5);
+    expect(evalGraph.nodes.some((n) => n.opType === 'Dropout')).toBe(false);
+    expect(evalGraph.nodes.filter((n) => n.opType === 'LayerNormalization').every((n) => n.outputs.length === 1)).toBe(true);
+  });
+
+  it('eval graph: batch, labels and trainable parameters in; loss and head outputs out', () => {
+    const graph = buildEvalGraph(specFor('question-answering'));
+    expect(graph.inputs).toEqual([...graph.batchInputs, ...graph.trainable]);
+    expect(graph.outputs).toEqual(['loss', 'start_logits', 'end_logits']);
+  });
+});
+
+/**
+ * The whole training graph interpreted in float64: every gradient output against central
+ * differences of the eval graph's loss (the same forward), on a sample of elements of every
+ * parameter.
+ */
+/** Every `{param}_grad` of the training graph against central differences of the eval loss. */
+function finiteDifferenceCheck(spec: TrainingGraphSpec): { graph: ReturnType<typeof buildTrainingGraph>; trained: Map<string, Tensor64> } {
+  const head = spec.head;
+  {
+    const graph = buildTrainingGraph(spec);
+    const trainGraph: GraphData = decodeModel(graph.model).graph;
+    const evalGraph: GraphData = decodeModel(buildEvalGraph(spec).model).graph;
+    const feeds = batchFeeds(head);
+    const params = new Map<string, Tensor64>();
+    for (const name of graph.trainable) {
+      const w = spec.weights.get(name)!;
+      params.set(name, tensor64('float32', w.shape, w.data));
+    }
+    const trainFeeds = new Map(feeds);
+    trainFeeds.set('learning_rate', tensor64('float32', [], [1e-3]));
+    trainFeeds.set('step', tensor64('int64', [], [1]));
+    for (const [name, t] of params) {
+      trainFeeds.set(name, t);
+      trainFeeds.set(expAvgName(name), tensor64('float32', t.dims, new Float64Array(t.data.length)));
+      trainFeeds.set(expAvgSqName(name), tensor64('float32', t.dims, new Float64Array(t.data.length)));
+    }
+    const trained = evaluate64(trainGraph, trainFeeds);
+    const lossAt = (name: string, index: number, delta: number): number => {
+      const t = params.get(name)!;
+      const data = Float64Array.from(t.data);
+      data[index] += delta;
+      const f = new Map(feeds);
+      for (const [n, p] of params) f.set(n, n === name ? { ...p, data } : p);
+      return evaluate64(evalGraph, f).get('loss')!.data[0];
+    };
+    const base = lossAt(graph.trainable[0], 0, 0);
+    expect(trained.get('loss')!.data[0]).toBeCloseTo(base, 12);
+
+    const hidden = spec.config.hidden_size;
+    const failures: string[] = [];
+    let k = 7;
+    for (const name of graph.trainable) {
+      const grad = trained.get(gradName(name))!;
+      expect(grad.dims).toEqual(params.get(name)!.dims);
+      const n = grad.data.length;
+      // A deterministic spread of elements; the word table also gets rows that are in the batch.
+      const picks = name === WORD ? [5 * hidden + 1, 7 * hidden + 3, 11 * hidden + 2, 2 * hidden] : [0, n - 1, (k * 31) % n, (k * 17 + 3) % n];
+      k++;
+      const scale = Math.max(1e-3, ...Array.from(grad.data, Math.abs));
+      for (const i of picks) {
+        const h = 1e-5;
+        const fd = (lossAt(name, i, h) - lossAt(name, i, -h)) / (2 * h);
+        if (Math.abs(grad.data[i] - fd) > 1e-6 * scale) failures.push(`${name}[${i}]: analytic ${grad.data[i]} vs fd ${fd}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    return { graph, trained };
+  }
+}
+
+describe('training graph gradients: finite differences through the whole model (float64)', () => {
+  it.each(HEADS)('%s', (head) => {
+    const { trained } = finiteDifferenceCheck(specFor(head));
+    // nn.Embedding(padding_idx=0): the lookup gives row 0 no gradient (the MLM decoder still does).
+    const hidden = microConfig(head).hidden_size;
+    const padRow = trained.get(gradName(WORD))!.data.subarray(0, hidden);
+    if (head === 'masked-lm') expect(Array.from(padRow).some((v) => v !== 0)).toBe(true);
+    else expect(Array.from(padRow)).toEqual(new Array(hidden).fill(0));
+  });
+
+  it('RoBERTa (padding-offset positions, dense/out_proj head): both padded tables get no lookup gradient at the pad row', () => {
+    const head = 'sequence-classification';
+    const config = { ...microConfig(head), model_type: 'roberta', architectures: ['RobertaForSequenceClassification'], type_vocab_size: 1 };
+    const weights = microWeights(config, head);
+    const { graph, trained } = finiteDifferenceCheck({ ...specFor(head), config, weights });
+    expect(graph.trainable).toContain('classifier.out_proj.weight');
+    const hidden = config.hidden_size;
+    for (const table of ['roberta.embeddings.word_embeddings.weight', 'roberta.embeddings.position_embeddings.weight']) {
+      const grad = trained.get(gradName(table))!.data;
+      expect(Array.from(grad.subarray(0, hidden))).toEqual(new Array(hidden).fill(0));
+      expect(maxAbsOf(grad)).toBeGreaterThan(0);
+    }
+  });
+
+  const PEFT: PeftConfig[] = [
+    { type: 'lora', r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: ['query', 'value', 'intermediate.dense'] },
+    { type: 'adapter', reduction_factor: 4, non_linearity: 'relu' },
+    { type: 'prompt', num_virtual_tokens: 2 },
+  ];
+  it.each(PEFT)('PEFT $type (sequence classification, base weights frozen)', (peft) => {
+    const head = 'sequence-classification';
+    const config = { ...microConfig(head), [PEFT_CONFIG_KEY]: peft };
+    const base = microWeights(config, head);
+    const added = initPeftWeights(config, peft, base, 3);
+    // Non-zero starting values everywhere (LoRA B starts at 0, which would hide A's gradient).
+    const rng = new Prng(11);
+    for (const t of added.values()) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.2 * rng.normal();
+    const trainable = new Set([...added.keys(), 'classifier.weight', 'classifier.bias']);
+    const { graph } = finiteDifferenceCheck({ ...specFor(head), config, weights: new Map([...base, ...added]), trainable });
+    expect(new Set(graph.trainable)).toEqual(trainable);
+  });
+});
