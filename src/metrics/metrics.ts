@@ -39,8 +39,8 @@ export class BerthMetrics implements ServingObserver {
   });
   readonly requestDuration = new Histogram({
     name: 'berth_request_duration_seconds',
-    help: 'Time from receiving a request to sending its response.',
-    labelNames: ['route', 'model', 'task'] as const,
+    help: 'Time from receiving a request to sending its response, by route pattern, model, task and status code.',
+    labelNames: ['route', 'model', 'task', 'status'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
@@ -137,7 +137,7 @@ export class BerthMetrics implements ServingObserver {
 
   recordRequest(r: RequestRecord): void {
     this.requests.inc({ route: r.route, method: r.method, model: r.model, task: r.task, status: String(r.status) });
-    this.requestDuration.observe({ route: r.route, model: r.model, task: r.task }, r.seconds);
+    this.requestDuration.observe({ route: r.route, model: r.model, task: r.task, status: String(r.status) }, r.seconds);
     if (r.stages && r.model) this.tokenizationDuration.observe({ model: r.model }, r.stages.tokenizationSeconds);
   }
 

@@ -325,6 +325,7 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
     if (labels.length > this.opts.limits.maxCandidateLabels) {
       throw new InvalidInputError(`too many candidate labels: ${labels.length} (limit ${this.opts.limits.maxCandidateLabels})`, {
         limit: this.opts.limits.maxCandidateLabels,
+        received: labels.length,
       });
     }
     labels.forEach((l, i) => {
@@ -521,14 +522,16 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
   private checkCount(n: number): void {
     if (n === 0) throw new InvalidInputError('no inputs: send at least one');
     const limit = this.opts.limits.maxInputsPerRequest;
-    if (n > limit) throw new InvalidInputError(`too many inputs: ${n} (limit ${limit} per request)`, { limit });
+    if (n > limit) throw new InvalidInputError(`too many inputs: ${n} (limit ${limit} per request)`, { limit, received: n });
   }
 
   private checkText(text: string, where: string): void {
     if (typeof text !== 'string' || text.trim() === '') throw new InvalidInputError(`${where} is empty`);
     const limit = this.opts.limits.maxTextChars;
-    if (text.length > limit) {
-      throw new InputTooLongError(`${where} has ${text.length} characters (limit ${limit})`, { characters: text.length, limit });
+    // Characters are code points, as the HTTP layer counts them and as offsets are reported.
+    const n = text.length > limit ? codePointCount(text) : text.length;
+    if (n > limit) {
+      throw new InputTooLongError(`${where} has ${n} characters (limit ${limit})`, { field: where, limit, received: n });
     }
   }
 
@@ -648,6 +651,11 @@ function qaWindow(w: TokenizedInput, clsId: number): QaWindow {
   return { sequenceIds: w.sequenceIds, offsets: w.offsets, wordIds: w.wordIds, clsIndex: w.ids.indexOf(clsId) };
 }
 
+function codePointCount(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
 
 function hasSafetensors(v: ModelVersionInfo): boolean {
   try {

@@ -86,4 +86,25 @@ describe('QA span selection (HF select_starts_ends + decode_spans)', () => {
     });
     expect(without[0].answer).toBe('rocks');
   });
+
+  it('several windows: answers compete on window-local scores; the null score is the smallest over windows', () => {
+    // Window A: CLS dominates (null (20/28)²); window B: a clear answer, null 1/(12·13).
+    const a = { window, startLogits: [L(20), 0, 0, 0, L(2), L(1), L(4), L(1), 0], endLogits: [L(20), 0, 0, 0, L(1), L(1), L(1), L(5), 0] };
+    const b = { window, startLogits: [L(1), 0, 0, 0, L(1), L(1), L(8), L(1), 0], endLogits: [L(1), 0, 0, 0, L(1), L(1), L(1), L(9), 0] };
+    const answers = postprocessQa(context, [a, b], { topK: 20, maxAnswerLen: 15, handleImpossibleAnswer: true });
+    // Each window contributes its own top 20 spans (10 exist in each), and the null answer is added once.
+    expect(answers).toHaveLength(20);
+    expect(answers.slice(0, 6)).toEqual([
+      { answer: 'rocks', score: expect.closeTo((8 / 12) * (9 / 13), 9), start: 9, end: 14 },
+      // (4,7), (5,7) and (7,7) tie at (1/12)(9/13): row-major order, lower start first.
+      { answer: 'New York rocks', score: expect.closeTo((1 / 12) * (9 / 13), 9), start: 0, end: 14 },
+      { answer: 'York rocks', score: expect.closeTo((1 / 12) * (9 / 13), 9), start: 4, end: 14 },
+      { answer: 'rocks', score: expect.closeTo((1 / 12) * (9 / 13), 9), start: 9, end: 14 },
+      { answer: 'rocks', score: expect.closeTo((8 / 12) * (1 / 13), 9), start: 9, end: 14 },
+      // Window A's best span comes after all of those.
+      { answer: 'rocks', score: expect.closeTo((4 / 28) * (5 / 28), 9), start: 9, end: 14 },
+    ]);
+    const impossible = answers.filter((x) => x.answer === '');
+    expect(impossible).toEqual([{ answer: '', score: expect.closeTo(1 / (12 * 13), 12), start: 0, end: 0 }]);
+  });
 });

@@ -4,8 +4,12 @@ describe('text classification post-processing', () => {
   const labels = ['negative', 'neutral', 'positive'];
   const logits = [Math.log(1), Math.log(3), Math.log(6)]; // softmax → 0.1, 0.3, 0.6
 
-  it('defaults like HF: sigmoid for one label or multi-label, softmax otherwise', () => {
+  it('defaults like HF: none for regression, then sigmoid for one label or multi-label, softmax otherwise', () => {
+    // HF checks problem_type "regression" first: a one-output regression head returns its raw value.
+    expect(defaultFunctionToApply(1, 'regression')).toBe('none');
+    expect(defaultFunctionToApply(3, 'regression')).toBe('none');
     expect(defaultFunctionToApply(1)).toBe('sigmoid');
+    expect(defaultFunctionToApply(1, 'single_label_classification')).toBe('sigmoid');
     expect(defaultFunctionToApply(3, 'multi_label_classification')).toBe('sigmoid');
     expect(defaultFunctionToApply(3, 'single_label_classification')).toBe('softmax');
     expect(defaultFunctionToApply(3)).toBe('softmax');

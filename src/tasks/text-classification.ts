@@ -1,7 +1,9 @@
 /**
  * Sequence classification post-processing, as Hugging Face's TextClassificationPipeline: the
- * function applied to the logits defaults to sigmoid for one label or multi-label problems and
- * softmax otherwise; `top_k` 1 by default, null for every label; scores sorted best first.
+ * function applied to the logits defaults to none for a regression model, sigmoid for one label
+ * or multi-label problems and softmax otherwise (checked in that order, so a one-output regression
+ * head returns its raw value); `top_k` 1 by default, null for every label; scores sorted best
+ * first.
  */
 import type { LabelScore } from '../serving/contracts';
 import { FloatRow, sigmoid, softmax } from './math';
@@ -9,8 +11,8 @@ import { FloatRow, sigmoid, softmax } from './math';
 export type ClassificationFunction = 'softmax' | 'sigmoid' | 'none';
 
 export function defaultFunctionToApply(numLabels: number, problemType?: string): ClassificationFunction {
-  if (problemType === 'multi_label_classification' || numLabels === 1) return 'sigmoid';
   if (problemType === 'regression') return 'none';
+  if (problemType === 'multi_label_classification' || numLabels === 1) return 'sigmoid';
   return 'softmax';
 }
 

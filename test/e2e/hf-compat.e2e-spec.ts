@@ -118,6 +118,9 @@ describe('Hugging Face Inference API compatibility: POST /models/{model}', () =>
       await http().post('/models/nli-model/pipeline/zero-shot-classification').set(auth).send({ inputs: 'x', parameters: { candidate_labels: ['a'] } }).expect(200);
       const wrong = await http().post('/models/sentiment/pipeline/token-classification').set(auth).send({ inputs: 'x' }).expect(400);
       expect(wrong.body.error).toMatchObject({ code: 'WRONG_TASK', details: { task: 'text-classification' } });
+      // candidate_labels for a model that is not NLI: the wrong task, named.
+      const notNli = await http().post('/models/sentiment').set(auth).send({ inputs: 'x', parameters: { candidate_labels: ['a'] } }).expect(400);
+      expect(notNli.body.error).toMatchObject({ code: 'WRONG_TASK', details: { model: 'sentiment', task: 'text-classification' } });
       const unknown = await http().post('/models/sentiment/pipeline/translation').set(auth).send({ inputs: 'x' }).expect(400);
       expect(unknown.body.error.code).toBe('INVALID_INPUT');
     });

@@ -166,6 +166,14 @@ describe('/v1 inference endpoints (fake core)', () => {
       await http().post('/v1/qa').send({ inputs: { question: 'q' } }).expect(400);
       await http().post('/v1/qa').send({ inputs: { question: 'q', context: 'c' }, top_k: 1.5 }).expect(400);
     });
+    it('doc_stride 0 (windows without overlap) is allowed, a negative one is not; max_answer_len and max_seq_len have floors', async () => {
+      await http().post('/v1/qa').send({ inputs: { question: 'q', context: 'c' }, doc_stride: 0 }).expect(200);
+      expect(lastCall().params).toMatchObject({ doc_stride: 0 });
+      for (const bad of [{ doc_stride: -1 }, { max_answer_len: 0 }, { max_seq_len: 4 }, { max_question_len: 0 }, { handle_impossible_answer: 'yes' }]) {
+        const res = await http().post('/v1/qa').send({ inputs: { question: 'q', context: 'c' }, ...bad }).expect(400);
+        expect(res.body.error.details.fields[0].field).toBe(Object.keys(bad)[0]);
+      }
+    });
   });
 
   describe('POST /v1/embeddings and /v1/fill-mask', () => {

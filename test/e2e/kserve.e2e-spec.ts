@@ -82,6 +82,11 @@ describe('KServe v2 / Open Inference Protocol (fake core)', () => {
       ['labels', [1, 2]],
       ['scores', [1, 2]],
     ]);
+    const notNli = await http()
+      .post('/v2/models/sentiment/infer')
+      .send({ parameters: { candidate_labels: ['a', 'b'] }, inputs: [text(['x'])] })
+      .expect(400);
+    expect(notNli.body.error).toMatchObject({ code: 'WRONG_TASK', details: { model: 'sentiment', task: 'text-classification' } });
   });
 
   it('NER, QA, fill-mask and embeddings tensors', async () => {

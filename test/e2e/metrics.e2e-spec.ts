@@ -53,7 +53,11 @@ describe('GET /metrics', () => {
     expect(count({ route: 'unmatched', method: 'GET', status: '404' })).toBe(1);
     expect(count({ route: 'unmatched', method: 'POST', status: '404' })).toBe(1);
     expect(count({ route: '/v1/classify', status: '429' })).toBe(1);
-    expect(sample(text, 'berth_request_duration_seconds_count', { route: '/v1/classify', model: 'sentiment', task: 'text-classification' })).toBe(2);
+    // Latency per model, task and status: fast failures do not hide among the served requests.
+    const duration = (labels: Record<string, string>) => sample(text, 'berth_request_duration_seconds_count', labels);
+    expect(duration({ route: '/v1/classify', model: 'sentiment', task: 'text-classification', status: '200' })).toBe(2);
+    expect(duration({ route: '/v1/classify', model: '', task: 'text-classification', status: '400' })).toBe(1);
+    expect(duration({ route: '/v1/classify', status: '429' })).toBe(1);
   });
 
   it('records the core observer hooks: batches, tokens, queue, rejections, loads, swaps, active version', async () => {

@@ -320,4 +320,14 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
     ).rejects.toBeInstanceOf(InvalidInputError);
     await expect(core.fillMask('bert-mlm', ['no mask here'], {})).rejects.toBeInstanceOf(InvalidInputError);
   });
+
+  it('counts the text limit in code points, as the HTTP layer does (10,000 here)', async () => {
+    // 4,000 spaced emoji are 12,000 UTF-16 units but 8,000 characters: within the limit (and
+    // 4,000 words, so the model truncates them).
+    const served = await core.classify('bert-seqcls', ['\u{1F600} '.repeat(4000)], {});
+    expect(served.result[0].truncated).toBe(true);
+    const tooLong = await core.classify('bert-seqcls', ['\u{1F600}'.repeat(10_001)], {}).catch((e: unknown) => e);
+    expect(tooLong).toBeInstanceOf(InputTooLongError);
+    expect((tooLong as InputTooLongError).details).toEqual({ field: 'inputs[0]', limit: 10_000, received: 10_001 });
+  });
 });

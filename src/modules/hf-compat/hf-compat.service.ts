@@ -58,7 +58,11 @@ export class HfCompatService {
 
   private taskFor(info: ModelInfo, requested: string | undefined, params: Record<string, unknown>): HfTask {
     const natural: HfTask = info.nli && params.candidate_labels !== undefined ? 'zero-shot-classification' : info.task;
-    if (requested === undefined) return natural;
+    if (requested === undefined) {
+      // candidate_labels asks for zero-shot: a model that cannot do it is the wrong task, not bad input.
+      if (params.candidate_labels !== undefined && !info.nli) throw new WrongTaskError(info.name, info.task, 'zero-shot-classification');
+      return natural;
+    }
     const wanted = PIPELINE_ALIASES[requested];
     if (!wanted) throw new InvalidInputError(`unsupported pipeline "${requested}"`, { supported: Object.keys(PIPELINE_ALIASES) });
     const ok = wanted === info.task || (wanted === 'zero-shot-classification' && info.nli);

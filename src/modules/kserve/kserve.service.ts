@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, InvalidInputError, ModelNotReadyError, VersionNotFoundError } from '../../errors/domain-error';
+import { DomainError, InvalidInputError, ModelNotReadyError, VersionNotFoundError, WrongTaskError } from '../../errors/domain-error';
 import { ServedResponse } from '../../http/served-response';
 import { validateDto } from '../../http/validation';
 import type { ModelInfo, Served } from '../../serving/contracts';
@@ -136,6 +136,8 @@ export class KServeService {
     signal: AbortSignal,
   ): Promise<{ served: Served<unknown>; outputs: InferOutputTensorDto[]; task: string }> {
     const name = info.name;
+    // candidate_labels asks for zero-shot: a model that cannot do it is the wrong task, not bad input.
+    if (params.candidate_labels !== undefined && !info.nli) throw new WrongTaskError(name, info.task, 'zero-shot-classification');
     switch (info.task) {
       case 'text-classification': {
         const texts = required('text');

@@ -20,7 +20,8 @@ export class ClassifyRequestDto {
 
   @ApiPropertyOptional({
     enum: ['softmax', 'sigmoid', 'none'],
-    description: "Default: sigmoid for single-label or multi-label models, softmax otherwise (as the Hugging Face pipeline); 'none' returns raw logits.",
+    description:
+      "Default, as the Hugging Face pipeline: none for regression models, sigmoid for one-label or multi-label models, softmax otherwise; 'none' returns raw logits.",
   })
   @IsOptional()
   @IsIn(['softmax', 'sigmoid', 'none'])

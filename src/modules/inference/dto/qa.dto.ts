@@ -6,8 +6,8 @@ import { ServedEnvelopeDto } from './common.dto';
 
 export class QaParamsDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 }) @IsOptional() @IsInt() @Min(1) @Max(100) top_k?: number;
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 128, description: 'Overlap, in tokens, between context windows.' })
-  @IsOptional() @IsInt() @Min(1) @Max(4096) doc_stride?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Overlap, in tokens, between context windows (default min(max_seq_len / 2, 128); 0 for none).' })
+  @IsOptional() @IsInt() @Min(0) @Max(4096) doc_stride?: number;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 15, description: 'Longest answer, in tokens.' })
   @IsOptional() @IsInt() @Min(1) @Max(4096) max_answer_len?: number;
   @ApiPropertyOptional({ type: 'integer', minimum: 8, description: 'Window length in tokens (default min(384, model maximum)).' })
