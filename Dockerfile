@@ -31,7 +31,8 @@ RUN if [ "$DEVICE" = "cuda" ]; then export ONNXRUNTIME_NODE_INSTALL=cuda12; \
 # ---- runtime bases ----------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime-cpu
 
-FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04 AS runtime-cuda
+# Ubuntu 24.04 (glibc 2.39) so native addons built on bookworm (glibc 2.36) load unchanged.
+FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu24.04 AS runtime-cuda
 ARG NODE_VERSION
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
 ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility
