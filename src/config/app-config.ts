@@ -39,8 +39,8 @@ export class EnvironmentSchema {
   @IsOptional() @IsString() @MinLength(1)
   BERTH_DATA_DIR = './data';
 
-  @IsOptional() @IsIn(['cpu', 'cuda'])
-  BERTH_DEVICE: 'cpu' | 'cuda' = 'cpu';
+  @IsOptional() @IsIn(['cpu', 'cuda', 'tensorrt'])
+  BERTH_DEVICE: 'cpu' | 'cuda' | 'tensorrt' = 'cpu';
 
   @IsOptional() @Transform(toList) @IsString({ each: true }) @MinLength(8, { each: true })
   BERTH_API_KEYS: string[] = [];
@@ -131,7 +131,8 @@ export interface AppConfig {
   readonly host: string;
   readonly modelsDir: string;
   readonly dataDir: string;
-  readonly device: 'cpu' | 'cuda';
+  /** `tensorrt`: TensorRT, then CUDA, then CPU execution providers on the GPU. */
+  readonly device: 'cpu' | 'cuda' | 'tensorrt';
   readonly auth: {
     /** Keys allowed to call inference routes (admin keys are accepted there too). */
     readonly inferenceKeys: readonly string[];

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ServingObserver } from '../serving/contracts';
+import type { LifecycleEvent, ServingObserver } from '../serving/contracts';
 
 /**
  * Every metric Berth exports, defined once. Each app instance owns its registry, so tests can run
@@ -117,6 +117,12 @@ export class BerthMetrics implements ServingObserver {
     buckets: LOAD_BUCKETS,
     registers: [this.registry],
   });
+  readonly lifecycleEvents = new Counter({
+    name: 'berth_model_lifecycle_events_total',
+    help: 'Rollbacks, unloads and loads completed, by model.',
+    labelNames: ['model', 'event'] as const,
+    registers: [this.registry],
+  });
   readonly rejectedTotal = new Counter({
     name: 'berth_rejected_requests_total',
     help: 'Requests that left the queue without running, by reason.',
@@ -164,6 +170,10 @@ export class BerthMetrics implements ServingObserver {
   swapped(model: string, _from: number, _to: number, seconds: number): void {
     this.swaps.inc({ model });
     this.swapDuration.observe({ model }, seconds);
+  }
+
+  lifecycle(model: string, event: LifecycleEvent): void {
+    this.lifecycleEvents.inc({ model, event });
   }
 
   async render(): Promise<{ contentType: string; text: string }> {

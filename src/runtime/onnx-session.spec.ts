@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeModelFile } from '../engine/onnx/encode';
 import type { ModelData, NodeData } from '../engine/onnx/model';
 import { ModelLoadError } from '../errors/domain-error';
-import { executionProvidersFor, OnnxModelSession } from './onnx-session';
+import { executionProvidersFor, inferenceProvidersFor, installedProviders, OnnxModelSession, ProviderProbe } from './onnx-session';
 
 const FLOAT = { kind: 'int', value: 1 } as const; // TensorProto.FLOAT
 
@@ -108,5 +108,49 @@ describe('OnnxModelSession', () => {
       expect((e as Error).message).toMatch(/cuda/i);
     }
     if (providers) expect(providers).toEqual(['cuda', 'cpu']);
+  });
+
+  describe('execution providers', () => {
+    /** An installation listing `listed`, with the provider libraries in `installed` present. */
+    const probe = (listed: string[], installed: string[]): ProviderProbe => ({
+      listed: () => listed,
+      missingLibrary: (p) => (installed.includes(p) ? undefined : `/ort/bin/libonnxruntime_providers_${p}.so`),
+    });
+    const gpuBuild = ['cpu', 'webgpu', 'cuda', 'tensorrt'];
+
+    it('tensorrt asks for TensorRT, then CUDA, then CPU when both providers are installed', () => {
+      expect(executionProvidersFor('tensorrt', probe(gpuBuild, ['cuda', 'tensorrt']))).toEqual(['tensorrt', 'cuda', 'cpu']);
+    });
+
+    it('tensorrt is refused, naming the missing library and the fix, when its provider is not installed', () => {
+      const call = () => executionProvidersFor('tensorrt', probe(gpuBuild, ['cuda']));
+      expect(call).toThrow(ModelLoadError);
+      expect(call).toThrow('device "tensorrt" was requested but the tensorrt execution provider is not installed (/ort/bin/libonnxruntime_providers_tensorrt.so is missing)');
+      expect(() => executionProvidersFor('tensorrt', probe(['cpu', 'cuda'], ['cuda']))).toThrow(/no tensorrt execution provider \(available: cpu, cuda\)/);
+      expect(() => executionProvidersFor('tensorrt', probe(gpuBuild, ['tensorrt']))).toThrow(/cuda execution provider is not installed/);
+    });
+
+    it('on the real installation, tensorrt is refused exactly when its provider library is missing', () => {
+      // The repository installs onnxruntime-node without its GPU providers (.npmrc): refused here.
+      const missing = installedProviders.missingLibrary('tensorrt');
+      if (missing !== undefined) {
+        expect(() => executionProvidersFor('tensorrt')).toThrow(`the tensorrt execution provider is not installed (${missing} is missing)`);
+      } else {
+        expect(executionProvidersFor('tensorrt')).toEqual(['tensorrt', 'cuda', 'cpu']);
+      }
+    });
+
+    it('cuda adds TensorRT on its own only when TensorRT is listed and installed', () => {
+      expect(inferenceProvidersFor('cuda', probe(gpuBuild, ['cuda', 'tensorrt']))).toEqual({ providers: ['tensorrt', 'cuda', 'cpu'], automatic: true });
+      expect(inferenceProvidersFor('cuda', probe(gpuBuild, ['cuda']))).toEqual({ providers: ['cuda', 'cpu'], automatic: false });
+      expect(inferenceProvidersFor('tensorrt', probe(gpuBuild, ['cuda', 'tensorrt']))).toEqual({ providers: ['tensorrt', 'cuda', 'cpu'], automatic: false });
+      expect(inferenceProvidersFor('cpu', probe(gpuBuild, ['cuda', 'tensorrt']))).toEqual({ providers: ['cpu'], automatic: false });
+    });
+
+    it('a session on device tensorrt fails to load with the clear error when TensorRT is absent', async () => {
+      const load = OnnxModelSession.load(join(dir, 'typed.onnx'), { device: 'tensorrt', probe: probe(gpuBuild, ['cuda']) });
+      await expect(load).rejects.toBeInstanceOf(ModelLoadError);
+      await expect(load).rejects.toThrow(/tensorrt execution provider is not installed/);
+    });
   });
 });

@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError } from '../errors/domain-error';
 
-export type Device = 'cpu' | 'cuda';
+/** `tensorrt` runs on the CUDA device: TensorRT first, CUDA for what it does not take, CPU last. */
+export type Device = 'cpu' | 'cuda' | 'tensorrt';
 
 export interface SessionLogger {
   info(obj: object, msg?: string): void;
@@ -26,6 +27,8 @@ export interface OnnxSessionOptions {
   logger?: SessionLogger;
   /** Name used in log lines and errors. */
   label?: string;
+  /** What the installation offers; the real one unless a test injects another. */
+  probe?: ProviderProbe;
 }
 
 /** One unpadded sequence; the session pads a batch to its longest member. */
@@ -46,41 +49,74 @@ export type SequenceOutputs = Record<string, OutputSlice>;
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
 
-/** Which execution providers to ask for, refusing `cuda` when this onnxruntime-node build lacks it. */
-export function executionProvidersFor(device: Device): string[] {
-  if (device === 'cpu') return ['cpu'];
-  const backends = ort.listSupportedBackends();
-  const cuda = backends.find((b) => b.name === 'cuda');
-  if (!cuda) {
-    throw new ModelLoadError(
-      `device "cuda" was requested but this onnxruntime-node build has no CUDA execution provider (available: ${backends
-        .map((b) => b.name)
-        .join(', ')}); install with ONNXRUNTIME_NODE_INSTALL=cuda12 or use device "cpu"`,
-    );
-  }
-  const missing = missingCudaProvider();
-  if (missing) {
-    throw new ModelLoadError(
-      `device "cuda" was requested but the CUDA execution provider is not installed (${missing} is missing); install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 or use device "cpu"`,
-    );
-  }
-  return ['cuda', 'cpu'];
+type GpuProvider = 'cuda' | 'tensorrt';
+
+/** What this onnxruntime-node installation offers; injectable so the selection logic is testable anywhere. */
+export interface ProviderProbe {
+  /** Execution providers the build lists (`ort.listSupportedBackends()`). */
+  listed(): string[];
+  /** The provider's shared library path when it is missing, undefined when installed (or not checkable). */
+  missingLibrary(provider: GpuProvider): string | undefined;
 }
 
 /**
- * onnxruntime-node lists "cuda" on Linux x64 even when its provider libraries were never
- * downloaded (`bundled: false`); they sit beside the native binding when installed.
+ * onnxruntime-node lists "cuda" and "tensorrt" on Linux x64 even when their provider libraries
+ * were never downloaded (`bundled: false`); they sit beside the native binding when installed.
  */
-function missingCudaProvider(): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    const root = dirname(require.resolve('onnxruntime-node/package.json'));
-    const dir = join(root, 'bin', 'napi-v6', process.platform, process.arch);
-    const library = join(dir, 'libonnxruntime_providers_cuda.so');
-    return existsSync(dir) && !existsSync(library) ? library : undefined;
-  } catch {
-    return undefined;
+export const installedProviders: ProviderProbe = {
+  listed: () => ort.listSupportedBackends().map((b) => b.name),
+  missingLibrary(provider) {
+    if (process.platform !== 'linux') return undefined;
+    try {
+      const root = dirname(require.resolve('onnxruntime-node/package.json'));
+      const dir = join(root, 'bin', 'napi-v6', process.platform, process.arch);
+      const library = join(dir, `libonnxruntime_providers_${provider}.so`);
+      return existsSync(dir) && !existsSync(library) ? library : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+const INSTALL_HINT: Record<GpuProvider, string> = {
+  cuda: 'install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12',
+  tensorrt: 'install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a host with TensorRT 10 (libnvinfer)',
+};
+
+function requireProvider(device: Device, provider: GpuProvider, probe: ProviderProbe): void {
+  const listed = probe.listed();
+  if (!listed.includes(provider)) {
+    throw new ModelLoadError(
+      `device "${device}" was requested but this onnxruntime-node build has no ${provider} execution provider (available: ${listed.join(', ')}); ${INSTALL_HINT[provider]} or use device "cpu"`,
+    );
   }
+  const missing = probe.missingLibrary(provider);
+  if (missing) {
+    throw new ModelLoadError(
+      `device "${device}" was requested but the ${provider} execution provider is not installed (${missing} is missing); ${INSTALL_HINT[provider]} or use device "cpu"`,
+    );
+  }
+}
+
+/** Which execution providers to ask for, refusing a GPU device whose provider this installation lacks. */
+export function executionProvidersFor(device: Device, probe: ProviderProbe = installedProviders): string[] {
+  if (device === 'cpu') return ['cpu'];
+  if (device === 'tensorrt') requireProvider(device, 'tensorrt', probe);
+  requireProvider(device, 'cuda', probe);
+  return device === 'tensorrt' ? ['tensorrt', 'cuda', 'cpu'] : ['cuda', 'cpu'];
+}
+
+/**
+ * Providers for an inference session. On `cuda`, TensorRT goes first on its own when the build
+ * lists it and its provider library is installed (`automatic`); if TensorRT then fails to start
+ * (its libnvinfer runtime is a separate install), the session falls back to CUDA with a warning.
+ */
+export function inferenceProvidersFor(device: Device, probe: ProviderProbe = installedProviders): { providers: string[]; automatic: boolean } {
+  const providers = executionProvidersFor(device, probe);
+  if (device === 'cuda' && probe.listed().includes('tensorrt') && probe.missingLibrary('tensorrt') === undefined) {
+    return { providers: ['tensorrt', ...providers], automatic: true };
+  }
+  return { providers, automatic: false };
 }
 
 export class OnnxModelSession {
@@ -97,19 +133,33 @@ export class OnnxModelSession {
   ) {}
 
   static async load(file: string, opts: OnnxSessionOptions): Promise<OnnxModelSession> {
-    const providers = executionProvidersFor(opts.device);
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: providers,
-      graphOptimizationLevel: 'all',
+    const chosen = inferenceProvidersFor(opts.device, opts.probe);
+    let providers = chosen.providers;
+    const sessionOptions = (executionProviders: string[]): ort.InferenceSession.SessionOptions => {
+      const o: ort.InferenceSession.SessionOptions = { executionProviders, graphOptimizationLevel: 'all' };
+      if (opts.intraOpThreads !== undefined) o.intraOpNumThreads = opts.intraOpThreads;
+      if (opts.interOpThreads !== undefined) o.interOpNumThreads = opts.interOpThreads;
+      return o;
     };
-    if (opts.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = opts.intraOpThreads;
-    if (opts.interOpThreads !== undefined) sessionOptions.interOpNumThreads = opts.interOpThreads;
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(file, sessionOptions);
+      try {
+        session = await ort.InferenceSession.create(file, sessionOptions(providers));
+      } catch (e) {
+        if (!chosen.automatic) throw e;
+        const reason = e instanceof Error ? e.message : String(e);
+        opts.logger?.warn({ model: opts.label, file, err: reason }, 'TensorRT is installed but failed to start; using CUDA');
+        providers = providers.filter((p) => p !== 'tensorrt');
+        session = await ort.InferenceSession.create(file, sessionOptions(providers));
+      }
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
-      const hint = opts.device === 'cuda' ? ' (the CUDA provider failed to start: check the CUDA 12 runtime and cuDNN 9)' : '';
+      const hint =
+        opts.device === 'tensorrt'
+          ? ' (the TensorRT provider failed to start: check TensorRT 10 (libnvinfer), the CUDA 12 runtime and cuDNN 9)'
+          : opts.device === 'cuda'
+            ? ' (the CUDA provider failed to start: check the CUDA 12 runtime and cuDNN 9)'
+            : '';
       throw new ModelLoadError(`cannot load ${file}${hint}: ${reason}`, { file });
     }
     const inputNames = session.inputNames;
@@ -129,7 +179,10 @@ export class OnnxModelSession {
       if (meta.isTensor && meta.shape.length >= 2 && typeof meta.shape[1] !== 'number') tokenLevel.add(meta.name);
     }
     const provider = providers[0];
-    opts.logger?.info({ model: opts.label, file, provider, inputs: inputNames, outputs: session.outputNames }, `onnxruntime session on ${provider}`);
+    opts.logger?.info(
+      { model: opts.label, file, provider, providers, inputs: inputNames, outputs: session.outputNames },
+      `onnxruntime session on ${provider}` + (providers.length > 1 ? ` (falling back to ${providers.slice(1).join(', ')} for unsupported nodes)` : ''),
+    );
     return new OnnxModelSession(session, file, provider, inputNames, session.outputNames, tokenLevel);
   }
 

@@ -193,7 +193,8 @@ export interface ModelInfo {
   load_time_ms: number;
   /** False when there is no model.safetensors: servable, not fine-tunable. */
   fine_tunable: boolean;
-  status: 'loading' | 'ready' | 'failed';
+  /** `unloaded`: its session was released on request; inference on it is a CONFLICT until it is loaded again. */
+  status: 'loading' | 'ready' | 'failed' | 'unloaded';
 }
 
 export interface ModelRepositoryApi {
@@ -205,6 +206,12 @@ export interface ModelRepositoryApi {
   /** Register a new version from an HF layout directory on disk (copied, written atomically). */
   importVersion(name: string, sourceDir: string): Promise<ModelVersionInfo>;
   defaultModelFor(task: ServedTask | 'zero-shot' | 'nli'): string | undefined;
+  /** Activate the version that was active before the current one (history on disk); CONFLICT when there is none. */
+  rollback(name: string): Promise<ModelInfo>;
+  /** Stop serving: new requests get CONFLICT, those in flight finish, then the session is released. */
+  unload(name: string): Promise<ModelInfo>;
+  /** Load and warm the active version of an unloaded (or failed) model; a ready model is left as it is. */
+  load(name: string): Promise<ModelInfo>;
 }
 
 /** Telemetry hooks the core calls; the HTTP layer implements them with prom-client. */
@@ -215,4 +222,8 @@ export interface ServingObserver {
   modelLoaded(model: string, version: number, seconds: number): void;
   activeVersion(model: string, version: number): void;
   swapped(model: string, from: number, to: number, seconds: number): void;
+  /** A rollback, unload or load completed. */
+  lifecycle?(model: string, event: LifecycleEvent): void;
 }
+
+export type LifecycleEvent = 'rollback' | 'unload' | 'load';

@@ -78,4 +78,45 @@ describe('ModelStore', () => {
     expect(store.readActive('sentiment')).toBeUndefined();
     expect(store.activeOrDefault('sentiment')).toBe(1);
   });
+
+  describe('rollback history', () => {
+    beforeEach(() => {
+      for (let i = 0; i < 3; i++) store.importVersion('sentiment', hfDir(join(root, `up-${i}`))); // versions 2, 3, 4
+    });
+
+    it('remembers each activation and walks back through them, on disk', () => {
+      expect(store.previousVersion('sentiment', 1)).toBeUndefined();
+      store.recordActivation('sentiment', 1, 3);
+      store.recordActivation('sentiment', 3, 2);
+      store.recordActivation('sentiment', 2, 2); // re-activating the active version remembers nothing
+      expect(store.readHistory('sentiment')).toEqual([1, 3]);
+      expect(JSON.parse(readFileSync(join(root, 'data', 'models', 'sentiment', 'history.json'), 'utf8'))).toEqual({ previous: [1, 3] });
+
+      const reopened = new ModelStore(join(root, 'models'), join(root, 'data'));
+      expect(reopened.readActive('sentiment')).toBe(2);
+      expect(reopened.previousVersion('sentiment', 2)).toBe(3);
+      reopened.recordRollback('sentiment', 3);
+      expect(reopened.readActive('sentiment')).toBe(3);
+      expect(reopened.previousVersion('sentiment', 3)).toBe(1);
+      reopened.recordRollback('sentiment', 1);
+      expect(reopened.readActive('sentiment')).toBe(1);
+      expect(reopened.previousVersion('sentiment', 1)).toBeUndefined();
+      expect(readdirSync(join(root, 'data', 'models', 'sentiment')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+
+    it('skips entries equal to the active version or naming a version that no longer exists', () => {
+      store.recordActivation('sentiment', 1, 4);
+      store.recordActivation('sentiment', 4, 2);
+      // As after a crash between writing the history and the pointer: 2 on top while 2 is active.
+      store.recordActivation('sentiment', 2, 2);
+      writeFileSync(join(root, 'data', 'models', 'sentiment', 'history.json'), JSON.stringify({ previous: [1, 4, 2] }));
+      expect(store.previousVersion('sentiment', 2)).toBe(4);
+      rmSync(join(root, 'data', 'models', 'sentiment', 'versions', '4'), { recursive: true });
+      expect(store.previousVersion('sentiment', 2)).toBe(1);
+      store.recordRollback('sentiment', 1);
+      expect(store.readHistory('sentiment')).toEqual([]);
+      writeFileSync(join(root, 'data', 'models', 'sentiment', 'history.json'), 'not json');
+      expect(store.readHistory('sentiment')).toEqual([]);
+    });
+  });
 });

@@ -6,6 +6,7 @@
  *   versions/<n>/      immutable HF layout directories (n = 2, 3, … after an embedded model)
  *   versions/<n>/berth-version.json   where the version came from and when
  *   active.json        {"version": n}, replaced atomically (temp file + rename)
+ *   history.json       {"previous": [..]}: versions active before the current one, for rollback
  *
  * A version directory appears only by a rename of a complete temporary copy, so a crash never
  * leaves a half-written version behind, and a restart finds the same active version.
@@ -50,6 +51,10 @@ interface VersionRecord {
 
 const VERSION_RECORD = 'berth-version.json';
 const METRICS_FILE = 'metrics.json';
+const ACTIVE_FILE = 'active.json';
+const HISTORY_FILE = 'history.json';
+/** Rollback depth kept on disk; older entries are dropped. */
+const MAX_HISTORY = 50;
 
 export class ModelStore {
   constructor(
@@ -128,7 +133,7 @@ export class ModelStore {
 
   /** The persisted active version, or undefined when none was ever chosen (or it no longer exists). */
   readActive(name: string): number | undefined {
-    const record = readJson<{ version?: unknown }>(join(this.modelDataDir(name), 'active.json'));
+    const record = readJson<{ version?: unknown }>(join(this.modelDataDir(name), ACTIVE_FILE));
     const v = record?.version;
     return typeof v === 'number' && this.versionNumbers(name).includes(v) ? v : undefined;
   }
@@ -142,11 +147,64 @@ export class ModelStore {
 
   writeActive(name: string, version: number): void {
     assertModelName(name);
+    this.writeAtomically(name, ACTIVE_FILE, { version, activated_at: new Date().toISOString() });
+  }
+
+  /**
+   * The versions that were active before the current one, oldest first (`history.json`). Entries
+   * may repeat the current version or name a version removed since; `previousVersion` skips those.
+   */
+  readHistory(name: string): number[] {
+    const record = readJson<{ previous?: unknown }>(join(this.modelDataDir(name), HISTORY_FILE));
+    const previous = Array.isArray(record?.previous) ? record.previous : [];
+    return previous.filter((v): v is number => Number.isInteger(v) && (v as number) > 0);
+  }
+
+  /**
+   * Makes `to` active, remembering `from` for a rollback. The history is written before the
+   * pointer: a crash between the two leaves `from` on top of the history while `from` is still
+   * active, which `previousVersion` skips, so no rollback target is ever lost or invented.
+   */
+  recordActivation(name: string, from: number, to: number): void {
+    assertModelName(name);
+    if (from !== to) {
+      const previous = [...this.readHistory(name), from].slice(-MAX_HISTORY);
+      this.writeAtomically(name, HISTORY_FILE, { previous });
+    }
+    this.writeActive(name, to);
+  }
+
+  /** The version a rollback from `current` returns to: the newest remembered one that still exists and differs. */
+  previousVersion(name: string, current: number): number | undefined {
+    const existing = new Set(this.versionNumbers(name));
+    const history = this.readHistory(name);
+    for (let i = history.length - 1; i >= 0; i--) {
+      if (history[i] !== current && existing.has(history[i])) return history[i];
+    }
+    return undefined;
+  }
+
+  /**
+   * Makes `to` (a result of `previousVersion`) active and forgets it and every
+   * entry above it in the history. The pointer is written first: a crash between the two leaves
+   * `to` on top of the history while it is active, which the next rollback skips.
+   */
+  recordRollback(name: string, to: number): void {
+    assertModelName(name);
+    const history = this.readHistory(name);
+    let cut = history.length;
+    while (cut > 0 && history[cut - 1] !== to) cut--;
+    this.writeActive(name, to);
+    this.writeAtomically(name, HISTORY_FILE, { previous: history.slice(0, Math.max(0, cut - 1)) });
+  }
+
+  /** Replaces `<model data dir>/<file>` by a temporary file and a rename: readers see the old or the new content, never a mix. */
+  private writeAtomically(name: string, file: string, content: object): void {
     const dir = this.modelDataDir(name);
     mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.active.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    writeFileSync(tmp, JSON.stringify({ version, activated_at: new Date().toISOString() }) + '\n');
-    renameSync(tmp, join(dir, 'active.json'));
+    const tmp = join(dir, `.${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    writeFileSync(tmp, JSON.stringify(content) + '\n');
+    renameSync(tmp, join(dir, file));
   }
 
   /**

@@ -52,6 +52,7 @@ import type {
   ZeroShotItem,
   ZeroShotParams,
 } from './contracts';
+import { ModelUnloadedError, NoPreviousVersionError } from './errors';
 import { describeModel, LoadedVersion } from './loaded-version';
 import { assertModelName, isValidModelName, ModelStore } from './model-store';
 
@@ -190,7 +191,8 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
       max_sequence_length: maxLength,
       versions,
       active_version: entry.activeVersion,
-      device: this.opts.device,
+      // The hardware: TensorRT runs on the CUDA device.
+      device: this.opts.device === 'cpu' ? 'cpu' : 'cuda',
       load_time_ms: active ? Math.round(active.loadMs) : 0,
       fine_tunable: active ? active.fineTunable : versions.some((v) => v.version === entry.activeVersion && hasSafetensors(v)),
       status: entry.status,
@@ -235,31 +237,88 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
     if (!this.store.versionNumbers(name).includes(version)) throw new VersionNotFoundError(name, version);
     return this.serialize(entry, async () => {
       if (entry.status === 'ready' && entry.active?.version === version) return this.get(name);
-      const started = performance.now();
-      const dir = this.store.versionDir(name, version);
-      // Load and warm beside the version serving now; a failure leaves it serving.
-      const fresh = await LoadedVersion.load(name, version, dir, this.loadOptions());
-      try {
-        this.store.writeActive(name, version);
-      } catch (e) {
-        await fresh.retire();
-        throw e;
-      }
+      await this.swapTo(entry, version, () => this.store.recordActivation(name, entry.activeVersion, version));
+      return this.get(name);
+    });
+  }
+
+  async rollback(name: string): Promise<ModelInfo> {
+    const entry = this.entry(name);
+    return this.serialize(entry, async () => {
+      const target = this.store.previousVersion(name, entry.activeVersion);
+      if (target === undefined) throw new NoPreviousVersionError(name, entry.activeVersion);
+      await this.swapTo(entry, target, () => this.store.recordRollback(name, target));
+      this.opts.observer?.lifecycle?.(name, 'rollback');
+      this.opts.logger?.info({ model: name, version: target }, 'model rolled back');
+      return this.get(name);
+    });
+  }
+
+  async unload(name: string): Promise<ModelInfo> {
+    const entry = this.entry(name);
+    return this.serialize(entry, async () => {
+      if (entry.status === 'unloaded') return this.get(name);
       const previous = entry.active;
+      // From here new requests are refused; those already holding the version finish on it.
+      entry.active = undefined;
+      entry.status = 'unloaded';
+      entry.error = undefined;
+      if (previous) {
+        const draining = previous.inFlight;
+        await previous.retire();
+        this.opts.logger?.info({ model: name, version: previous.version, drained: draining }, 'model unloaded');
+      }
+      this.opts.observer?.lifecycle?.(name, 'unload');
+      return this.get(name);
+    });
+  }
+
+  async load(name: string): Promise<ModelInfo> {
+    const entry = this.entry(name);
+    return this.serialize(entry, async () => {
+      if (entry.status === 'ready' && entry.active) return this.get(name);
+      const version = this.store.activeOrDefault(name);
+      // The model keeps its status (unloaded or failed) until the new session is warm.
+      const fresh = await LoadedVersion.load(name, version, this.store.versionDir(name, version), this.loadOptions());
       entry.active = fresh;
       entry.activeVersion = version;
       entry.status = 'ready';
       entry.error = undefined;
       this.opts.observer?.activeVersion(name, version);
-      if (previous) {
-        // New requests already see `fresh`; the old one finishes what it holds, then is released.
-        await previous.retire();
-        const seconds = (performance.now() - started) / 1000;
-        this.opts.observer?.swapped(name, previous.version, version, seconds);
-        this.opts.logger?.info({ model: name, from: previous.version, to: version, seconds }, 'model version swapped');
-      }
+      this.opts.observer?.lifecycle?.(name, 'load');
+      this.opts.logger?.info({ model: name, version, ms: Math.round(fresh.loadMs) }, 'model loaded');
       return this.get(name);
     });
+  }
+
+  /**
+   * Loads and warms `version` beside the version serving now (a failure leaves that one serving
+   * and the pointer untouched), persists the change with `persist`, switches new requests to it,
+   * then drains and releases the old session.
+   */
+  private async swapTo(entry: ModelEntry, version: number, persist: () => void): Promise<void> {
+    const name = entry.name;
+    const started = performance.now();
+    const fresh = await LoadedVersion.load(name, version, this.store.versionDir(name, version), this.loadOptions());
+    try {
+      persist();
+    } catch (e) {
+      await fresh.retire();
+      throw e;
+    }
+    const previous = entry.active;
+    entry.active = fresh;
+    entry.activeVersion = version;
+    entry.status = 'ready';
+    entry.error = undefined;
+    this.opts.observer?.activeVersion(name, version);
+    if (previous) {
+      // New requests already see `fresh`; the old one finishes what it holds, then is released.
+      await previous.retire();
+      const seconds = (performance.now() - started) / 1000;
+      this.opts.observer?.swapped(name, previous.version, version, seconds);
+      this.opts.logger?.info({ model: name, from: previous.version, to: version, seconds }, 'model version swapped');
+    }
   }
 
   private serialize<T>(entry: ModelEntry, fn: () => Promise<T>): Promise<T> {
@@ -543,6 +602,7 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
       throw new DomainError('MODEL_NOT_FOUND', `no loaded model serves ${want}; name one with "model"`, { task: want });
     }
     const entry = this.entry(name);
+    if (entry.status === 'unloaded') throw new ModelUnloadedError(name);
     if (entry.status === 'loading' || (!entry.active && entry.status !== 'failed')) throw new ModelNotReadyError(`model "${name}" is still loading`);
     if (!entry.active) throw new ModelLoadError(`model "${name}" failed to load: ${entry.error ?? 'unknown error'}`, { model: name });
     const v = entry.active;

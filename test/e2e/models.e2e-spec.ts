@@ -90,3 +90,81 @@ describe('model management (fake core)', () => {
     await http().post('/v1/models/unknown/versions').set('content-type', 'application/gzip').send(tarGz(HF_FILES)).expect(404);
   });
 });
+
+describe('rollback, unload and load (fake core)', () => {
+  let t: TestApp;
+  const http = () => request(t.app.getHttpServer());
+
+  beforeAll(async () => {
+    t = await fakeApp();
+  });
+  afterAll(() => t.app.close());
+
+  it('rollback returns to the version active before, and walks back through each activation', async () => {
+    await http().post('/v1/models/sentiment/versions').set('content-type', 'application/gzip').send(tarGz(HF_FILES)).expect(201);
+    await http().post('/v1/models/sentiment/versions').set('content-type', 'application/gzip').send(tarGz(HF_FILES)).expect(201);
+    await http().post('/v1/models/sentiment/versions/3/activate').expect(200);
+    await http().post('/v1/models/sentiment/versions/2/activate').expect(200);
+    const first = await http().post('/v1/models/sentiment/rollback').expect(200);
+    expect(first.body).toMatchObject({ name: 'sentiment', active_version: 3, status: 'ready' });
+    expect((await http().post('/v1/classify').send({ model: 'sentiment', inputs: 'after rollback' }).expect(200)).headers['x-model-version']).toBe('3');
+    expect((await http().post('/v1/models/sentiment/rollback').expect(200)).body.active_version).toBe(1);
+    const none = await http().post('/v1/models/sentiment/rollback').expect(409);
+    expect(none.body.error).toMatchObject({ code: 'CONFLICT', details: { model: 'sentiment', active_version: 1 } });
+    expect(none.body.error.message).toContain('no previous version');
+  });
+
+  it('a model never activated has no previous version (409); unknown models are 404, bad names 400', async () => {
+    expect((await http().post('/v1/models/qa-model/rollback').expect(409)).body.error.code).toBe('CONFLICT');
+    for (const action of ['rollback', 'unload', 'load']) {
+      expect((await http().post(`/v1/models/missing/${action}`).expect(404)).body.error.code).toBe('MODEL_NOT_FOUND');
+      expect((await http().post(`/v1/models/..%2Fetc/${action}`).expect(400)).body.error.code).toBe('INVALID_INPUT');
+    }
+  });
+
+  it('unload makes inference on the model a 409 naming the fix; load serves it again', async () => {
+    const unloaded = await http().post('/v1/models/ner-model/unload').expect(200);
+    expect(unloaded.body).toMatchObject({ name: 'ner-model', status: 'unloaded', active_version: 1 });
+    expect((await http().post('/v1/models/ner-model/unload').expect(200)).body.status).toBe('unloaded');
+    expect((await http().get('/v1/models/ner-model').expect(200)).body.status).toBe('unloaded');
+    const refused = await http().post('/v1/ner').send({ model: 'ner-model', inputs: 'Ada lives here' }).expect(409);
+    expect(refused.body.error).toMatchObject({ code: 'CONFLICT', details: { model: 'ner-model', status: 'unloaded' } });
+    expect(refused.body.error.message).toContain('/v1/models/ner-model/load');
+    // Other models keep serving.
+    await http().post('/v1/classify').send({ model: 'sentiment', inputs: 'fine' }).expect(200);
+
+    const loaded = await http().post('/v1/models/ner-model/load').expect(200);
+    expect(loaded.body).toMatchObject({ name: 'ner-model', status: 'ready', active_version: 1 });
+    expect((await http().post('/v1/models/ner-model/load').expect(200)).body.status).toBe('ready');
+    const served = await http().post('/v1/ner').send({ model: 'ner-model', inputs: 'Ada lives here' }).expect(200);
+    expect(served.headers['x-model-version']).toBe('1');
+  });
+
+  it('counts rollbacks, unloads and loads in /metrics', async () => {
+    const text = (await http().get('/metrics').expect(200)).text;
+    expect(text).toContain('berth_model_lifecycle_events_total{model="sentiment",event="rollback"} 2');
+    expect(text).toContain('berth_model_lifecycle_events_total{model="ner-model",event="unload"} 2');
+    expect(text).toContain('berth_model_lifecycle_events_total{model="ner-model",event="load"} 1');
+  });
+});
+
+describe('rollback, unload and load need the admin scope', () => {
+  const INFERENCE_KEY = 'inference-key-0001';
+  const ADMIN_KEY = 'admin-key-00000001';
+  let t: TestApp;
+  const http = () => request(t.app.getHttpServer());
+
+  beforeAll(async () => {
+    t = await fakeApp({ BERTH_API_KEYS: INFERENCE_KEY, BERTH_ADMIN_KEYS: ADMIN_KEY });
+  });
+  afterAll(() => t.app.close());
+
+  it.each(['unload', 'load', 'rollback'])('POST /v1/models/{name}/%s: 401 without a key, 403 with an inference key, done with an admin key', async (action) => {
+    expect((await http().post(`/v1/models/sentiment/${action}`).expect(401)).body.error.code).toBe('UNAUTHORIZED');
+    const forbidden = await http().post(`/v1/models/sentiment/${action}`).set('authorization', `Bearer ${INFERENCE_KEY}`).expect(403);
+    expect(forbidden.body.error.code).toBe('FORBIDDEN');
+    const admin = await http().post(`/v1/models/sentiment/${action}`).set('authorization', `Bearer ${ADMIN_KEY}`);
+    // The admin call reaches the core: unload and load succeed; rollback has nothing to return to.
+    expect(admin.status).toBe(action === 'rollback' ? 409 : 200);
+  });
+});

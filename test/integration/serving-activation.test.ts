@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError, ModelLoadError, VersionNotFoundError } from '../../src/errors/domain-error';
 import type { ServingObserver } from '../../src/serving/contracts';
+import { ModelUnloadedError, NoPreviousVersionError } from '../../src/serving/errors';
 import { ServingCore, ServingCoreOptions } from '../../src/serving/serving-core';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
 
@@ -139,5 +140,70 @@ describeWithFixtures('serving core: versions and hot-swap', () => {
     expect(info.version).toBe(1);
     expect(core.get('sentiment-copy')).toMatchObject({ status: 'ready', active_version: 1 });
     expect((await core.classify('sentiment-copy', ['new model'], {})).model).toBe('sentiment-copy');
+  });
+
+  it('rolls back through the remembered activations, across a restart, and says when there is nothing left', async () => {
+    // Activations so far: 1 → 2, then (after the restart above) 2 → 1.
+    expect(core.get('sentiment').active_version).toBe(1);
+    const back = await core.rollback('sentiment');
+    expect(back).toMatchObject({ active_version: 2, status: 'ready' });
+    expect((await core.classify('sentiment', ['after rollback'], {})).version).toBe(2);
+    expect(events.swaps).toContainEqual(['sentiment', 1, 2]);
+
+    await core.close();
+    core = await ServingCore.start(options);
+    expect(core.get('sentiment').active_version).toBe(2);
+    expect((await core.rollback('sentiment')).active_version).toBe(1);
+    expect((await core.classify('sentiment', ['first version again'], {})).version).toBe(1);
+    const none = core.rollback('sentiment');
+    await expect(none).rejects.toBeInstanceOf(NoPreviousVersionError);
+    await expect(none).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(core.get('sentiment').active_version).toBe(1);
+  });
+
+  it('unload lets requests in flight finish, then refuses new ones with CONFLICT; load serves the active version again', async () => {
+    const text = 'I absolutely loved this movie, the acting was superb!';
+    const before = (await core.classify('sentiment', [text], { top_k: null })).result[0].labels;
+    const finished: string[] = [];
+    const inFlight = Array.from({ length: 6 }, (_, i) =>
+      core.classify('sentiment', [`${text} (${i})`], {}).then((r) => {
+        finished.push(`request ${i}`);
+        return r.version;
+      }),
+    );
+    const unloading = core.unload('sentiment').then((info) => {
+      finished.push('unload');
+      return info;
+    });
+    // Unload queues behind any activation of the model, so it takes effect a few ticks later.
+    while (core.get('sentiment').status !== 'unloaded') await new Promise((r) => setImmediate(r));
+    expect(core.inFlight()).toBeGreaterThan(0);
+    await expect(core.classify('sentiment', [text], {})).rejects.toBeInstanceOf(ModelUnloadedError);
+    expect(await Promise.all(inFlight)).toEqual([1, 1, 1, 1, 1, 1]);
+    const info = await unloading;
+    expect(finished.at(-1)).toBe('unload');
+    expect(info).toMatchObject({ status: 'unloaded', active_version: 1, load_time_ms: 0, task: 'text-classification' });
+    expect(core.inFlight()).toBe(0);
+    await expect(core.classify('sentiment', [text], {})).rejects.toMatchObject({ code: 'CONFLICT', details: { model: 'sentiment', status: 'unloaded' } });
+    // An unloaded model is nobody's default; the other models are untouched.
+    expect(core.defaultModelFor('text-classification')).not.toBe('sentiment');
+    expect(core.get('sentiment-copy').status).toBe('ready');
+    expect((await core.unload('sentiment')).status).toBe('unloaded');
+
+    const loaded = await core.load('sentiment');
+    expect(loaded).toMatchObject({ status: 'ready', active_version: 1 });
+    expect(loaded.load_time_ms).toBeGreaterThan(0);
+    const after = await core.classify('sentiment', [text], { top_k: null });
+    expect(after.version).toBe(1);
+    expect(after.result[0].labels).toEqual(before);
+    expect((await core.load('sentiment')).status).toBe('ready');
+  });
+
+  it('activating an unloaded model loads it; loading a failed model retries and fails again with the reason', async () => {
+    await core.unload('sentiment');
+    expect((await core.activate('sentiment', 2)).status).toBe('ready');
+    expect((await core.classify('sentiment', ['loaded by activation'], {})).version).toBe(2);
+    await expect(core.load('broken')).rejects.toBeInstanceOf(ModelLoadError);
+    expect(core.get('broken').status).toBe('failed');
   });
 });

@@ -43,6 +43,39 @@ export class ModelsController {
     return this.models.activate(name, version);
   }
 
+  @Post(':name/rollback')
+  @HttpCode(200)
+  @Scope('admin')
+  @ApiOperation({
+    summary: 'Return to the version that was active before the current one (hot-swapped like an activation)',
+    description: 'Each activation remembers the version it replaced, on disk; rollbacks walk back through them. 409 CONFLICT when there is none.',
+  })
+  @ApiOkResponse({ type: ModelDto })
+  rollback(@Param('name') name: string): Promise<ModelDto> {
+    return this.models.rollback(name);
+  }
+
+  @Post(':name/unload')
+  @HttpCode(200)
+  @Scope('admin')
+  @ApiOperation({
+    summary: 'Stop serving a model and release its session',
+    description: 'Requests in flight finish first. Afterwards the model reports status "unloaded" and inference on it answers 409 CONFLICT.',
+  })
+  @ApiOkResponse({ type: ModelDto })
+  unload(@Param('name') name: string): Promise<ModelDto> {
+    return this.models.unload(name);
+  }
+
+  @Post(':name/load')
+  @HttpCode(200)
+  @Scope('admin')
+  @ApiOperation({ summary: 'Load and warm the active version of an unloaded (or failed) model; a ready model is left as it is' })
+  @ApiOkResponse({ type: ModelDto })
+  load(@Param('name') name: string): Promise<ModelDto> {
+    return this.models.load(name);
+  }
+
   @Post(':name/versions')
   @Scope('admin')
   @ApiOperation({

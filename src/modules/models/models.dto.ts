@@ -23,7 +23,11 @@ export class ModelDto {
   @ApiProperty({ enum: ['cpu', 'cuda'] }) device!: 'cpu' | 'cuda';
   @ApiProperty() load_time_ms!: number;
   @ApiProperty({ description: 'False when the model has no model.safetensors: servable, not fine-tunable.' }) fine_tunable!: boolean;
-  @ApiProperty({ enum: ['loading', 'ready', 'failed'] }) status!: 'loading' | 'ready' | 'failed';
+  @ApiProperty({
+    enum: ['loading', 'ready', 'failed', 'unloaded'],
+    description: 'unloaded: released on request; inference on it answers 409 CONFLICT until POST /v1/models/{name}/load.',
+  })
+  status!: 'loading' | 'ready' | 'failed' | 'unloaded';
 }
 
 export class ModelListDto {

@@ -34,6 +34,21 @@ export class ModelsService {
     return this.host.get().activate(name, version);
   }
 
+  rollback(name: string): Promise<ModelInfo> {
+    checkModelName(name);
+    return this.host.get().rollback(name);
+  }
+
+  unload(name: string): Promise<ModelInfo> {
+    checkModelName(name);
+    return this.host.get().unload(name);
+  }
+
+  load(name: string): Promise<ModelInfo> {
+    checkModelName(name);
+    return this.host.get().load(name);
+  }
+
   /** Unpacks the archive, registers it as the next version, and optionally activates it. */
   async importArchive(name: string, archive: Buffer, activate: boolean): Promise<{ version: ModelVersionInfo; model?: ModelInfo }> {
     checkModelName(name);

@@ -1,5 +1,6 @@
 import { ClientClosedError, ModelNotFoundError, OverloadedError, VersionNotFoundError, WrongTaskError, InvalidInputError } from '../../../src/errors/domain-error';
 import type { ServingCoreHandle } from '../../../src/modules/core/core-host';
+import { ModelUnloadedError, NoPreviousVersionError } from '../../../src/serving/errors';
 import type {
   Answer,
   ClassifyItem,
@@ -38,6 +39,8 @@ export interface FakeCall {
 
 interface FakeModel {
   info: ModelInfo;
+  /** Versions active before the current one, oldest first (the real core keeps them on disk). */
+  history: number[];
 }
 
 const TIMINGS = { tokenizationMs: 0.25, queueMs: 0.5, inferenceMs: 1.25, totalMs: 2.5 };
@@ -62,6 +65,7 @@ function model(name: string, task: ServedTask, labels: string[], nli = false): F
       fine_tunable: true,
       status: 'ready',
     },
+    history: [],
   };
 }
 
@@ -95,6 +99,7 @@ export class FakeCore implements ServingCoreHandle {
     if (!chosen) throw new InvalidInputError(`no default model for ${task}`);
     const m = this.models.get(chosen);
     if (!m) throw new ModelNotFoundError(chosen);
+    if (m.info.status === 'unloaded') throw new ModelUnloadedError(chosen);
     const ok = task === 'nli' || task === 'zero-shot' ? m.info.nli : m.info.task === task;
     if (!ok) throw new WrongTaskError(chosen, m.info.task, task);
     return m.info;
@@ -227,11 +232,44 @@ export class FakeCore implements ServingCoreHandle {
   async activate(name: string, v: number): Promise<ModelInfo> {
     const info = this.get(name);
     if (!info.versions.some((x) => x.version === v)) throw new VersionNotFoundError(name, v);
+    if (v !== info.active_version || info.status !== 'ready') {
+      if (v !== info.active_version) this.models.get(name)!.history.push(info.active_version);
+      this.swap(info, v);
+    }
+    return info;
+  }
+  private swap(info: ModelInfo, v: number): void {
     const from = info.active_version;
     info.active_version = v;
-    this.observer?.modelLoaded(name, v, 0.2);
-    this.observer?.swapped(name, from, v, 0.3);
-    this.observer?.activeVersion(name, v);
+    info.status = 'ready';
+    this.observer?.modelLoaded(info.name, v, 0.2);
+    this.observer?.swapped(info.name, from, v, 0.3);
+    this.observer?.activeVersion(info.name, v);
+  }
+  async rollback(name: string): Promise<ModelInfo> {
+    const info = this.get(name);
+    const history = this.models.get(name)!.history;
+    const previous = history.pop();
+    if (previous === undefined) throw new NoPreviousVersionError(name, info.active_version);
+    this.swap(info, previous);
+    this.observer?.lifecycle?.(name, 'rollback');
+    return info;
+  }
+  async unload(name: string): Promise<ModelInfo> {
+    const info = this.get(name);
+    info.status = 'unloaded';
+    info.load_time_ms = 0;
+    this.observer?.lifecycle?.(name, 'unload');
+    return info;
+  }
+  async load(name: string): Promise<ModelInfo> {
+    const info = this.get(name);
+    if (info.status !== 'ready') {
+      info.status = 'ready';
+      info.load_time_ms = 5;
+      this.observer?.modelLoaded(name, info.active_version, 0.2);
+      this.observer?.lifecycle?.(name, 'load');
+    }
     return info;
   }
   /** The last imported directory's listing, for archive tests. */
