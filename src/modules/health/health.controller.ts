@@ -11,7 +11,7 @@ export class LiveDto {
 
 export class ModelStatusDto {
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['loading', 'ready', 'failed'] }) status!: string;
+  @ApiProperty({ enum: ['loading', 'ready', 'failed', 'unloaded'] }) status!: string;
   @ApiProperty() active_version!: number;
 }
 
