@@ -1,0 +1,77 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrorResponses } from '../../http/api-errors.decorator';
+import { Scope } from '../../http/scope.decorator';
+import { FileDeletedDto, FileListDto, FileObjectDto } from './files.dto';
+import { fileObject, FilesService } from './files.service';
+import { pageLimit } from './paging';
+
+@ApiTags('files')
+@ApiBearerAuth()
+@ApiErrorResponses([400, 401, 403, 404, 413, 500])
+@Scope('admin')
+@Controller('v1/files')
+export class FilesController {
+  constructor(private readonly files: FilesService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Upload a dataset for fine-tuning (validated on upload; a bad file is refused with its line and problem, and not kept)',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['file', 'purpose'],
+      properties: {
+        file: { type: 'string', format: 'binary' },
+        purpose: { type: 'string', enum: ['fine-tune'] },
+        task: { type: 'string', enum: ['classification', 'ner', 'qa'], description: 'Guessed from the file when omitted.' },
+        model: { type: 'string', description: "A served model whose tokenizer measures token lengths (optional)." },
+      },
+    },
+  })
+  @ApiOkResponse({ type: FileObjectDto })
+  upload(@Req() request: FastifyRequest): Promise<FileObjectDto> {
+    return this.files.upload(request);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List uploaded files, newest first' })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–10000, default 10000' })
+  @ApiQuery({ name: 'after', required: false, type: String, description: 'Id of the last file of the previous page' })
+  @ApiQuery({ name: 'purpose', required: false, type: String })
+  @ApiOkResponse({ type: FileListDto })
+  list(@Query('limit') limit?: string, @Query('after') after?: string, @Query('purpose') purpose?: string): FileListDto {
+    return this.files.list({ limit: pageLimit(limit, 10_000, 10_000), after, purpose });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Retrieve a file record' })
+  @ApiOkResponse({ type: FileObjectDto })
+  get(@Param('id') id: string): FileObjectDto {
+    return fileObject(this.files.get(id));
+  }
+
+  @Get(':id/content')
+  @ApiOperation({ summary: "Download a file's content" })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
+  content(@Param('id') id: string, @Res() reply: FastifyReply): FastifyReply {
+    const { stream, file } = this.files.content(id);
+    return reply
+      .header('content-type', 'application/octet-stream')
+      .header('content-length', String(file.bytes))
+      .header('content-disposition', `attachment; filename="${file.filename.replace(/["\\\r\n]/g, '_')}"`)
+      .send(stream);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Delete a file (jobs that still need it will fail cleanly)' })
+  @ApiOkResponse({ type: FileDeletedDto })
+  delete(@Param('id') id: string): Promise<FileDeletedDto> {
+    return this.files.delete(id);
+  }
+}

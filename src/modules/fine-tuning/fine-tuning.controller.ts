@@ -1,0 +1,110 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiErrorResponses } from '../../http/api-errors.decorator';
+import { Scope } from '../../http/scope.decorator';
+import { FINISHED_STATUSES, seqOfEventId } from '../../store';
+import { pageLimit } from '../files/paging';
+import { CreateJobDto, JobCheckpointListDto, JobEventListDto, JobListDto, JobObjectDto } from './fine-tuning.dto';
+import { eventObject, FineTuningService, jobObject } from './fine-tuning.service';
+
+@ApiTags('fine-tuning')
+@ApiBearerAuth()
+@ApiErrorResponses([400, 401, 403, 404, 409, 500, 503])
+@Scope('admin')
+@Controller('v1/fine_tuning/jobs')
+export class FineTuningController {
+  constructor(private readonly jobs: FineTuningService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Create a fine-tuning job (checked against the model and files before it is queued)' })
+  @ApiOkResponse({ type: JobObjectDto })
+  create(@Body() body: CreateJobDto): JobObjectDto {
+    return this.jobs.create(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List fine-tuning jobs, newest first' })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–100, default 20' })
+  @ApiQuery({ name: 'after', required: false, type: String, description: 'Id of the last job of the previous page' })
+  @ApiOkResponse({ type: JobListDto })
+  list(@Query('limit') limit?: string, @Query('after') after?: string): JobListDto {
+    return this.jobs.list(pageLimit(limit, 20, 100), after);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Retrieve a fine-tuning job' })
+  @ApiOkResponse({ type: JobObjectDto })
+  get(@Param('id') id: string): JobObjectDto {
+    return jobObject(this.jobs.get(id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel a job: a queued job at once, a running one within seconds; no version is written' })
+  @ApiOkResponse({ type: JobObjectDto })
+  cancel(@Param('id') id: string): JobObjectDto {
+    return this.jobs.cancel(id);
+  }
+
+  @Get(':id/events')
+  @ApiOperation({
+    summary: "A job's events, newest first; with stream=true a server-sent event stream (oldest first, then live) that ends when the job does",
+  })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–1000, default 20' })
+  @ApiQuery({ name: 'after', required: false, type: String, description: 'Id of the last event of the previous page' })
+  @ApiQuery({ name: 'stream', required: false, type: Boolean })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({ type: JobEventListDto })
+  events(
+    @Param('id') id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Query('limit') limit?: string,
+    @Query('after') after?: string,
+    @Query('stream') stream?: string,
+  ): JobEventListDto | undefined {
+    if (stream !== 'true' && stream !== '1') return this.jobs.events(id, pageLimit(limit, 20, 1000), after);
+    this.stream(id, reply, after);
+    return undefined;
+  }
+
+  @Get(':id/checkpoints')
+  @ApiOperation({ summary: "A job's checkpoints (one per evaluation; the selected one is the version written)" })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–100, default 10' })
+  @ApiQuery({ name: 'after', required: false, type: String })
+  @ApiOkResponse({ type: JobCheckpointListDto })
+  checkpoints(@Param('id') id: string, @Query('limit') limit?: string, @Query('after') after?: string): JobCheckpointListDto {
+    return this.jobs.checkpoints(id, pageLimit(limit, 10, 100), after);
+  }
+
+  /** Replays the job's events oldest first, then sends new ones as they happen; ends with the job. */
+  private stream(id: string, reply: FastifyReply, after?: string): void {
+    this.jobs.get(id);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let last = (after && seqOfEventId(after)) || 0;
+    let closed = false;
+    const send = (): void => {
+      if (closed) return;
+      for (const e of this.jobs.eventsSince(id, last)) {
+        last = e.seq;
+        raw.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(eventObject(e))}\n\n`);
+      }
+      if (FINISHED_STATUSES.includes(this.jobs.get(id).status) && !this.jobs.runner.isRunning(id)) end();
+    };
+    const unsubscribe = this.jobs.runner.subscribe(id, () => send());
+    const end = (): void => {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      raw.end('event: done\ndata: [DONE]\n\n');
+    };
+    raw.on('close', () => {
+      closed = true;
+      unsubscribe();
+    });
+    send();
+  }
+}

@@ -1,0 +1,267 @@
+import { Inject, Injectable, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { join } from 'node:path';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { DomainError, InvalidInputError, WrongTaskError } from '../../errors/domain-error';
+import { MODEL_NAME } from '../../http/validation';
+import { FineTuningObserver, JobRunner } from '../../jobs/job-runner';
+import { repositoryPublisher } from '../../jobs/publish';
+import { TrainingExecutor } from '../../jobs/training-executor';
+import { workerTrainingExecutor } from '../../jobs/worker-executor';
+import type { ModelInfo } from '../../serving/contracts';
+import { BerthStore, FINISHED_STATUSES, StoredCheckpoint, StoredEvent, StoredFile, StoredJob } from '../../store';
+import { CORE_HOST, CoreHost } from '../core/core-host';
+import { labelsOf } from '../files/dataset-inspection';
+import type { CreateJobDto, JobCheckpointDto, JobCheckpointListDto, JobEventDto, JobEventListDto, JobListDto, JobObjectDto } from './fine-tuning.dto';
+import { resolveMethod } from './job-request';
+
+export const FINE_TUNING_OPTIONS = Symbol('FINE_TUNING_OPTIONS');
+
+export interface FineTuningModuleOptions {
+  /** How a job trains (default: the trainer in a worker thread, 1 ONNX Runtime thread). */
+  readonly executor?: TrainingExecutor;
+  /** Jobs trained at once (default 1). */
+  readonly concurrency?: number;
+  /** Metrics: job counts by status, training steps. */
+  readonly observer?: FineTuningObserver;
+}
+
+export class JobNotFoundError extends DomainError {
+  constructor(id: string) {
+    super('NOT_FOUND', `no fine-tuning job with id "${id}"`, { job: id });
+  }
+}
+
+/** The trainer task a model's head and a file imply. */
+function taskFor(model: ModelInfo, file: StoredFile): string {
+  switch (model.task) {
+    case 'text-classification':
+      return model.nli && file.stats.pair === true ? 'nli' : 'classification';
+    case 'token-classification':
+      return 'ner';
+    case 'question-answering':
+      return 'qa';
+    default:
+      throw new WrongTaskError(model.name, model.task, 'a classification, NER or QA model');
+  }
+}
+
+const FILE_TASK_OF: Record<string, string> = { classification: 'classification', nli: 'classification', ner: 'ner', qa: 'qa' };
+
+export function jobObject(job: StoredJob): JobObjectDto {
+  const { options: _trainerOptions, ...hyperparameters } = job.hyperparameters;
+  const progress = job.progress as { eta_seconds?: number } | null;
+  return {
+    id: job.id,
+    object: 'fine_tuning.job',
+    created_at: job.createdAt,
+    finished_at: job.finishedAt,
+    model: job.model,
+    fine_tuned_model: job.fineTunedModel,
+    organization_id: 'berth',
+    status: job.status,
+    training_file: job.trainingFile,
+    validation_file: job.validationFile,
+    hyperparameters: {
+      n_epochs: job.hyperparameters.n_epochs,
+      batch_size: job.hyperparameters.batch_size,
+      learning_rate_multiplier: job.hyperparameters.learning_rate_multiplier,
+    },
+    method: { type: job.method, [job.method]: { hyperparameters } },
+    trained_tokens: job.trainedTokens,
+    error: job.error,
+    result_files: [],
+    seed: job.seed,
+    suffix: job.suffix,
+    metadata: job.metadata,
+    estimated_finish:
+      job.status === 'running' && typeof progress?.eta_seconds === 'number' ? Math.floor(Date.now() / 1000) + progress.eta_seconds : null,
+    integrations: null,
+    berth: {
+      task: job.task,
+      auto_activate: job.autoActivate,
+      target_model: job.targetModel,
+      version: job.version,
+      progress: job.progress,
+      result: job.result,
+    },
+  };
+}
+
+export function eventObject(e: StoredEvent): JobEventDto {
+  return { id: e.id, object: 'fine_tuning.job.event', created_at: e.createdAt, level: e.level, message: e.message, type: e.type, data: e.data };
+}
+
+function checkpointObject(c: StoredCheckpoint, job: StoredJob): JobCheckpointDto {
+  return {
+    id: c.id,
+    object: 'fine_tuning.job.checkpoint',
+    created_at: c.createdAt,
+    fine_tuned_model_checkpoint: c.selected && job.version !== null ? `${job.fineTunedModel}:${job.version}` : null,
+    fine_tuning_job_id: c.jobId,
+    metrics: { step: c.step, epoch: c.epoch, ...c.metrics, selected: c.selected },
+    step_number: c.step,
+  };
+}
+
+/**
+ * Fine-tuning jobs: checks a request against the model and the files before anything is queued,
+ * records the job, and hands it to the runner (which trains off the event loop).
+ */
+@Injectable()
+export class FineTuningService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly runner: JobRunner;
+
+  constructor(
+    @Inject(BerthStore) private readonly store: BerthStore,
+    @Inject(CORE_HOST) private readonly host: CoreHost,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(FINE_TUNING_OPTIONS) private readonly options: FineTuningModuleOptions,
+  ) {
+    // Getters: the database opens on first use, not when the module is built.
+    this.runner = new JobRunner({
+      get jobs() {
+        return store.jobs;
+      },
+      get files() {
+        return store.files;
+      },
+      workDir: join(config.dataDir, 'jobs'),
+      execute: options.executor ?? workerTrainingExecutor(),
+      publish: repositoryPublisher(() => this.host.get(), (id) => this.store.files.get(id)?.path),
+      modelDir: (model) => this.activeDir(model),
+      concurrency: options.concurrency,
+      onStatus: () => options.observer?.jobCounts(store.jobs.countByStatus()),
+      onStep: (job, step) => options.observer?.trainingStep(job, step),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    // No database yet: no job was ever created here, so none can have been interrupted.
+    if (!this.store.exists()) return;
+    this.runner.recover();
+    this.options.observer?.jobCounts(this.store.jobs.countByStatus());
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner.shutdown();
+  }
+
+  private activeDir(model: string): string {
+    const info = this.host.get().get(model);
+    const active = info.versions.find((v) => v.version === info.active_version);
+    if (!active) throw new Error(`model ${model} has no active version`);
+    return active.path;
+  }
+
+  private file(id: string, param: string): StoredFile {
+    const file = this.store.files.get(id);
+    if (!file) throw new InvalidInputError(`${param}: no file with id "${id}"`, { param });
+    return file;
+  }
+
+  create(body: CreateJobDto): JobObjectDto {
+    if (body.integrations !== undefined && body.integrations !== null && (!Array.isArray(body.integrations) || body.integrations.length > 0)) {
+      throw new InvalidInputError('integrations: not supported; send none', { param: 'integrations' });
+    }
+    if (body.metadata !== undefined) {
+      const entries = Object.entries(body.metadata);
+      if (entries.length > 16 || entries.some(([k, v]) => typeof v !== 'string' || k.length > 64 || v.length > 512)) {
+        throw new InvalidInputError('metadata: at most 16 string pairs (keys ≤ 64, values ≤ 512 characters)', { param: 'metadata' });
+      }
+    }
+    if (!MODEL_NAME.test(body.model)) throw new InvalidInputError(`model: "${body.model}" is not a valid model name`, { param: 'model' });
+    const model = this.host.get().get(body.model);
+    if (!model.fine_tunable) {
+      throw new InvalidInputError(`model "${body.model}" has no model.safetensors: it can be served but not fine-tuned`, { param: 'model' });
+    }
+    const training = this.file(body.training_file, 'training_file');
+    const validation = body.validation_file ? this.file(body.validation_file, 'validation_file') : undefined;
+    const task = taskFor(model, training);
+    for (const [param, f] of [
+      ['training_file', training],
+      ['validation_file', validation],
+    ] as const) {
+      if (f && f.task !== FILE_TASK_OF[task]) {
+        throw new InvalidInputError(`${param}: ${f.filename} holds ${f.task} data; model "${model.name}" (${model.task}) needs ${FILE_TASK_OF[task]} data`, { param });
+      }
+    }
+    if (task === 'classification' || task === 'nli' || task === 'ner') {
+      const trainLabels = labelsOf(training.stats);
+      const unknown = trainLabels.filter((l) => !model.labels.includes(l));
+      if (unknown.length > 0) {
+        throw new InvalidInputError(`training_file: labels ${unknown.map((l) => `"${l}"`).join(', ')} are not labels of model "${model.name}" (${model.labels.join(', ')})`, {
+          param: 'training_file',
+          labels: unknown,
+        });
+      }
+      if (validation) {
+        const extra = labelsOf(validation.stats).filter((l) => !trainLabels.includes(l));
+        if (extra.length > 0) {
+          throw new InvalidInputError(`validation_file: labels ${extra.map((l) => `"${l}"`).join(', ')} do not occur in the training file`, {
+            param: 'validation_file',
+            labels: extra,
+          });
+        }
+      }
+    }
+    const resolved = resolveMethod(body);
+    const targetModel = body.suffix ? `${body.model}-ft-${body.suffix}` : body.model;
+    if (!MODEL_NAME.test(targetModel)) throw new InvalidInputError(`suffix: "${targetModel}" would be longer than a model name may be (64)`, { param: 'suffix' });
+
+    const job = this.store.jobs.create({
+      model: body.model,
+      task,
+      trainingFile: training.id,
+      validationFile: validation?.id ?? null,
+      method: resolved.method,
+      hyperparameters: { ...resolved.hyperparameters, options: resolved.options },
+      seed: body.seed ?? 42,
+      suffix: body.suffix ?? null,
+      metadata: body.metadata ?? null,
+      autoActivate: body.auto_activate ?? false,
+      targetModel,
+    });
+    this.runner.log(job.id, 'info', `Validating training file: ${training.id}${validation ? ` and validation file: ${validation.id}` : ''}`);
+    this.runner.log(job.id, 'info', `Created fine-tuning job: ${job.id}`);
+    this.runner.submit(job.id);
+    return jobObject(this.get(job.id));
+  }
+
+  get(id: string): StoredJob {
+    const job = this.store.jobs.get(id);
+    if (!job) throw new JobNotFoundError(id);
+    return job;
+  }
+
+  list(limit: number, after?: string): JobListDto {
+    const page = this.store.jobs.list({ limit, after });
+    return { object: 'list', data: page.data.map(jobObject), has_more: page.hasMore };
+  }
+
+  cancel(id: string): JobObjectDto {
+    const job = this.get(id);
+    if (FINISHED_STATUSES.includes(job.status)) {
+      throw new DomainError('CONFLICT', `job ${id} has already ${job.status === 'cancelled' ? 'been cancelled' : job.status}`, { status: job.status });
+    }
+    this.runner.cancel(id);
+    return jobObject(this.get(id));
+  }
+
+  events(id: string, limit: number, after?: string): JobEventListDto {
+    this.get(id);
+    const page = this.store.jobs.listEvents(id, { limit, after });
+    return { object: 'list', data: page.data.map(eventObject), has_more: page.hasMore };
+  }
+
+  /** Events oldest first after `seq` (for a stream), and whether the job has finished. */
+  eventsSince(id: string, seq: number): StoredEvent[] {
+    return this.store.jobs.eventsSince(id, seq);
+  }
+
+  checkpoints(id: string, limit: number, after?: string): JobCheckpointListDto {
+    const job = this.get(id);
+    const page = this.store.jobs.listCheckpoints(id, { limit, after });
+    const data = page.data.map((c) => checkpointObject(c, job));
+    return { object: 'list', data, has_more: page.hasMore, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+  }
+}

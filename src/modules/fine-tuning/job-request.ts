@@ -1,0 +1,131 @@
+/**
+ * A job request in OpenAI's words resolved into the trainer's: the method type, its
+ * hyperparameters (OpenAI's n_epochs / batch_size / learning_rate_multiplier mapped), the seed.
+ * Ranges are checked here by the trainer's own resolver, so a bad value is refused before queueing.
+ */
+import { InvalidInputError } from '../../errors/domain-error';
+import { EngineError } from '../../engine/errors';
+import { TRAIN_DEFAULTS, TRAIN_METHODS, TrainMethod, TrainOptionsInput, resolveTrainOptions } from '../../trainer/options';
+
+export const BERTH_METHODS = TRAIN_METHODS;
+
+export interface ResolvedMethod {
+  method: TrainMethod;
+  /** Trainer option names and values given by the request (defaults are left to the trainer). */
+  options: Partial<TrainOptionsInput>;
+  /** Everything the job object reports back, OpenAI names. */
+  hyperparameters: Record<string, unknown>;
+}
+
+const KNOWN = new Set([
+  'n_epochs',
+  'epochs',
+  'batch_size',
+  'learning_rate_multiplier',
+  'learning_rate',
+  'warmup_ratio',
+  'weight_decay',
+  'max_seq_length',
+  'validation_split',
+  'lora_r',
+  'lora_alpha',
+  'lora_dropout',
+  'lora_targets',
+  'adapter_reduction',
+  'prompt_tokens',
+  'lr_scheduler',
+]);
+
+function bad(param: string, problem: string): InvalidInputError {
+  return new InvalidInputError(`${param}: ${problem}`, { param });
+}
+
+function num(h: Record<string, unknown>, key: string, param: string): number | undefined {
+  const v = h[key];
+  if (v === undefined || v === null || v === 'auto') return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${param}.${key}`, `must be a number or "auto", got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function resolveMethod(body: { method?: Record<string, unknown>; hyperparameters?: Record<string, unknown> }): ResolvedMethod {
+  let type = 'full';
+  let hyper: Record<string, unknown> = {};
+  let param = 'hyperparameters';
+  if (body.method !== undefined) {
+    const t = body.method.type;
+    if (typeof t !== 'string') throw bad('method.type', `must be one of ${[...BERTH_METHODS, 'supervised'].join(', ')}`);
+    if (t !== 'supervised' && !(BERTH_METHODS as readonly string[]).includes(t)) {
+      throw bad('method.type', `"${t}" is not a method here; use one of ${[...BERTH_METHODS, 'supervised'].join(', ')}`);
+    }
+    for (const key of Object.keys(body.method)) {
+      if (key !== 'type' && key !== t) throw bad(`method.${key}`, `unexpected key for method type "${t}"`);
+    }
+    const settings = body.method[t];
+    if (settings !== undefined && (typeof settings !== 'object' || settings === null || Array.isArray(settings))) throw bad(`method.${t}`, 'must be an object');
+    const h = (settings as { hyperparameters?: unknown } | undefined)?.hyperparameters;
+    if (h !== undefined && (typeof h !== 'object' || h === null || Array.isArray(h))) throw bad(`method.${t}.hyperparameters`, 'must be an object');
+    hyper = (h as Record<string, unknown> | undefined) ?? {};
+    param = `method.${t}.hyperparameters`;
+    type = t === 'supervised' ? 'full' : t;
+    if (body.hyperparameters !== undefined) throw bad('hyperparameters', 'give hyperparameters inside method, not both');
+  } else if (body.hyperparameters !== undefined) {
+    hyper = body.hyperparameters;
+  }
+  for (const key of Object.keys(hyper)) if (!KNOWN.has(key)) throw bad(`${param}.${key}`, `unknown hyperparameter (known: ${[...KNOWN].join(', ')})`);
+
+  const epochs = num(hyper, 'n_epochs', param) ?? num(hyper, 'epochs', param);
+  const batchSize = num(hyper, 'batch_size', param);
+  const multiplier = num(hyper, 'learning_rate_multiplier', param);
+  const lr = num(hyper, 'learning_rate', param);
+  if (multiplier !== undefined && lr !== undefined) throw bad(param, 'give learning_rate or learning_rate_multiplier, not both');
+  const targets = hyper.lora_targets;
+  if (targets !== undefined && !(Array.isArray(targets) && targets.every((t) => typeof t === 'string'))) throw bad(`${param}.lora_targets`, 'must be an array of module names');
+  const scheduler = hyper.lr_scheduler;
+  if (scheduler !== undefined && typeof scheduler !== 'string') throw bad(`${param}.lr_scheduler`, 'must be a string');
+
+  const options: Partial<TrainOptionsInput> = {
+    method: type as TrainMethod,
+    epochs,
+    batchSize,
+    learningRate: lr ?? (multiplier === undefined ? undefined : multiplier * TRAIN_DEFAULTS.learningRate),
+    warmupRatio: num(hyper, 'warmup_ratio', param),
+    weightDecay: num(hyper, 'weight_decay', param),
+    maxSeqLength: num(hyper, 'max_seq_length', param),
+    validationSplit: num(hyper, 'validation_split', param),
+    adapterReduction: num(hyper, 'adapter_reduction', param),
+    promptTokens: num(hyper, 'prompt_tokens', param),
+    lrScheduler: scheduler as TrainOptionsInput['lrScheduler'],
+    lora: {
+      r: num(hyper, 'lora_r', param),
+      alpha: num(hyper, 'lora_alpha', param),
+      dropout: num(hyper, 'lora_dropout', param),
+      targets: targets as string[] | undefined,
+    },
+  };
+  // Drop what was not given, so the trainer's defaults apply (and stored jobs stay small).
+  const lora = Object.fromEntries(Object.entries(options.lora ?? {}).filter(([, v]) => v !== undefined));
+  const given = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'lora')) as Partial<TrainOptionsInput>;
+  const resolved: Partial<TrainOptionsInput> = Object.keys(lora).length > 0 ? { ...given, lora } : given;
+
+  // The trainer's own checks, on placeholder paths: ranges and names fail here, before queueing.
+  let full;
+  try {
+    full = resolveTrainOptions({ modelDir: '-', task: 'classification', trainFile: '-', outDir: '-', validationFile: '-', ...resolved });
+  } catch (e) {
+    if (e instanceof EngineError) throw bad(param, e.message);
+    throw e;
+  }
+  const hyperparameters: Record<string, unknown> = {
+    n_epochs: full.epochs,
+    batch_size: full.batchSize,
+    learning_rate_multiplier: full.learningRate / TRAIN_DEFAULTS.learningRate,
+    learning_rate: full.learningRate,
+    warmup_ratio: full.warmupRatio,
+    weight_decay: full.weightDecay,
+    ...(full.maxSeqLength === undefined ? {} : { max_seq_length: full.maxSeqLength }),
+    ...(full.method === 'lora' ? { lora_r: full.lora.r, lora_alpha: full.lora.alpha, lora_dropout: full.lora.dropout, lora_targets: full.lora.targets } : {}),
+    ...(full.method === 'adapter' ? { adapter_reduction: full.adapterReduction } : {}),
+    ...(full.method === 'prompt' ? { prompt_tokens: full.promptTokens } : {}),
+  };
+  return { method: full.method, options: resolved, hyperparameters };
+}
