@@ -16,6 +16,8 @@ import { BerthMetrics } from './metrics/metrics';
 import { MetricsModule } from './metrics/metrics.module';
 import { CORE_HOST, CoreFactory, CoreHost } from './modules/core/core-host';
 import { servingCoreFactory } from './modules/core/serving-core.factory';
+import { FilesModule } from './modules/files/files.module';
+import { FineTuningModule, FineTuningModuleOptions } from './modules/fine-tuning/fine-tuning.module';
 import { HealthModule } from './modules/health/health.module';
 import { HfCompatModule } from './modules/hf-compat/hf-compat.module';
 import { InferenceModule } from './modules/inference/inference.module';
@@ -49,10 +51,13 @@ class RuntimeModule {
   }
 }
 
+/** How fine-tuning jobs run, beyond the defaults (tests swap the executor); metrics are always wired. */
+export type FineTuningOptions = Omit<FineTuningModuleOptions, 'observer'>;
+
 /** The composition root: one pipe, one filter, one guard and one interceptor for every route. */
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, host: CoreHost, metrics: BerthMetrics, logger: JsonLogger): DynamicModule {
+  static register(config: AppConfig, host: CoreHost, metrics: BerthMetrics, logger: JsonLogger, fineTuning: FineTuningOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -64,6 +69,8 @@ export class AppModule {
         InfoModule,
         HealthModule,
         MetricsModule,
+        FilesModule,
+        FineTuningModule.register({ ...fineTuning, observer: metrics }),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
@@ -84,6 +91,8 @@ export interface CreateAppOptions {
   waitForCore?: boolean;
   /** Whether to collect Node process metrics (on for the server; off keeps test output small). */
   processMetrics?: boolean;
+  /** Fine-tuning job execution (default: the trainer in a worker thread, one job at a time). */
+  fineTuning?: FineTuningOptions;
 }
 
 /**
@@ -102,7 +111,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     // Keep-alive connections are closed on shutdown once their in-flight request is answered.
     forceCloseConnections: 'idle',
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, host, metrics, logger), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, host, metrics, logger, options.fineTuning), adapter, {
     logger: asNestLogger(logger),
     abortOnError: false,
   });

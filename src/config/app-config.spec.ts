@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       auth: { enabled: false, inferenceKeys: [], adminKeys: [], publicMetrics: true, publicDocs: true },
       batching: { enabled: true, maxBatchSize: 32, maxBatchTokens: 16384, maxWaitMs: 2, maxQueue: 1024 },
       threads: { intraOp: undefined, interOp: undefined },
-      limits: { bodyBytes: 1048576, maxInputsPerRequest: 64, maxCandidateLabels: 32, maxTextChars: 100000 },
+      limits: { bodyBytes: 1048576, fileBytes: 100 * 1024 * 1024, maxInputsPerRequest: 64, maxCandidateLabels: 32, maxTextChars: 100000 },
       defaults: {},
       logLevel: 'info',
     });
@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       BERTH_INTER_OP_THREADS: '1',
       BERTH_BODY_LIMIT_BYTES: '2048',
       BERTH_MAX_INPUTS: '3',
+      BERTH_MAX_FILE_BYTES: '65536',
       BERTH_DEFAULT_NER_MODEL: 'bert-ner',
       BERTH_LOG_LEVEL: 'warn',
       UNRELATED: 'ignored',
@@ -53,7 +54,7 @@ describe('loadConfig', () => {
       auth: { enabled: true, inferenceKeys: ['key-aaaaaaaa', 'key-bbbbbbbb'], adminKeys: ['admin-aaaaaaaa'], publicMetrics: false },
       batching: { enabled: false, maxBatchSize: 8, maxBatchTokens: 4096, maxWaitMs: 0, maxQueue: 10 },
       threads: { intraOp: 2, interOp: 1 },
-      limits: { bodyBytes: 2048, maxInputsPerRequest: 3 },
+      limits: { bodyBytes: 2048, fileBytes: 65536, maxInputsPerRequest: 3 },
       defaults: { 'token-classification': 'bert-ner' },
       logLevel: 'warn',
     });
@@ -68,6 +69,8 @@ describe('loadConfig', () => {
     ['BERTH_MAX_WAIT_MS', '1.5'],
     ['BERTH_API_KEYS', 'short'],
     ['BERTH_LOG_LEVEL', 'loud'],
+    ['BERTH_MAX_FILE_BYTES', '100'],
+    ['BERTH_MAX_FILE_BYTES', '10MB'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}="${value}"`));

@@ -89,6 +89,10 @@ export class EnvironmentSchema {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(68_719_476_736)
   BERTH_MAX_ARCHIVE_EXTRACTED_BYTES = 4_294_967_296;
 
+  /** Size limit of an uploaded fine-tuning dataset (`POST /v1/files`). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(17_179_869_184)
+  BERTH_MAX_FILE_BYTES = 104_857_600;
+
   /** Client batch size cap: how many texts one request may carry. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
   BERTH_MAX_INPUTS = 64;
@@ -154,6 +158,8 @@ export interface AppConfig {
     readonly bodyBytes: number;
     readonly archiveBytes: number;
     readonly archiveExtractedBytes: number;
+    /** Size limit of an uploaded dataset file. */
+    readonly fileBytes: number;
     readonly maxInputsPerRequest: number;
     readonly maxCandidateLabels: number;
     readonly maxTextChars: number;
@@ -243,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       bodyBytes: s.BERTH_BODY_LIMIT_BYTES,
       archiveBytes: s.BERTH_MAX_ARCHIVE_BYTES,
       archiveExtractedBytes: s.BERTH_MAX_ARCHIVE_EXTRACTED_BYTES,
+      fileBytes: s.BERTH_MAX_FILE_BYTES,
       maxInputsPerRequest: s.BERTH_MAX_INPUTS,
       maxCandidateLabels: s.BERTH_MAX_CANDIDATE_LABELS,
       maxTextChars: s.BERTH_MAX_TEXT_CHARS,

@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FineTuningObserver } from '../jobs/job-runner';
 import type { LifecycleEvent, ServingObserver } from '../serving/contracts';
+import { JOB_STATUSES, type JobStatus } from '../store/job-repository';
 
 /**
  * Every metric Berth exports, defined once. Each app instance owns its registry, so tests can run
@@ -14,6 +16,8 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const BATCH_TOKEN_BUCKETS = [16, 64, 256, 1024, 4096, 16384, 65536];
 const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+/** Jobs whose loss and throughput series are kept; older jobs' series are dropped (bounded cardinality). */
+const TRAINING_SERIES_JOBS = 8;
 
 export interface RequestRecord {
   /** The route pattern (`/v1/classify`, `/models/:model`), never the raw URL. */
@@ -28,7 +32,7 @@ export interface RequestRecord {
   stages?: { tokenizationSeconds: number; queueSeconds: number; inferenceSeconds: number };
 }
 
-export class BerthMetrics implements ServingObserver {
+export class BerthMetrics implements ServingObserver, FineTuningObserver {
   readonly registry = new Registry();
 
   readonly requests = new Counter({
@@ -130,7 +134,42 @@ export class BerthMetrics implements ServingObserver {
     registers: [this.registry],
   });
 
+  readonly fineTuningJobs = new Gauge({
+    name: 'berth_fine_tuning_jobs',
+    help: 'Fine-tuning jobs by status.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly trainingSteps = new Counter({
+    name: 'berth_training_steps_total',
+    help: 'Optimizer steps run by fine-tuning jobs, by base model and method.',
+    labelNames: ['model', 'method'] as const,
+    registers: [this.registry],
+  });
+  readonly trainingLoss = new Gauge({
+    name: 'berth_training_loss',
+    help: 'Training loss at the latest step of a recent fine-tuning job.',
+    labelNames: ['job', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly trainingLearningRate = new Gauge({
+    name: 'berth_training_learning_rate',
+    help: 'Learning rate at the latest step of a recent fine-tuning job.',
+    labelNames: ['job', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly trainingThroughput = new Gauge({
+    name: 'berth_training_examples_per_second',
+    help: 'Training examples per second at the latest step of a recent fine-tuning job.',
+    labelNames: ['job', 'model'] as const,
+    registers: [this.registry],
+  });
+  /** Jobs with training series, oldest first. */
+  private readonly trainingSeries: Array<{ job: string; model: string }> = [];
+
   constructor(options: { processMetrics?: boolean } = {}) {
+    // Every status is exported from the start, so a dashboard sees 0 rather than no series.
+    for (const status of JOB_STATUSES) this.fineTuningJobs.set({ status }, 0);
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry });
       // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for
@@ -174,6 +213,25 @@ export class BerthMetrics implements ServingObserver {
 
   lifecycle(model: string, event: LifecycleEvent): void {
     this.lifecycleEvents.inc({ model, event });
+  }
+
+  // ---- FineTuningObserver ------------------------------------------------------------------------
+  jobCounts(counts: Readonly<Record<JobStatus, number>>): void {
+    for (const status of JOB_STATUSES) this.fineTuningJobs.set({ status }, counts[status] ?? 0);
+  }
+  trainingStep(job: { id: string; model: string; method: string }, step: { step: number; loss: number; learningRate: number; examplesPerSecond: number }): void {
+    this.trainingSteps.inc({ model: job.model, method: job.method });
+    const labels = { job: job.id, model: job.model };
+    if (!this.trainingSeries.some((s) => s.job === job.id)) {
+      this.trainingSeries.push(labels);
+      while (this.trainingSeries.length > TRAINING_SERIES_JOBS) {
+        const old = this.trainingSeries.shift()!;
+        for (const gauge of [this.trainingLoss, this.trainingLearningRate, this.trainingThroughput]) gauge.remove(old);
+      }
+    }
+    this.trainingLoss.set(labels, step.loss);
+    this.trainingLearningRate.set(labels, step.learningRate);
+    this.trainingThroughput.set(labels, step.examplesPerSecond);
   }
 
   async render(): Promise<{ contentType: string; text: string }> {

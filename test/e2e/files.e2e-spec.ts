@@ -20,7 +20,7 @@ describe('files API (fake core)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'berth-files-'));
-    t = await fineTuningApp({ BERTH_DATA_DIR: dataDir, BERTH_MAX_ARCHIVE_BYTES: '4096' }, fakeCore, { executor: async () => new Promise(() => undefined) });
+    t = await fineTuningApp({ BERTH_DATA_DIR: dataDir, BERTH_MAX_FILE_BYTES: '4096' }, fakeCore, { executor: async () => new Promise(() => undefined) });
   });
   afterAll(async () => {
     await t.app.close();

@@ -42,7 +42,13 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
   let core: FakeCore;
   let dataDir: string;
   const state = { hold: false };
-  const observed = { counts: [] as Array<Record<string, number>>, steps: [] as number[] };
+  /** One sample of the app's `/metrics`, or undefined when that series is absent. */
+  const metric = async (name: string, labels: Record<string, string>): Promise<number | undefined> => {
+    const text = (await request(t.app.getHttpServer()).get('/metrics').expect(200)).text;
+    const selector = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && selector.every((s) => l.includes(s)));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
   const upload = async (name: string, content: string): Promise<string> =>
     (await request(t.app.getHttpServer()).post('/v1/files').field('purpose', 'fine-tune').attach('file', Buffer.from(content), name).expect(200)).body.id;
   const job = async (id: string) => (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${id}`).expect(200)).body;
@@ -50,10 +56,7 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'berth-ft-'));
     core = new FakeCore();
-    t = await fineTuningApp({ BERTH_DATA_DIR: dataDir }, async () => core, {
-      executor: fakeExecutor(state),
-      observer: { jobCounts: (c) => observed.counts.push({ ...c }), trainingStep: (_job, s) => observed.steps.push(s.loss) },
-    });
+    t = await fineTuningApp({ BERTH_DATA_DIR: dataDir }, async () => core, { executor: fakeExecutor(state) });
   });
   afterAll(async () => {
     await t.app.close();
@@ -84,9 +87,12 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
     expect(done).toMatchObject({ fine_tuned_model: 'sentiment', berth: { version: 2 } });
     expect(typeof done.finished_at).toBe('number');
     expect(core.imported.at(-1)).toEqual({ name: 'sentiment', files: ['config.json', 'metrics.json'] });
-    expect(observed.counts.at(-1)).toMatchObject({ succeeded: 1, running: 0, queued: 0 });
-    expect(observed.counts.some((c) => c.running === 1)).toBe(true);
-    expect(observed.steps).toEqual([0.5]);
+    // The app's metrics saw the job and its one step (SPEC §7).
+    expect(await metric('berth_fine_tuning_jobs', { status: 'succeeded' })).toBe(1);
+    expect(await metric('berth_fine_tuning_jobs', { status: 'running' })).toBe(0);
+    expect(await metric('berth_training_steps_total', { model: 'sentiment', method: 'lora' })).toBe(1);
+    expect(await metric('berth_training_loss', { job: res.body.id, model: 'sentiment' })).toBe(0.5);
+    expect(await metric('berth_training_examples_per_second', { job: res.body.id, model: 'sentiment' })).toBe(3);
 
     const events = (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${res.body.id}/events?limit=100`).expect(200)).body;
     expect(events.object).toBe('list');
@@ -121,6 +127,27 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
     expect(res.body as string).toMatch(/data: \[DONE\]\n\n$/);
   });
 
+  it('ends a stream opened while the job runs once the job ends', async () => {
+    state.hold = true;
+    try {
+      const file = await upload('live.csv', CSV);
+      const created = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)).body;
+      await until(async () => (await job(created.id)).status === 'running');
+      const streamed = request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}/events?stream=true`).buffer(true).parse((r, cb) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        r.on('end', () => cb(null, text));
+      }).then((res) => res.body as string);
+      await new Promise((r) => setTimeout(r, 100));
+      await request(t.app.getHttpServer()).post(`/v1/fine_tuning/jobs/${created.id}/cancel`).expect(200);
+      const text = await streamed;
+      expect(text).toMatch(/Job cancelled; no model version was written/);
+      expect(text).toMatch(/data: \[DONE\]\n\n$/);
+    } finally {
+      state.hold = false;
+    }
+  });
+
   it('cancels a running job (no version) and refuses to cancel it twice', async () => {
     state.hold = true;
     try {
@@ -128,6 +155,7 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
       const before = core.imported.length;
       const created = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)).body;
       await until(async () => (await job(created.id)).status === 'running');
+      expect(await metric('berth_fine_tuning_jobs', { status: 'running' })).toBe(1);
       const queued = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)).body;
       expect((await job(queued.id)).status).toBe('queued');
       expect((await request(t.app.getHttpServer()).post(`/v1/fine_tuning/jobs/${queued.id}/cancel`).expect(200)).body.status).toBe('cancelled');

@@ -5,7 +5,7 @@ import { createApp } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
 import { JsonLogger } from '../../src/http/json-logger';
 import { FakeCore } from './support/fake-core';
-import { fakeApp } from './support/app';
+import { fakeApp, tempDataDir } from './support/app';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -15,12 +15,15 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 const quietLogger = () => new JsonLogger('silent');
 
+const temp = tempDataDir();
+afterAll(() => temp.remove());
+
 describe('startup, readiness and info', () => {
   it('serves liveness at once, answers 503 until the core is ready, then 200', async () => {
     const core = new FakeCore();
     const gate = deferred();
     const app = await createApp({
-      config: loadConfig({}),
+      config: loadConfig({ BERTH_DATA_DIR: temp.dataDir }),
       coreFactory: async () => {
         await gate.promise;
         return core;
@@ -52,7 +55,7 @@ describe('startup, readiness and info', () => {
 
   it('reports a core that failed to start on /health/ready', async () => {
     const app = await createApp({
-      config: loadConfig({}),
+      config: loadConfig({ BERTH_DATA_DIR: temp.dataDir }),
       coreFactory: async () => {
         throw new Error('models dir unreadable');
       },

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { BerthMetrics } from '../../src/metrics/metrics';
 import { fakeApp, TestApp } from './support/app';
 
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
@@ -38,6 +39,8 @@ describe('GET /metrics', () => {
     await http().post('/v1/models/sentiment/activate-missing').expect(404);
     t.core.models.get('sentiment')!.info.versions.push({ version: 2, source: 'imported', created_at: '', path: '', size_bytes: 1 });
     await http().post('/v1/models/sentiment/versions/2/activate').expect(200);
+    // A fine-tuning step, reported the way the job runner reports it, so its series are exposed too.
+    t.app.get(BerthMetrics).trainingStep({ id: 'ftjob-metrics', model: 'sentiment', method: 'lora' }, { step: 1, loss: 0.6931, learningRate: 5e-5, examplesPerSecond: 42 });
   });
   afterAll(() => t.app.close());
 
@@ -74,6 +77,17 @@ describe('GET /metrics', () => {
     expect(sample(text, 'berth_model_load_duration_seconds_count', { model: 'sentiment' })).toBe(1);
     expect(sample(text, 'berth_model_active_version', { model: 'sentiment' })).toBe(2);
     expect(sample(text, 'berth_model_active_version', { model: 'ner-model' })).toBe(1);
+  });
+
+  it('exports fine-tuning job counts by status and training step series', async () => {
+    const text = (await http().get('/metrics').expect(200)).text;
+    for (const status of ['validating_files', 'queued', 'running', 'succeeded', 'failed', 'cancelled']) {
+      expect({ status, value: sample(text, 'berth_fine_tuning_jobs', { status }) }).toEqual({ status, value: 0 });
+    }
+    expect(sample(text, 'berth_training_steps_total', { model: 'sentiment', method: 'lora' })).toBe(1);
+    expect(sample(text, 'berth_training_loss', { job: 'ftjob-metrics', model: 'sentiment' })).toBe(0.6931);
+    expect(sample(text, 'berth_training_learning_rate', { job: 'ftjob-metrics', model: 'sentiment' })).toBe(5e-5);
+    expect(sample(text, 'berth_training_examples_per_second', { job: 'ftjob-metrics', model: 'sentiment' })).toBe(42);
   });
 
   it('passes `promtool check metrics`', async () => {

@@ -1,7 +1,11 @@
 import { Command } from '../command';
 import { exportCommand } from './export';
+import { filesCommand } from './files';
+import { initModelCommand } from './init-model';
+import { jobsCommand } from './jobs';
 import { makeTinyCommand } from './make-tiny';
+import { pretrainCommand } from './pretrain';
 import { trainCommand } from './train';
 
 /** Every `berth` subcommand. Adding one: write `commands/<name>.ts`, list it here. */
-export const COMMANDS: readonly Command[] = [exportCommand, makeTinyCommand, trainCommand];
+export const COMMANDS: readonly Command[] = [exportCommand, makeTinyCommand, trainCommand, initModelCommand, pretrainCommand, filesCommand, jobsCommand];

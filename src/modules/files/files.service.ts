@@ -61,9 +61,9 @@ export class FilesService {
     this.dir = join(config.dataDir, 'files');
   }
 
-  /** The upload limit in bytes (the server's upload limit, BERTH_MAX_ARCHIVE_BYTES). */
+  /** The upload limit in bytes (BERTH_MAX_FILE_BYTES). */
   get maxBytes(): number {
-    return this.config.limits.archiveBytes;
+    return this.config.limits.fileBytes;
   }
 
   async upload(request: FastifyRequest): Promise<FileObjectDto> {

@@ -92,7 +92,9 @@ export class FineTuningController {
         last = e.seq;
         raw.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(eventObject(e))}\n\n`);
       }
-      if (FINISHED_STATUSES.includes(this.jobs.get(id).status) && !this.jobs.runner.isRunning(id)) end();
+      // A finished status is final and its event is the job's last one (the runner may still be
+      // cleaning up its work directory, which emits nothing more).
+      if (FINISHED_STATUSES.includes(this.jobs.get(id).status)) end();
     };
     const unsubscribe = this.jobs.runner.subscribe(id, () => send());
     const end = (): void => {

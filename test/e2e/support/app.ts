@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../../src/app.module';
 import { loadConfig } from '../../../src/config/app-config';
@@ -8,11 +11,23 @@ export interface TestApp {
   app: NestFastifyApplication;
   core: FakeCore;
   logs: string[];
+  /** The app's BERTH_DATA_DIR: a fresh temporary directory, removed when the app closes. */
+  dataDir: string;
+}
+
+/**
+ * A fresh temporary data directory (so no test writes `./data`), and a function that removes it.
+ * `fakeApp` uses it; tests that call `createApp` themselves pass it as BERTH_DATA_DIR.
+ */
+export function tempDataDir(): { dataDir: string; remove: () => void } {
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-data-'));
+  return { dataDir, remove: () => rmSync(dataDir, { recursive: true, force: true }) };
 }
 
 /** The real app (same pipe, filter, guard, interceptor) over a FakeCore, configured by env-style vars. */
 export async function fakeApp(env: Record<string, string> = {}, core = new FakeCore(), options: { processMetrics?: boolean } = {}): Promise<TestApp> {
-  const config = loadConfig({ BERTH_LOG_LEVEL: 'info', ...env });
+  const temp = tempDataDir();
+  const config = loadConfig({ BERTH_LOG_LEVEL: 'info', BERTH_DATA_DIR: temp.dataDir, ...env });
   const logs: string[] = [];
   const app = await createApp({
     config,
@@ -26,5 +41,13 @@ export async function fakeApp(env: Record<string, string> = {}, core = new FakeC
     processMetrics: options.processMetrics ?? false,
   });
   await app.getHttpAdapter().getInstance().ready();
-  return { app, core, logs };
+  const close = app.close.bind(app);
+  app.close = async () => {
+    try {
+      await close();
+    } finally {
+      temp.remove();
+    }
+  };
+  return { app, core, logs, dataDir: config.dataDir };
 }
