@@ -200,7 +200,19 @@ function scalarOf(t: ort.Tensor): number {
   return Number((t.data as Float32Array)[0]);
 }
 
+/** Bitwise equality (NaN payloads included), via integer views of the same bytes. */
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Int32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Int32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 export class TrainingSession {
+  /** Whether ONNX Runtime fills the pre-allocated `.next` buffers itself (known after step one). */
+  private outputsLandInPlace: boolean | undefined;
+
   private constructor(
     private readonly train: ort.InferenceSession,
     private readonly evalSession: ort.InferenceSession | undefined,
@@ -246,14 +258,21 @@ export class TrainingSession {
     const emitsGradients = this.graph.outputs.includes(gradName(state.names[0]));
     if (emitsGradients) for (const name of state.names) fetches[gradName(name)] = null;
 
+    // onnxruntime-node 1.30 writes into the pre-allocated buffers and returns a separate copy.
+    // The first step poisons the buffers with NaN and checks that every one then holds what was
+    // returned; only then are later steps trusted to need no copy.
+    const verify = this.outputsLandInPlace === undefined;
+    if (verify) for (const buffer of targets.values()) buffer.fill(NaN);
     const results = await this.train.run(feeds, fetches);
+    let inPlace = true;
     for (const [out, buffer] of targets) {
       const data = results[out].data as Float32Array;
-      // onnxruntime-node 1.30 fills the pre-allocated buffer but returns a separate array; the
-      // copy below is then redundant but keeps the state right whatever the binding does.
       const sameMemory = data.buffer === buffer.buffer && data.byteOffset === buffer.byteOffset;
-      if (!sameMemory) buffer.set(data);
+      if (sameMemory || this.outputsLandInPlace) continue;
+      if (verify && !sameBits(data, buffer)) inPlace = false;
+      buffer.set(data);
     }
+    if (verify) this.outputsLandInPlace = inPlace;
     state.swap();
     state.step += 1;
     let gradients: Map<string, Float32Array> | undefined;

@@ -1,5 +1,6 @@
 import { EngineError } from '../errors';
 import type { GraphBuilder } from '../graph/builder';
+import { compositeGradientOf } from '../graph/composites';
 import { OPS, OpType } from '../graph/ops';
 import { Value } from '../graph/value';
 import { Dim, NodeData } from '../onnx/model';
@@ -40,6 +41,19 @@ export function backward(g: GraphBuilder, loss: Value, wrt: readonly Value[], op
         return grad && hook ? hook(grad) : grad;
       });
       if (gradOutputs.every((v) => v === undefined)) return;
+      // A composite's own gradient: the nodes inside it then receive none and are skipped.
+      const composite = node.outputs.length === 1 ? compositeGradientOf(g, node.outputs[0]) : undefined;
+      if (composite) {
+        const grads = composite.vjp(gradOutputs[0]!);
+        composite.inputs.forEach((x, i) => {
+          const gi = grads[i];
+          if (!gi || !onPath.has(x.name)) return;
+          const list = contributions.get(x.name) ?? [];
+          list.push(sumToShape(g, gi, x.shape));
+          contributions.set(x.name, list);
+        });
+        return;
+      }
       const rule = ruleFor(node.opType);
       const inputs = node.inputs.map((name) => (name === '' ? undefined : g.valueOf(name)));
       const outputs = node.outputs.map((name) => g.valueOf(name));

@@ -295,6 +295,19 @@ describe('gradient rules: finite-difference checks', () => {
         gradCheck([{ shape: [4, 3] }], (g, [table], [idsV]) => g.op.MatMul(g.op.Gather(table, idsV), g.op.Transpose(table, [1, 0])), [ids]),
       ).toBeLessThan(TOL);
     });
+    it('differentiates a composite through its own gradient and never reads its inner nodes (GELU stays fusable)', () => {
+      // x feeds the composite and another op: both contributions must reach it.
+      expect(gradCheck([{ shape: [2, 4] }], (g, [a]) => g.op.Mul(gelu(g, a), a))).toBeLessThan(TOL);
+      const g = new GraphBuilder({ trainable: () => true, training: true });
+      const x = g.param('x', { shape: [3], data: new Float32Array([-1, 0.5, 2]) });
+      const y = gelu(g, x);
+      const loss = g.op.ReduceSum(y, undefined, false);
+      const forwardNodes = g.nodes.length;
+      backward(g, loss, [x]);
+      const inner = new Set(g.nodes.slice(0, forwardNodes).flatMap((n) => n.outputs).filter((o) => o !== y.name && o !== loss.name));
+      const readers = g.nodes.slice(forwardNodes).filter((n) => n.inputs.some((i) => inner.has(i)));
+      expect(readers.map((n) => n.name)).toEqual([]);
+    });
     it('returns zeros for a parameter the loss does not depend on', () => {
       const g = new GraphBuilder({ trainable: () => true });
       const a = g.param('a', { shape: [2], data: new Float32Array([1, 2]) });
