@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   const send = (m: WorkerMessage): void => port.postMessage(m);
   try {
     const options = resolveTrainOptions(workerData as TrainingRequest);
-    const result = await train(options, { signal: controller.signal, onEvent: (event) => send({ type: 'event', event }) });
+    // The baseline makes metrics.json show what the job gained over the model it started from.
+    const result = await train(options, { signal: controller.signal, onEvent: (event) => send({ type: 'event', event }), evaluateBaseline: true });
     send({ type: 'done', outcome: { outDir: result.outDir, metrics: result.metrics } });
   } catch (e) {
     const code = e instanceof EngineError ? e.code : 'TRAINING_FAILED';

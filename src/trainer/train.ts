@@ -34,6 +34,12 @@ export interface TrainHooks {
   /** Checked between steps; an abort ends the run with TrainingCancelledError and writes nothing. */
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: TrainEvent) => void;
+  /**
+   * Also score the starting model on the validation rows before the first step, recorded as
+   * metrics.json `baseline`, so a run shows what it gained on exactly the rows it is judged on.
+   * Off by default: it costs one pass over the validation rows.
+   */
+  readonly evaluateBaseline?: boolean;
 }
 
 export class TrainingCancelledError extends EngineError {
@@ -58,6 +64,8 @@ export interface TrainMetricsFile {
   readonly parameters: { trainable: number; total: number };
   readonly train_loss: Array<{ step: number; epoch: number; loss: number; learning_rate: number; grad_norm: number }>;
   readonly eval: Array<{ epoch: number; step: number } & EvalMetrics>;
+  /** The starting model's score on the same validation rows (only with `evaluateBaseline`). */
+  readonly baseline?: EvalMetrics;
   readonly selected: { select: string; epoch: number; step: number; metrics: EvalMetrics };
   readonly wall_seconds: number;
   readonly train_examples_per_second: number;
@@ -152,6 +160,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     let step = 0;
     let examples = 0;
     let trainSeconds = 0;
+    const baseline = hooks.evaluateBaseline ? await evaluate(session, data.validation, options.batchSize, model.config.pad_token_id, data.score) : undefined;
 
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const features = data.epochFeatures?.(epoch) ?? data.train;
@@ -223,6 +232,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       parameters: { trainable: count(setup.weights, setup.trainable), total: count(setup.weights, setup.weights.keys()) },
       train_loss: trainLoss,
       eval: evals,
+      ...(baseline ? { baseline } : {}),
       selected: { select: options.select, epoch: chosen.epoch, step: chosen.step, metrics: chosen.metrics },
       wall_seconds: wallSeconds,
       train_examples_per_second: trainSeconds > 0 ? examples / trainSeconds : 0,
