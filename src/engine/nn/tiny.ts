@@ -26,17 +26,24 @@ const TASKS: Readonly<Record<TinyTask, { architecture: string; head: HeadKind; l
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
 
-/** A tiny BERT config for `task` over the WordPiece vocabulary in `vocabFile`. */
-export function tinyConfig(task: TinyTask, vocabFile: string): EncoderConfig {
-  const vocab = readFileSync(vocabFile, 'utf8').split('\n');
-  if (vocab[vocab.length - 1] === '') vocab.pop();
-  const pad = vocab.indexOf('[PAD]');
+/** The tokens of a WordPiece `vocab.txt` (line i is id i) and the id of its `[PAD]`. */
+export function readVocab(vocabFile: string): { tokens: string[]; pad: number } {
+  const tokens = readFileSync(vocabFile, 'utf8').split('\n');
+  if (tokens[tokens.length - 1] === '') tokens.pop();
+  const pad = tokens.indexOf('[PAD]');
   if (pad < 0) throw new FormatError(vocabFile, 'no [PAD] token in the vocabulary');
-  const spec = TASKS[task];
-  const config: EncoderConfig = {
+  return { tokens, pad };
+}
+
+/** BERT's config defaults over the vocabulary in `vocabFile`, with `fields` (architecture, sizes, labels) on top. */
+export function bertConfigFor(
+  vocabFile: string,
+  fields: Partial<EncoderConfig> & Pick<EncoderConfig, 'architectures' | 'id2label' | 'label2id'>,
+): EncoderConfig {
+  const { tokens, pad } = readVocab(vocabFile);
+  return {
     model_type: 'bert',
-    architectures: [spec.architecture],
-    vocab_size: vocab.length,
+    vocab_size: tokens.length,
     hidden_size: 64,
     num_hidden_layers: 2,
     num_attention_heads: 4,
@@ -52,9 +59,18 @@ export function tinyConfig(task: TinyTask, vocabFile: string): EncoderConfig {
     initializer_range: 0.02,
     position_embedding_type: 'absolute',
     torch_dtype: 'float32',
+    ...fields,
+  };
+}
+
+/** A tiny BERT config for `task` over the WordPiece vocabulary in `vocabFile`. */
+export function tinyConfig(task: TinyTask, vocabFile: string): EncoderConfig {
+  const spec = TASKS[task];
+  const config = bertConfigFor(vocabFile, {
+    architectures: [spec.architecture],
     id2label: Object.fromEntries(spec.labels.map((l, i) => [String(i), l])),
     label2id: Object.fromEntries(spec.labels.map((l, i) => [l, i])),
-  };
+  });
   if (spec.head === 'sequence-classification') config.problem_type = 'single_label_classification';
   return config;
 }

@@ -10,7 +10,7 @@ import { writeSafetensors } from '../../engine/formats/safetensors';
 import { initWeights } from '../../engine/init';
 import { buildInferenceModel } from '../../engine/nn/bert';
 import { writeDirAtomically } from '../../engine/nn/export';
-import { TOKENIZER_FILES } from '../../engine/nn/tiny';
+import { TOKENIZER_FILES, bertConfigFor, readVocab } from '../../engine/nn/tiny';
 import { writeModelFile } from '../../engine/onnx/encode';
 
 export interface EncoderDims {
@@ -81,31 +81,16 @@ export function resolveModelSpec(spec: string): Partial<EncoderConfig> {
 
 /** The complete masked-LM config: BERT's defaults, the given dimensions, the vocabulary's size and [PAD]. */
 export function maskedLmConfig(dims: Partial<EncoderConfig>, vocabFile: string): EncoderConfig {
-  const vocab = readFileSync(vocabFile, 'utf8').split('\n');
-  if (vocab[vocab.length - 1] === '') vocab.pop();
-  const pad = vocab.indexOf('[PAD]');
-  if (pad < 0) throw new FormatError(vocabFile, 'no [PAD] token in the vocabulary');
-  if (vocab.indexOf('[MASK]') < 0) throw new FormatError(vocabFile, 'no [MASK] token in the vocabulary: masked-LM needs one');
-  const config: EncoderConfig = {
-    model_type: 'bert',
+  if (!readVocab(vocabFile).tokens.includes('[MASK]')) {
+    throw new FormatError(vocabFile, 'no [MASK] token in the vocabulary: masked-LM needs one');
+  }
+  const config = bertConfigFor(vocabFile, {
     architectures: ['BertForMaskedLM'],
-    vocab_size: vocab.length,
     ...MODEL_PRESETS.mini,
-    hidden_act: 'gelu',
-    max_position_embeddings: 512,
-    type_vocab_size: 2,
-    layer_norm_eps: 1e-12,
-    pad_token_id: pad,
-    hidden_dropout_prob: 0.1,
-    attention_probs_dropout_prob: 0.1,
-    classifier_dropout: null,
-    initializer_range: 0.02,
-    position_embedding_type: 'absolute',
-    torch_dtype: 'float32',
     id2label: { '0': 'LABEL_0', '1': 'LABEL_1' },
     label2id: { LABEL_0: 0, LABEL_1: 1 },
     ...dims,
-  };
+  });
   for (const key of ['num_hidden_layers', 'hidden_size', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings'] as const) {
     const v = config[key];
     if (!Number.isInteger(v) || v < 1) throw new FormatError(vocabFile, `${key} must be a positive integer, got ${String(v)}`);
