@@ -24,7 +24,7 @@ function describe(f: FileObject): string {
 /** `berth files …`: upload and manage datasets on a running server. */
 export const filesCommand: Command = {
   name: 'files',
-  summary: 'Upload, list, inspect and delete fine-tuning datasets on a running server',
+  summary: 'upload, list, inspect and delete fine-tuning datasets on a running server',
   usage: USAGE,
   options: { ...CONNECTION_OPTIONS, task: { type: 'string' }, model: { type: 'string' } },
   async run(args: ParsedArgs) {

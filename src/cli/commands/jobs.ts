@@ -45,7 +45,7 @@ const eventLine = (e: EventObject): string => `${new Date(e.created_at * 1000).t
 /** `berth jobs …`: fine-tuning jobs on a running server. */
 export const jobsCommand: Command = {
   name: 'jobs',
-  summary: 'Create, list, inspect, cancel and follow fine-tuning jobs on a running server',
+  summary: 'create, list, inspect, cancel and follow fine-tuning jobs on a running server',
   usage: USAGE,
   options: {
     ...CONNECTION_OPTIONS,
