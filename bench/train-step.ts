@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { backward } from '../src/engine/autodiff/backward';
-import { EncoderConfig } from '../src/engine/formats/config';
+import { EncoderConfig, parseConfig } from '../src/engine/formats/config';
 import { TensorF32 } from '../src/engine/formats/safetensors';
 import { GraphBuilder } from '../src/engine/graph/builder';
 import { initWeights } from '../src/engine/init';
@@ -58,8 +58,9 @@ const SHAPES: Shape[] = [
   { name: 'base', layers: 12, hidden: 768, heads: 12, intermediate: 3072, batch: 8, seq: 128 },
 ];
 
+/** BERT's config with the shape's sizes; every other field is BertConfig's default, filled by `parseConfig`. */
 function configOf(s: Shape): EncoderConfig {
-  return {
+  const sizes = {
     model_type: 'bert',
     architectures: ['BertForSequenceClassification'],
     vocab_size: 30522,
@@ -67,18 +68,10 @@ function configOf(s: Shape): EncoderConfig {
     num_hidden_layers: s.layers,
     num_attention_heads: s.heads,
     intermediate_size: s.intermediate,
-    hidden_act: 'gelu',
-    max_position_embeddings: 512,
-    type_vocab_size: 2,
-    layer_norm_eps: 1e-12,
-    pad_token_id: 0,
-    hidden_dropout_prob: 0.1,
-    attention_probs_dropout_prob: 0.1,
-    classifier_dropout: null,
-    initializer_range: 0.02,
     id2label: { 0: 'negative', 1: 'positive' },
     label2id: { negative: 0, positive: 1 },
   };
+  return parseConfig(JSON.stringify(sizes), `bench ${s.name} config`);
 }
 
 function batchOf(s: Shape): TrainingBatch {
