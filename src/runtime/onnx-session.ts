@@ -132,7 +132,14 @@ export class OnnxModelSession {
     readonly tokenLevelOutputs: ReadonlySet<string>,
   ) {}
 
-  static async load(file: string, opts: OnnxSessionOptions): Promise<OnnxModelSession> {
+  /**
+   * Opens a graph: an ONNX file, or graph bytes built in memory (`file` then names where they came
+   * from, for logs and errors).
+   */
+  static async load(graph: string | { bytes: Uint8Array; file: string }, opts: OnnxSessionOptions): Promise<OnnxModelSession> {
+    const file = typeof graph === 'string' ? graph : graph.file;
+    const create = (o: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> =>
+      typeof graph === 'string' ? ort.InferenceSession.create(graph, o) : ort.InferenceSession.create(graph.bytes, o);
     const chosen = inferenceProvidersFor(opts.device, opts.probe);
     let providers = chosen.providers;
     const sessionOptions = (executionProviders: string[]): ort.InferenceSession.SessionOptions => {
@@ -144,13 +151,13 @@ export class OnnxModelSession {
     let session: ort.InferenceSession;
     try {
       try {
-        session = await ort.InferenceSession.create(file, sessionOptions(providers));
+        session = await create(sessionOptions(providers));
       } catch (e) {
         if (!chosen.automatic) throw e;
         const reason = e instanceof Error ? e.message : String(e);
         opts.logger?.warn({ model: opts.label, file, err: reason }, 'TensorRT is installed but failed to start; using CUDA');
         providers = providers.filter((p) => p !== 'tensorrt');
-        session = await ort.InferenceSession.create(file, sessionOptions(providers));
+        session = await create(sessionOptions(providers));
       }
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { readConfig, EncoderConfig, headOf, isNliConfig, labelsOf } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
+import { buildModelFromDir } from '../engine/nn/export';
+import { encodeModel } from '../engine/onnx/encode';
 import { ModelLoadError } from '../errors/domain-error';
 import { BatchedResult, BatchingOptions, DynamicBatcher } from '../runtime/batcher';
 import { Device, EncodedSequence, OnnxModelSession, SequenceOutputs, SessionLogger } from '../runtime/onnx-session';
@@ -98,11 +100,14 @@ export class LoadedVersion {
     const started = performance.now();
     let session: OnnxModelSession | undefined;
     try {
-      const files = locateHfModelDir(dir, { onnx: true });
+      const files = locateHfModelDir(dir, { servable: true });
       const config = readConfig(files.configFile);
       const described = describeModel(config, files.configFile);
       const tokenizer = await BerthTokenizer.fromModelDir(dir);
-      session = await OnnxModelSession.load(files.onnxFile!, {
+      // Without an ONNX file the engine builds the graph from the weights, as `berth export` would:
+      // a directory can ship one weights file (float16 safetensors halve it) and stay fine-tunable.
+      const graph = files.onnxFile ?? { bytes: encodeModel(buildModelFromDir(dir)), file: files.safetensorsFile! };
+      session = await OnnxModelSession.load(graph, {
         device: opts.device,
         intraOpThreads: opts.intraOpThreads,
         interOpThreads: opts.interOpThreads,

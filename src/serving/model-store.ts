@@ -214,7 +214,7 @@ export class ModelStore {
    */
   importVersion(name: string, sourceDir: string, source: ModelVersionInfo['source'] = 'imported'): ModelVersionInfo {
     assertModelName(name);
-    locateHfModelDir(sourceDir, { onnx: true });
+    locateHfModelDir(sourceDir, { servable: true });
     assertNoLinks(sourceDir);
     const versions = this.versionsDir(name);
     mkdirSync(versions, { recursive: true });

@@ -67,6 +67,8 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
     root = mkdtempSync(join(tmpdir(), 'berth-serving-'));
     const modelsDir = join(root, 'models');
     for (const m of ['bert-seqcls', 'bert-nli', 'bert-ner', 'bert-qa', 'bert-mlm'] as const) copyModel(m, modelsDir);
+    // The same classifier shipped as weights only: the server builds its graph on load.
+    rmSync(join(copyModel('bert-seqcls', modelsDir, 'bert-seqcls-weights-only'), 'onnx'), { recursive: true });
     core = await ServingCore.start(coreOptions(modelsDir, join(root, 'data')));
   });
 
@@ -96,6 +98,17 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
     served.result.forEach((item, i) => {
       const expected = ref.examples[i].single_logits as number[];
       expect(item.truncated).toBe(false);
+      for (const { label, score } of item.labels) expect(Math.abs(score - expected[labels.indexOf(label)])).toBeLessThan(1e-4);
+    });
+  });
+
+  it('a model shipped without an ONNX file serves from its safetensors weights with the reference logits', async () => {
+    const ref = reference('bert-seqcls');
+    const labels = ['negative', 'neutral', 'positive'];
+    const served = await core.classify('bert-seqcls-weights-only', ref.examples.map((e) => e.text), { function_to_apply: 'none', top_k: null });
+    expect(core.list().find((m) => m.name === 'bert-seqcls-weights-only')).toMatchObject({ status: 'ready', fine_tunable: true });
+    served.result.forEach((item, i) => {
+      const expected = ref.examples[i].single_logits as number[];
       for (const { label, score } of item.labels) expect(Math.abs(score - expected[labels.indexOf(label)])).toBeLessThan(1e-4);
     });
   });

@@ -80,6 +80,14 @@ describe('locateHfModelDir', () => {
     const dir = modelDir(['config.json', 'tokenizer.json']);
     expectMissing(() => locateHfModelDir(dir, { onnx: true }), join(dir, 'model.onnx'), /not found \(nor .*onnx\/model\.onnx\)/);
     expectMissing(() => locateHfModelDir(dir, { safetensors: true }), join(dir, 'model.safetensors'), /file not found/);
+    expectMissing(() => locateHfModelDir(dir, { servable: true }), join(dir, 'model.onnx'), /nor model\.safetensors/);
+  });
+
+  it('a servable directory has an ONNX export or the weights to build one from', () => {
+    const weightsOnly = modelDir(['config.json', 'tokenizer.json', 'model.safetensors']);
+    expect(locateHfModelDir(weightsOnly, { servable: true }).safetensorsFile).toBe(join(weightsOnly, 'model.safetensors'));
+    const onnxOnly = modelDir(['config.json', 'tokenizer.json', 'model.onnx']);
+    expect(locateHfModelDir(onnxOnly, { servable: true }).onnxFile).toBe(join(onnxOnly, 'model.onnx'));
   });
 
   it('a directory that does not exist, or a file given as the directory', () => {

@@ -27,10 +27,12 @@ function fileIn(dir: string, name: string): string | undefined {
 
 /**
  * Finds the files of a model directory. config.json and tokenizer.json are always required;
- * `need` adds the weights a caller cannot do without (ONNX to serve, safetensors to fine-tune).
+ * `need` adds the weights a caller cannot do without (ONNX to run an export as it is, safetensors
+ * to fine-tune, either one to serve: without an ONNX file the server builds the graph from the
+ * safetensors weights).
  * A missing file is a FormatError naming the path that was looked for.
  */
-export function locateHfModelDir(dir: string, need: { onnx?: boolean; safetensors?: boolean } = {}): HfModelDir {
+export function locateHfModelDir(dir: string, need: { onnx?: boolean; safetensors?: boolean; servable?: boolean } = {}): HfModelDir {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new FormatError(dir, 'model directory not found');
   }
@@ -54,6 +56,9 @@ export function locateHfModelDir(dir: string, need: { onnx?: boolean; safetensor
   if (safetensorsFile) located.safetensorsFile = safetensorsFile;
   else if (need.safetensors) {
     throw new FormatError(join(dir, 'model.safetensors'), 'file not found (fine-tuning starts from the safetensors weights)');
+  }
+  if (need.servable && !onnxFile && !safetensorsFile) {
+    throw new FormatError(join(dir, 'model.onnx'), 'file not found, nor model.safetensors; serving needs an ONNX export or the weights to build one from');
   }
 
   const optional: Array<[keyof HfModelDir, string]> = [
