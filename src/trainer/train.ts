@@ -16,7 +16,7 @@ import { buildEvalGraph, buildTrainingGraph } from '../engine/training';
 import { TrainingSession } from '../runtime/training-session';
 import { BerthTokenizer } from '../tokenizer/tokenizer';
 import { IGNORE_INDEX, collate, planBatches } from './data';
-import { exportedModel, setupMethod } from './method';
+import { exportedModel, headParameterNames, setupMethod } from './method';
 import { TrainOptions, TrainOptionsError } from './options';
 import { learningRateSchedule, warmupSteps } from './schedule';
 import { EvalBatchOutput, EvalMetrics, TASK_HEADS, loadTaskData } from './tasks';
@@ -240,6 +240,44 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     const { files } = writeTrainedModel(options.modelDir, options.outDir, setup.config, chosen.parameters, metricsFile, options.overwrite);
     emit({ type: 'done', outDir: options.outDir, selectedEpoch: chosen.epoch, wallSeconds });
     return { outDir: options.outDir, files, metrics: metricsFile };
+  } finally {
+    await session.release();
+  }
+}
+
+/** A model's score on a labelled file (what `berth evaluate` prints). */
+export interface EvaluationResult {
+  readonly metrics: EvalMetrics;
+  readonly examples: number;
+  readonly wallSeconds: number;
+}
+
+/**
+ * Scores a model on `options.validationFile` with the task metric training uses (accuracy,
+ * conlleval entity F1, SQuAD EM/F1, MLM perplexity), through the same eval graph, training
+ * nothing. The model is taken as it is, adapters or prompt included.
+ */
+export async function evaluateModel(options: TrainOptions): Promise<EvaluationResult> {
+  const started = performance.now();
+  if (!options.validationFile) throw new TrainOptionsError('validation', 'evaluation needs a labelled file');
+  const model = openModel(options);
+  const tokenizer = await BerthTokenizer.fromModelDir(options.modelDir);
+  const data = await loadTaskData({ ...options, trainFile: options.validationFile }, model.config, tokenizer, model.maxLength);
+  if (data.validation.length === 0) throw new FormatError(options.validationFile, 'no rows to evaluate');
+  const head = TASK_HEADS[options.task];
+  const spec = {
+    config: model.config,
+    weights: model.weights,
+    head: head as Exclude<typeof head, 'base'>,
+    // Nothing is stepped; the training graph only has to exist for the session to hold the eval graph.
+    trainable: new Set(headParameterNames(model.config, model.weights.keys())),
+    optimizer: { weightDecay: 0, maxGradNorm: 0 },
+    dropoutSeed: options.seed,
+  };
+  const session = await TrainingSession.create(buildTrainingGraph(spec), { eval: buildEvalGraph(spec), intraOpThreads: options.threads });
+  try {
+    const metrics = await evaluate(session, data.validation, options.batchSize, model.config.pad_token_id, data.score);
+    return { metrics, examples: data.stats.validationExamples, wallSeconds: (performance.now() - started) / 1000 };
   } finally {
     await session.release();
   }

@@ -1,11 +1,13 @@
 import { Command } from '../command';
+import { evaluateCommand } from './evaluate';
 import { exportCommand } from './export';
 import { filesCommand } from './files';
 import { initModelCommand } from './init-model';
 import { jobsCommand } from './jobs';
 import { makeTinyCommand } from './make-tiny';
+import { newHeadCommand } from './new-head';
 import { pretrainCommand } from './pretrain';
 import { trainCommand } from './train';
 
 /** Every `berth` subcommand. Adding one: write `commands/<name>.ts`, list it here. */
-export const COMMANDS: readonly Command[] = [exportCommand, makeTinyCommand, trainCommand, initModelCommand, pretrainCommand, filesCommand, jobsCommand];
+export const COMMANDS: readonly Command[] = [exportCommand, makeTinyCommand, trainCommand, evaluateCommand, initModelCommand, pretrainCommand, newHeadCommand, filesCommand, jobsCommand];

@@ -1,0 +1,66 @@
+import { TRAIN_TASKS, TrainOptionsInput, resolveTrainOptions } from '../../trainer/options';
+import { evaluateModel } from '../../trainer/train';
+import { Command, ParsedArgs, UsageError, requireString } from '../command';
+
+function optionalInteger(args: ParsedArgs, name: string): number | undefined {
+  const v = args.values[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new UsageError(`--${name} must be a non-negative integer, got "${String(v)}"`);
+  return Number(v);
+}
+
+export const evaluateCommand: Command = {
+  name: 'evaluate',
+  summary: "score a model on a labelled file with its task's metric (accuracy, entity F1, SQuAD EM/F1, perplexity)",
+  usage: [
+    `berth evaluate --model <hf-dir> --task ${TRAIN_TASKS.join('|')} --data <file>`,
+    '  [--max-seq-length N] [--batch-size N] [--text-column C] [--text-pair-column C] [--label-column C] [--threads N] [--json]',
+  ].join('\n'),
+  options: {
+    model: { type: 'string' },
+    task: { type: 'string' },
+    data: { type: 'string' },
+    'max-seq-length': { type: 'string' },
+    'batch-size': { type: 'string' },
+    'text-column': { type: 'string' },
+    'text-pair-column': { type: 'string' },
+    'label-column': { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args) {
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+    const task = requireString(args, 'task');
+    if (!(TRAIN_TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be one of ${TRAIN_TASKS.join(', ')}, got "${task}"`);
+    const data = requireString(args, 'data');
+    const text = (name: string): string | undefined => (typeof args.values[name] === 'string' ? (args.values[name] as string) : undefined);
+    const input: TrainOptionsInput = {
+      modelDir: requireString(args, 'model'),
+      task: task as TrainOptionsInput['task'],
+      trainFile: data,
+      validationFile: data,
+      outDir: '',
+      maxSeqLength: optionalInteger(args, 'max-seq-length'),
+      batchSize: optionalInteger(args, 'batch-size'),
+      threads: optionalInteger(args, 'threads'),
+      columns: Object.fromEntries(
+        (
+          [
+            ['text', text('text-column')],
+            ['textPair', text('text-pair-column')],
+            ['label', text('label-column')],
+          ] as const
+        ).filter(([, v]) => v !== undefined),
+      ),
+    };
+    const options = resolveTrainOptions(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TrainOptionsInput);
+    const result = await evaluateModel(options);
+    const { score: _score, scoreName: _name, ...metrics } = result.metrics;
+    if (args.values.json === true) {
+      process.stdout.write(`${JSON.stringify({ model: options.modelDir, task, data, examples: result.examples, metrics, wall_seconds: result.wallSeconds })}\n`);
+    } else {
+      const shown = Object.entries(metrics).map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toPrecision(5)) : v}`);
+      process.stdout.write(`${options.modelDir} on ${data} (${result.examples} examples): ${shown.join(', ')}\n`);
+    }
+  },
+};
