@@ -313,7 +313,8 @@ export function writeTrainedModel(
   const head = headOf(config);
   const onnx = buildInferenceModel(config, tensors, { head });
   return writeDirAtomically(outDir, overwrite, (tmp) => {
-    writeConfig(join(tmp, 'config.json'), config);
+    // The weights are written in float32 whatever the base stored (the defaults ship float16).
+    writeConfig(join(tmp, 'config.json'), { ...config, torch_dtype: 'float32' });
     writeSafetensors(join(tmp, 'model.safetensors'), tensors, { metadata: { format: 'pt' } });
     writeModelFile(join(tmp, 'model.onnx'), onnx);
     for (const name of COPIED_FILES) {

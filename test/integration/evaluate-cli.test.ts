@@ -7,10 +7,19 @@
  * from the exported model.onnx, a separate path through separate code.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readConfig, writeConfig } from '../../src/engine/formats/config';
+import { readSafetensors, writeSafetensors } from '../../src/engine/formats/safetensors';
 import { ServingCore } from '../../src/serving/serving-core';
+
+/** The dtype of every tensor in a safetensors file, from its JSON header. */
+function dtypes(file: string): Set<string> {
+  const bytes = readFileSync(file);
+  const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, { dtype?: string }>;
+  return new Set(Object.entries(header).filter(([k]) => k !== '__metadata__').map(([, v]) => v.dtype as string));
+}
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -92,6 +101,24 @@ describe('berth new-head and berth evaluate', () => {
     } finally {
       await core.close();
     }
+  }, 60_000);
+
+  it('a float16 copy scores like the float32 model, and training from it writes float32 weights and says so', () => {
+    const half = join(work, 'half');
+    cpSync(model, half, { recursive: true });
+    rmSync(join(half, 'model.onnx'));
+    writeSafetensors(join(half, 'model.safetensors'), readSafetensors(join(model, 'model.safetensors')), { dtype: 'F16' });
+    writeConfig(join(half, 'config.json'), { ...readConfig(join(model, 'config.json')), torch_dtype: 'float16' });
+    expect(dtypes(join(half, 'model.safetensors'))).toEqual(new Set(['F16']));
+    const score = (dir: string) => JSON.parse(berth('evaluate', '--model', dir, '--task', 'classification', '--data', data, '--json').stdout).metrics;
+    const [full, reduced] = [score(model), score(half)];
+    expect(Math.abs(full.loss - reduced.loss)).toBeLessThan(1e-3);
+
+    const out = join(work, 'trained-from-half');
+    const run = berth('train', '--model', half, '--task', 'classification', '--train', data, '--validation', data, '--epochs', '1', '--batch-size', '4', '--out', out, '--json');
+    expect(run.status).toBe(0);
+    expect(readConfig(join(out, 'config.json')).torch_dtype).toBe('float32');
+    expect(dtypes(join(out, 'model.safetensors'))).toEqual(new Set(['F32']));
   }, 60_000);
 
   it('prints one readable line without --json', () => {
