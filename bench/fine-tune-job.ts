@@ -7,17 +7,19 @@
  *                                               [--batch 16] [--clients 2] [--seconds 10]
  *
  * The server (`src/main.ts`, the same code `npm start` runs) is a child process on 127.0.0.1 with
- * a temporary data directory, serving a copy of `models/tiny-sentiment`; the load generator runs
+ * a temporary data directory, serving `tiny-sentiment` (`berth make-tiny --task classification --seed 1`,
+ * 2 layers, hidden 64, the model these figures were first measured on); the load generator runs
  * here, so it does not share the server's event loop. Load: `clients` closed-loop keep-alive
  * clients, each sending one SST-2 dev sentence per POST /v1/classify. "Before" is `seconds` of
  * load with no job; "during" is every request sent while the job's status is `running`.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { makeTinyModelDir } from '../src/engine/nn/tiny';
 
 const { values: flags } = parseArgs({
   options: {
@@ -134,7 +136,7 @@ interface Job {
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-ft-'));
   const modelsDir = join(work, 'models');
-  cpSync(join(REPO, 'models', MODEL), join(modelsDir, MODEL), { recursive: true });
+  makeTinyModelDir({ task: 'classification', outDir: join(modelsDir, MODEL), seed: 1, tokenizerDir: join(REPO, 'assets', 'tiny-tokenizer') });
   const train = readSst2('train.tsv').slice(0, ROWS);
   const texts = readSst2('dev.tsv').map((r) => r.text);
   const { child, url } = await startServer(modelsDir, join(work, 'data'));
