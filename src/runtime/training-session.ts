@@ -32,6 +32,11 @@ export interface TrainingBatch {
   readonly labels?: BigInt64Array | Float32Array;
   readonly startPositions?: BigInt64Array;
   readonly endPositions?: BigInt64Array;
+  /**
+   * Masked-LM scored at the masked positions only: their row-major indices into batch × sequence;
+   * `labels` then holds one token id per position.
+   */
+  readonly maskedPositions?: BigInt64Array;
 }
 
 export interface TrainingSessionOptions {
@@ -170,7 +175,7 @@ function batchFeeds(names: readonly string[], batch: TrainingBatch, labelsFloat:
         break;
       case 'labels': {
         const labels = required(batch.labels, name);
-        const dims = labels.length === batch.size ? [batch.size] : grid;
+        const dims = batch.maskedPositions ? [labels.length] : labels.length === batch.size ? [batch.size] : grid;
         if (labelsFloat) {
           feeds[name] = new ort.Tensor('float32', labels instanceof Float32Array ? labels : Float32Array.from(labels, Number), dims);
         } else {
@@ -184,6 +189,11 @@ function batchFeeds(names: readonly string[], batch: TrainingBatch, labelsFloat:
       case 'end_positions':
         feeds[name] = new ort.Tensor('int64', required(batch.endPositions, name), [batch.size]);
         break;
+      case 'masked_positions': {
+        const positions = required(batch.maskedPositions, name);
+        feeds[name] = new ort.Tensor('int64', positions, [positions.length]);
+        break;
+      }
       default:
         throw new Error(`training session: the graph needs batch input "${name}", which a batch does not carry`);
     }

@@ -25,6 +25,12 @@ export interface EncoderBuildOptions {
    * (frozen weights only; trainable ones keep their own inputs so gradients keep HF names).
    */
   readonly fuseQkv?: boolean;
+  /**
+   * Masked-LM only: int64 [M] row-major positions into batch × sequence. The head then runs on
+   * those M hidden states alone and `logits` is [M, vocab]: the same numbers at those positions,
+   * without the output layer's cost at the ~85 % of positions pre-training does not score.
+   */
+  readonly maskedPositions?: Value;
 }
 
 /** The graph inputs and the head's outputs, before they are marked as graph outputs. */
@@ -194,7 +200,8 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, weights: We
     case 'masked-lm':
       g.scope('lm_head', () => {
         const t = dense(family.mlm.dense, hidden, embeddingSize, family.mlm.dense);
-        const transformed = activation(g, config.hidden_act, linear(g, h, t.w, t.b));
+        const at = options.maskedPositions ? g.op.Gather(g.op.Reshape(h, [-1, hidden]), options.maskedPositions, 0) : h;
+        const transformed = activation(g, config.hidden_act, linear(g, at, t.w, t.b));
         const normed = layerNorm(
           g,
           transformed,

@@ -2,6 +2,7 @@ export {
   GRAD_NORM,
   LEARNING_RATE,
   LOSS,
+  MASKED_POSITIONS,
   STEP,
   buildEvalGraph,
   buildTrainingGraph,

@@ -204,3 +204,74 @@ describe('training graph gradients: finite differences through the whole model (
     expect(new Set(graph.trainable)).toEqual(trainable);
   });
 });
+
+describe('masked-LM scored at the masked positions only', () => {
+  /** The dense batch's [B, L] labels as masked positions plus their labels. */
+  function sparseFeeds(): Map<string, Tensor64> {
+    const feeds = batchFeeds('masked-lm');
+    const dense = feeds.get('labels')!;
+    const positions: number[] = [];
+    const labels: number[] = [];
+    dense.data.forEach((label, i) => {
+      if (label !== -100) {
+        positions.push(i);
+        labels.push(label);
+      }
+    });
+    expect(positions.length).toBeGreaterThan(1);
+    expect(positions.length).toBeLessThan(dense.data.length);
+    feeds.set('masked_positions', tensor64('int64', [positions.length], positions));
+    feeds.set('labels', tensor64('int64', [labels.length], labels));
+    return feeds;
+  }
+
+  function run(spec: TrainingGraphSpec, feeds: Map<string, Tensor64>): Map<string, Tensor64> {
+    const graph = buildTrainingGraph(spec);
+    const all = new Map(feeds);
+    all.set('learning_rate', tensor64('float32', [], [1e-3]));
+    all.set('step', tensor64('int64', [], [1]));
+    for (const name of graph.trainable) {
+      const w = spec.weights.get(name)!;
+      all.set(name, tensor64('float32', w.shape, w.data));
+      all.set(expAvgName(name), tensor64('float32', w.shape, new Float64Array(w.data.length)));
+      all.set(expAvgSqName(name), tensor64('float32', w.shape, new Float64Array(w.data.length)));
+    }
+    return evaluate64(decodeModel(graph.model).graph, all);
+  }
+
+  it('takes masked_positions and [M] labels, and gives the dense graph’s loss, gradients and update', () => {
+    const spec = specFor('masked-lm');
+    const sparse = { ...spec, maskedPositionsOnly: true };
+    expect(buildTrainingGraph(sparse).batchInputs).toEqual(['input_ids', 'attention_mask', 'token_type_ids', 'masked_positions', 'labels']);
+    const a = run(spec, batchFeeds('masked-lm'));
+    const b = run(sparse, sparseFeeds());
+    expect(b.get('loss')!.data[0]).toBeCloseTo(a.get('loss')!.data[0], 12);
+    const mismatched: string[] = [];
+    for (const name of buildTrainingGraph(spec).trainable) {
+      for (const out of [gradName(name), nextName(name)]) {
+        const x = a.get(out)!.data;
+        const y = b.get(out)!.data;
+        const scale = Math.max(1e-12, maxAbsOf(x));
+        if (x.some((v, i) => Math.abs(v - y[i]) > 1e-10 * scale)) mismatched.push(out);
+      }
+    }
+    expect(mismatched).toEqual([]);
+  });
+
+  it('the eval graph gives the masked positions’ logits as [M, vocab], equal to the dense logits there', () => {
+    const spec = specFor('masked-lm');
+    const feeds = batchFeeds('masked-lm');
+    const params = new Map<string, Tensor64>();
+    for (const [name, w] of spec.weights) params.set(name, tensor64('float32', w.shape, w.data));
+    const dense = evaluate64(decodeModel(buildEvalGraph(spec).model).graph, new Map([...feeds, ...params]));
+    const sparseIn = sparseFeeds();
+    const sparse = evaluate64(decodeModel(buildEvalGraph({ ...spec, maskedPositionsOnly: true }).model).graph, new Map([...sparseIn, ...params]));
+    const vocab = spec.config.vocab_size;
+    const positions = sparseIn.get('masked_positions')!.data;
+    expect(sparse.get('logits')!.dims).toEqual([positions.length, vocab]);
+    positions.forEach((p, m) => {
+      for (let v = 0; v < vocab; v++) expect(sparse.get('logits')!.data[m * vocab + v]).toBeCloseTo(dense.get('logits')!.data[p * vocab + v], 12);
+    });
+    expect(sparse.get('loss')!.data[0]).toBeCloseTo(dense.get('loss')!.data[0], 12);
+  });
+});

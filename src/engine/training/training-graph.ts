@@ -23,7 +23,17 @@ export interface TrainingGraphSpec {
   readonly dropoutSeed?: number;
   /** Also output `{param}_grad` (the unclipped gradients). */
   readonly emitGradients?: boolean;
+  /**
+   * Masked-LM only: score the masked positions alone. The batch then carries `masked_positions`
+   * (int64 [M], row-major into batch × sequence) and `labels` [M] (their token ids) instead of
+   * [B, L] labels with −100; loss and gradients are the same, the output layer runs on M rows.
+   */
+  readonly maskedPositionsOnly?: boolean;
 }
+
+/** Symbolic size of the masked-position axis. */
+export const MASKED = 'masked_tokens';
+export const MASKED_POSITIONS = 'masked_positions';
 
 interface GraphContract {
   /** Serialised ONNX model (deterministic bytes). */
@@ -60,7 +70,8 @@ export const nextName = (name: string): string => `${name}.next`;
 export const gradName = (param: string): string => `${param}_grad`;
 
 /** The label inputs each head's loss reads. */
-export function labelInputsOf(head: TrainableHead): string[] {
+export function labelInputsOf(head: TrainableHead, maskedPositionsOnly = false): string[] {
+  if (head === 'masked-lm' && maskedPositionsOnly) return [MASKED_POSITIONS, 'labels'];
   return head === 'question-answering' ? ['start_positions', 'end_positions'] : ['labels'];
 }
 
@@ -84,9 +95,11 @@ function trainablePredicate(spec: TrainingGraphSpec): (name: string) => boolean 
 function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
   if ((spec.head as HeadKind) === 'base') throw new EngineError('UNSUPPORTED_HEAD', 'a bare encoder has no training loss');
   const g = new GraphBuilder({ name: training ? 'training_graph' : 'eval_graph', trainable: trainablePredicate(spec), training, seed: spec.dropoutSeed ?? 0 });
-  const built = buildEncoder(g, spec.config, new WeightSet(spec.weights), { head: spec.head, training });
+  const sparse = spec.head === 'masked-lm' && spec.maskedPositionsOnly === true;
+  const maskedPositions = sparse ? g.input(MASKED_POSITIONS, 'int64', [MASKED]) : undefined;
+  const built = buildEncoder(g, spec.config, new WeightSet(spec.weights), { head: spec.head, training, maskedPositions });
   const numLabels = Object.keys(spec.config.id2label).length;
-  const labelInputs = labelInputsOf(spec.head);
+  const labelInputs = labelInputsOf(spec.head, sparse);
   const loss = g.scope('loss', () => {
     switch (spec.head) {
       case 'sequence-classification': {
@@ -96,6 +109,7 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
       case 'token-classification':
         return tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), numLabels);
       case 'masked-lm':
+        if (sparse) return crossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [MASKED]));
         return tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), spec.config.vocab_size);
       case 'question-answering': {
         const start = g.input('start_positions', 'int64', [BATCH]);

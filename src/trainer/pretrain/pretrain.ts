@@ -177,24 +177,39 @@ function captureState(session: TrainingSession): Snapshot {
   return { params, expAvg, expAvgSq };
 }
 
-/** A packed, fully real batch ([CLS] + stream tokens, no padding) from masked rows. */
+/**
+ * A packed, fully real batch ([CLS] + stream tokens, no padding) from masked rows. Only the masked
+ * positions are scored (the graph's `maskedPositionsOnly`): their row-major indices and token ids,
+ * which gives the loss and gradients of [B, L] labels with −100 elsewhere at a fraction of the
+ * output layer's cost.
+ */
 function makeBatch(rows: ReadonlyArray<{ inputIds: number[]; labels: number[] }>, seqLength: number): TrainingBatch {
   const n = rows.length * seqLength;
   const inputIds = new BigInt64Array(n);
-  const labels = new BigInt64Array(n);
+  const positions: bigint[] = [];
+  const labels: bigint[] = [];
   rows.forEach((row, r) => {
     for (let t = 0; t < seqLength; t++) {
       inputIds[r * seqLength + t] = BigInt(row.inputIds[t]);
-      labels[r * seqLength + t] = BigInt(row.labels[t]);
+      if (row.labels[t] !== IGNORE_INDEX) {
+        positions.push(BigInt(r * seqLength + t));
+        labels.push(BigInt(row.labels[t]));
+      }
     }
   });
-  return { size: rows.length, seqLength, inputIds, attentionMask: new BigInt64Array(n).fill(1n), tokenTypeIds: new BigInt64Array(n), labels };
+  return {
+    size: rows.length,
+    seqLength,
+    inputIds,
+    attentionMask: new BigInt64Array(n).fill(1n),
+    tokenTypeIds: new BigInt64Array(n),
+    maskedPositions: BigInt64Array.from(positions),
+    labels: BigInt64Array.from(labels),
+  };
 }
 
 function maskedCount(batch: TrainingBatch): number {
-  let n = 0;
-  for (const l of batch.labels as BigInt64Array) if (l !== BigInt(IGNORE_INDEX)) n++;
-  return n;
+  return batch.maskedPositions?.length ?? 0;
 }
 
 /** Curve lines kept on resume: those of steps the checkpoint already covers. */
@@ -337,6 +352,7 @@ export async function pretrain(options: PretrainOptions, hooks: PretrainHooks = 
       config: model.config,
       weights: params,
       head: 'masked-lm' as const,
+      maskedPositionsOnly: true,
       optimizer: { weightDecay: options.weightDecay, maxGradNorm: options.maxGradNorm },
       dropoutSeed: derivedSeed(options.seed, 'dropout', segment),
     };
