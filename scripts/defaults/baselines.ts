@@ -9,8 +9,8 @@
  *   longest candidate is chosen on the train split.
  *
  * Usage (from the repository root):
- *   node scripts/run-ts.js scripts/defaults/baselines.ts
- * Writes a markdown table to stdout and everything to /tmp/berth-baselines.json.
+ *   node scripts/run-ts.js scripts/defaults/baselines.ts [out.json]
+ * Writes a markdown table to stdout and everything to out.json (default /tmp/berth-baselines.json).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -19,7 +19,7 @@ import { QaExample } from '../../src/trainer/data/readers/qa';
 import { accuracy, entityScores, squadEvaluate } from '../../src/trainer/metrics';
 import { isSick, readNer, readNli, readQa, readSentiment, sharedDataRoot } from './datasets';
 
-const OUTPUT_JSON = '/tmp/berth-baselines.json';
+const OUTPUT_JSON = process.argv[2] ?? '/tmp/berth-baselines.json';
 /** Candidate lengths tried on the QA train split; SQuAD answers are mostly 1 to 4 words. */
 const QA_SPAN_CHOICES = [1, 2, 3, 4, 5];
 

@@ -1,0 +1,248 @@
+/**
+ * Puts the built default models into `models/`: float16 weights (the server builds the graph from
+ * them on load), the shared tokenizer files and config; then, once they have been evaluated, each
+ * model's card (README.md) and metrics.json, and the README's comparison table on stdout.
+ *
+ *   node scripts/run-ts.js scripts/defaults/package-models.ts name <task>
+ *   node scripts/run-ts.js scripts/defaults/package-models.ts weights <buildDir> <modelsDir> <task>=<run> ...
+ *   node scripts/run-ts.js scripts/defaults/package-models.ts cards <buildDir> <modelsDir> <task>=<run> ...
+ *
+ * <run> names a fine-tuning output under <buildDir>/ft (sentiment-dapt, ner-pretrained, ...).
+ * Every figure in a card is read from the build's own metrics files; nothing is typed in by hand.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readConfig, writeConfig } from '../../src/engine/formats/config';
+import { readSafetensors, writeSafetensors } from '../../src/engine/formats/safetensors';
+import { TOKENIZER_FILES } from '../../src/engine/nn/tiny';
+
+type Task = 'sentiment' | 'nli' | 'ner' | 'qa';
+const TASKS: readonly Task[] = ['sentiment', 'nli', 'ner', 'qa'];
+
+/** The pre-trained encoder itself, shipped as a fill-mask model and as the start for new tasks. */
+const ENCODER_NAME = 'berth-mini';
+
+const INFO: Readonly<Record<Task, { name: string; title: string; pipeline: string; metric: string; data: string; license: string }>> = {
+  sentiment: {
+    name: 'berth-mini-sentiment',
+    title: 'sentiment classification (negative / positive)',
+    pipeline: 'text-classification',
+    metric: 'accuracy',
+    data: 'SST-2 (GLUE), `sentiment/sst2`: 67,349 training phrases and sentences of movie reviews, dev 872 sentences',
+    license: 'SST-2 states no license; it is commonly used for research.',
+  },
+  nli: {
+    name: 'berth-mini-nli',
+    title: 'natural language inference (entailment / neutral / contradiction), also zero-shot classification',
+    pipeline: 'text-classification (NLI pairs) and zero-shot-classification',
+    metric: 'accuracy',
+    data: '`nli`: SNLI + MultiNLI pairs, 18,276 training rows (the SICK rows, non-commercial, are left out); dev 2,495 pairs, SICK included',
+    license: 'SNLI (e-SNLI copy) CC BY-SA 4.0; MultiNLI subset under the Microsoft Computational Use of Data Agreement. No SICK data was used for training.',
+  },
+  ner: {
+    name: 'berth-mini-ner',
+    title: 'named entities (PER, ORG, LOC, MISC)',
+    pipeline: 'token-classification',
+    metric: 'entity F1 (conlleval)',
+    data: 'CoNLL-2003 English, `ner/conll2003`: 14,041 training sentences of Reuters news, dev (testa) 3,250 sentences',
+    license:
+      'CoNLL-2003 is Reuters RCV1 text for research use only. The data is not in this repository; these weights were trained on it, so check that the terms fit your use before relying on this model commercially.',
+  },
+  qa: {
+    name: 'berth-mini-qa',
+    title: 'extractive question answering (SQuAD v1.1 style)',
+    pipeline: 'question-answering',
+    metric: 'exact match / F1 (official SQuAD v1.1 script)',
+    data: 'SQuAD v1.1 rebuild, `qa/squad11`: 7,732 training questions on 40 Wikipedia articles, dev 1,648 questions on 8 other articles',
+    license: 'SQuAD CC BY-SA 4.0 (Wikipedia text).',
+  },
+};
+
+const readJson = <T = any>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function parseChoices(args: string[]): Map<Task, string> {
+  const chosen = new Map<Task, string>();
+  for (const arg of args) {
+    const [task, run] = arg.split('=');
+    if (!TASKS.includes(task as Task) || !run) throw new Error(`expected <task>=<run>, got "${arg}"`);
+    chosen.set(task as Task, run);
+  }
+  return chosen;
+}
+
+/** config, tokenizer files and float16 weights of `from`, written to `to` through a temporary sibling. */
+function packWeights(from: string, to: string): void {
+  const tmp = `${to}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeConfig(join(tmp, 'config.json'), { ...readConfig(join(from, 'config.json')), torch_dtype: 'float16' });
+  for (const name of TOKENIZER_FILES) copyFileSync(join(from, name), join(tmp, name));
+  writeSafetensors(join(tmp, 'model.safetensors'), readSafetensors(join(from, 'model.safetensors')), { dtype: 'F16', metadata: { format: 'pt' } });
+  rmSync(to, { recursive: true, force: true });
+  renameSync(tmp, to);
+}
+
+function weights(build: string, models: string, chosen: Map<Task, string>): void {
+  mkdirSync(models, { recursive: true });
+  packWeights(join(build, 'pretrain', 'model'), join(models, ENCODER_NAME));
+  for (const [task, run] of chosen) packWeights(join(build, 'ft', run), join(models, INFO[task].name));
+  console.log(`wrote ${[ENCODER_NAME, ...[...chosen.keys()].map((t) => INFO[t].name)].join(', ')} to ${models}`);
+}
+
+// --- cards ---------------------------------------------------------------------------------------
+
+interface Score {
+  display: string;
+  value: number;
+}
+
+/** The task's headline score from a metrics object (trainer eval entry or `berth evaluate` output). */
+function score(task: Task, m: Record<string, number>): Score {
+  switch (task) {
+    case 'ner':
+      return { display: (100 * m.f1).toFixed(1), value: m.f1 };
+    case 'qa':
+      return { display: `${m.exact_match.toFixed(1)} / ${m.f1.toFixed(1)}`, value: m.f1 };
+    default:
+      return { display: (100 * m.accuracy).toFixed(1), value: m.accuracy };
+  }
+}
+
+function baselineScore(task: Task, b: any): Score { // eslint-disable-line @typescript-eslint/no-explicit-any
+  switch (task) {
+    case 'sentiment':
+      return { display: (100 * b.sentiment.accuracy).toFixed(1), value: b.sentiment.accuracy };
+    case 'nli':
+      return { display: (100 * b.nli.dev.accuracy).toFixed(1), value: b.nli.dev.accuracy };
+    case 'ner':
+      return { display: (100 * b.ner.f1).toFixed(1), value: b.ner.f1 };
+    case 'qa':
+      return { display: `${b.qa.exactMatch.toFixed(1)} / ${b.qa.f1.toFixed(1)}`, value: b.qa.f1 };
+  }
+}
+
+const minutes = (s: number): string => `${(s / 60).toFixed(1)} min`;
+const fileSizeMb = (file: string): string => (statSync(file).size / 2 ** 20).toFixed(1);
+
+function cards(build: string, models: string, chosen: Map<Task, string>): void {
+  const pretrain = readJson(join(build, 'pretrain', 'model', 'metrics.json'));
+  const baselines = readJson(join(build, 'baselines.json'));
+  const rows: string[] = [];
+  const daptRows: string[] = [];
+  const timeRows: string[] = [];
+  for (const [task, run] of chosen) {
+    const info = INFO[task];
+    const dir = join(models, info.name);
+    const ft = readJson(join(build, 'ft', run, 'metrics.json'));
+    const pretrained = readJson(join(build, 'ft', `${task}-pretrained`, 'metrics.json'));
+    const dapt = existsSync(join(build, 'ft', `${task}-dapt`, 'metrics.json')) ? readJson(join(build, 'ft', `${task}-dapt`, 'metrics.json')) : undefined;
+    const random = readJson(join(build, 'ft', `${task}-random`, 'metrics.json'));
+    const float16 = readJson(join(build, 'eval', `${task}-float16.json`));
+    const usesDapt = run.endsWith('-dapt');
+    const daptRun = usesDapt || dapt ? readJson(join(build, 'dapt', task, 'model', 'metrics.json')) : undefined;
+    const daptBefore = daptRun ? readJson(join(build, 'dapt', `${task}-before.json`)) : undefined;
+    const daptAfter = daptRun ? readJson(join(build, 'dapt', `${task}-after.json`)) : undefined;
+    const a = score(task, ft.selected.metrics);
+    const a16 = score(task, float16.metrics);
+    const b = score(task, random.selected.metrics);
+    const c = baselineScore(task, baselines);
+    const noSick = task === 'nli' ? readJson(join(build, 'eval', 'nli-nosick-float16.json')) : undefined;
+
+    const metrics = {
+      model: info.name,
+      task: info.pipeline,
+      architecture: { layers: pretrain.hyperparameters ? readConfig(join(dir, 'config.json')).num_hidden_layers : undefined, hidden: readConfig(join(dir, 'config.json')).hidden_size, heads: readConfig(join(dir, 'config.json')).num_attention_heads, vocabulary: readConfig(join(dir, 'config.json')).vocab_size },
+      weights: { dtype: 'float16', file: 'model.safetensors', megabytes: Number(fileSizeMb(join(dir, 'model.safetensors'))) },
+      pretraining: { corpus: 'pretrain/gutenberg', steps: pretrain.steps, tokens: pretrain.tokens_seen, train_seconds: pretrain.train_seconds, validation: pretrain.validation, hyperparameters: pretrain.hyperparameters },
+      domain_adaptive_pretraining: daptRun
+        ? { used: usesDapt, steps: daptRun.steps, tokens: daptRun.tokens_seen, train_seconds: daptRun.train_seconds, dev_text_before: daptBefore.metrics, dev_text_after: daptAfter.metrics, hyperparameters: daptRun.hyperparameters }
+        : null,
+      fine_tuning: { method: ft.method, hyperparameters: ft.hyperparameters, data: { train_examples: ft.data.train_examples, validation_examples: ft.data.validation_examples, truncated: ft.data.truncated }, eval: ft.eval, selected: ft.selected, wall_seconds: ft.wall_seconds, train_examples_per_second: ft.train_examples_per_second },
+      dev: { float32: ft.selected.metrics, float16: float16.metrics, ...(noSick ? { float16_without_sick: noSick.metrics } : {}) },
+      comparison: {
+        metric: info.metric,
+        a_pretrained_fine_tuned: ft.selected.metrics,
+        a_without_domain_adaptation: pretrained.selected.metrics,
+        ...(dapt ? { a_with_domain_adaptation: dapt.selected.metrics } : {}),
+        b_random_init_same_budget: random.selected.metrics,
+        c_baseline: task === 'nli' ? { ...baselines.nli.dev, without_sick: baselines.nli.devWithoutSick } : baselines[task],
+      },
+    };
+    writeFileSync(join(dir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+
+    const ppl = (x: { perplexity: number }): string => x.perplexity.toFixed(1);
+    const daptLine = daptRun
+      ? `Domain-adaptive pre-training: ${daptRun.steps} further masked-LM steps (${(daptRun.tokens_seen / 1e6).toFixed(2)} M tokens, ${minutes(daptRun.train_seconds)}) on the distinct texts of the training split; masked-LM perplexity on the dev split's text ${ppl(daptBefore.metrics)} → ${ppl(daptAfter.metrics)} (same rows, same masking). ` +
+        `Fine-tuned from it: ${score(task, dapt!.selected.metrics).display}; from the general encoder: ${score(task, pretrained.selected.metrics).display}. ` +
+        (usesDapt ? 'This model starts from the domain-adapted encoder.' : 'This model starts from the general encoder, which did better here.')
+      : 'No domain-adaptive pre-training.';
+    const hp = ft.hyperparameters;
+    const card = `# ${info.name}
+
+Berth's default model for ${info.title}: a ${metrics.architecture.layers}-layer BERT (hidden ${metrics.architecture.hidden}, ${metrics.architecture.heads} heads, ${(ft.parameters.total / 1e6).toFixed(2)} M parameters, uncased WordPiece vocabulary of ${metrics.architecture.vocabulary}) that Berth pre-trained and fine-tuned itself, on two CPU cores, with no outside weights. Rebuild it with \`scripts/build-default-models.sh\`.
+
+Served as \`${info.pipeline}\`; weights in float16 (\`model.safetensors\`, ${metrics.weights.megabytes} MB), from which the server builds its ONNX graph at load time (computation is float32).
+
+## Scores on the dev split
+
+| | ${info.metric} |
+|---|---:|
+| this model, float16 weights as shipped | **${a16.display}** |
+| this model, float32 weights at the end of training | ${a.display} |
+| same architecture and budget from random initialisation | ${b.display} |
+| classic baseline (${baselines[task].method ?? 'see docs/default-models.md'}) | ${c.display} |
+${noSick ? `\nOn the ${noSick.examples} dev pairs without SICK (whose sentences the model never saw in training): ${score('nli', noSick.metrics).display} (baseline ${(100 * baselines.nli.devWithoutSick.accuracy).toFixed(1)}).\n` : ''}
+## Training
+
+- Data: ${info.data}.
+- Pre-training: masked-LM with whole-word masking on 11 Gutenberg shards, ${pretrain.steps} steps of 32 × 128 tokens (${(pretrain.tokens_seen / 1e6).toFixed(2)} M tokens, ${minutes(pretrain.train_seconds)} of training steps); held-out MLM loss ${pretrain.validation.mlm_loss.toFixed(3)}, perplexity ${ppl(pretrain.validation)}.
+- ${daptLine}
+- Fine-tuning: \`berth train --method full\`, ${hp.epochs} epoch(s), batch ${hp.batch_size}, learning rate ${hp.learning_rate} (linear, warm-up ${hp.warmup_ratio}), weight decay ${hp.weight_decay}, max length ${hp.max_seq_length}, seed ${hp.seed}; ${ft.data.train_examples} training examples (${ft.data.truncated} truncated); ${minutes(ft.wall_seconds)} wall time, epoch ${ft.selected.epoch} kept (best dev score).
+- Hyperparameters were set before training and not tuned on the dev split; the dev split does pick the epoch.
+
+## Limits
+
+- A small model trained on about 10 M tokens of 19th-century books: it is far below models pre-trained on billions of tokens, and confident mistakes are common. Treat its scores above as what to expect, on text like the training data.
+- English only, lower-cased input; at most ${hp.max_seq_length} tokens are used in training (the server accepts up to 512 positions${task === 'qa' || task === 'ner' ? ' and windows longer inputs' : ' and truncates longer input'}).
+- License: ${info.license}
+
+Files: \`config.json\`, \`model.safetensors\` (float16), \`tokenizer.json\`, \`vocab.txt\`, \`tokenizer_config.json\`, \`special_tokens_map.json\`, \`metrics.json\` (every figure above, per epoch, with the comparison runs).
+`;
+    writeFileSync(join(dir, 'README.md'), card);
+    rows.push(`| ${task} | ${info.metric} | **${a16.display}** | ${b.display} | ${c.display} | ${a.value > b.value ? 'yes' : 'NO'} | ${a.value > c.value ? 'yes' : 'no'} |`);
+    if (daptRun && dapt) {
+      daptRows.push(
+        `| ${task} | ${daptRun.steps} | ${(daptRun.tokens_seen / 1e6).toFixed(2)} M | ${minutes(daptRun.train_seconds)} | ${ppl(daptBefore.metrics)} → ${ppl(daptAfter.metrics)} | ` +
+          `${score(task, pretrained.selected.metrics).display} | ${score(task, dapt.selected.metrics).display} | ${usesDapt ? 'yes' : 'no'} |`,
+      );
+    }
+    timeRows.push(`| ${task} | ${minutes(pretrained.wall_seconds)} | ${dapt ? minutes(dapt.wall_seconds) : '–'} | ${minutes(random.wall_seconds)} |`);
+  }
+  console.log('\n| task | DAPT steps | tokens | training time | dev-text perplexity before → after | fine-tuned from general encoder | from adapted encoder | kept |');
+  console.log('|---|---:|---:|---:|---|---:|---:|---|');
+  for (const row of daptRows) console.log(row);
+  console.log('\n| task | fine-tuning wall time: general encoder | adapted encoder | random init |');
+  console.log('|---|---:|---:|---:|');
+  for (const row of timeRows) console.log(row);
+  console.log('');
+  console.log('| task | metric | (a) default model | (b) random init, same budget | (c) baseline | (a) > (b) | (a) > (c) |');
+  console.log('|---|---|---:|---:|---:|---|---|');
+  for (const row of rows) console.log(row);
+}
+
+function main(): void {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'name') {
+    const task = rest[0] as Task;
+    if (!TASKS.includes(task)) throw new Error(`unknown task "${rest[0]}"`);
+    console.log(INFO[task].name);
+  } else if (command === 'weights' && rest.length >= 3) {
+    weights(rest[0], rest[1], parseChoices(rest.slice(2)));
+  } else if (command === 'cards' && rest.length >= 3) {
+    cards(rest[0], rest[1], parseChoices(rest.slice(2)));
+  } else {
+    throw new Error('usage: package-models.ts name <task> | weights|cards <buildDir> <modelsDir> <task>=<run> ...');
+  }
+}
+
+main();
