@@ -28,3 +28,15 @@ export function requireString(args: ParsedArgs, name: string): string {
   if (typeof v !== 'string' || v.length === 0) throw new UsageError(`--${name} is required`);
   return v;
 }
+
+/** `--name N` as a non-negative safe integer, or `fallback` when it is absent. */
+export function optionalCount(args: ParsedArgs, name: string): number | undefined;
+export function optionalCount(args: ParsedArgs, name: string, fallback: number): number;
+export function optionalCount(args: ParsedArgs, name: string, fallback?: number): number | undefined {
+  const v = args.values[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+    throw new UsageError(`--${name} must be a non-negative integer, got "${String(v)}"`);
+  }
+  return Number(v);
+}

@@ -1,13 +1,6 @@
 import { TRAIN_TASKS, TrainOptionsInput, resolveTrainOptions } from '../../trainer/options';
 import { evaluateModel } from '../../trainer/train';
-import { Command, ParsedArgs, UsageError, requireString } from '../command';
-
-function optionalInteger(args: ParsedArgs, name: string): number | undefined {
-  const v = args.values[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new UsageError(`--${name} must be a non-negative integer, got "${String(v)}"`);
-  return Number(v);
-}
+import { Command, UsageError, optionalCount, requireString } from '../command';
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
@@ -40,9 +33,9 @@ export const evaluateCommand: Command = {
       trainFile: data,
       validationFile: data,
       outDir: '',
-      maxSeqLength: optionalInteger(args, 'max-seq-length'),
-      batchSize: optionalInteger(args, 'batch-size'),
-      threads: optionalInteger(args, 'threads'),
+      maxSeqLength: optionalCount(args, 'max-seq-length'),
+      batchSize: optionalCount(args, 'batch-size'),
+      threads: optionalCount(args, 'threads'),
       columns: Object.fromEntries(
         (
           [

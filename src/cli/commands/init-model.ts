@@ -1,5 +1,5 @@
 import { MODEL_PRESETS, initModelDir } from '../../trainer/pretrain/init-model';
-import { Command, UsageError, requireString, say } from '../command';
+import { Command, UsageError, optionalCount, requireString, say } from '../command';
 
 export const initModelCommand: Command = {
   name: 'init-model',
@@ -17,14 +17,13 @@ export const initModelCommand: Command = {
   },
   run(args) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-    const seedText = String(args.values.seed ?? '0');
-    if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) throw new UsageError(`--seed must be a non-negative integer, got "${seedText}"`);
+    const seed = optionalCount(args, 'seed', 0);
     const out = requireString(args, 'out');
     const { files, config, parameters } = initModelDir({
       spec: requireString(args, 'config'),
       tokenizerDir: requireString(args, 'tokenizer'),
       outDir: out,
-      seed: Number(seedText),
+      seed,
       overwrite: args.values.force === true,
     });
     say(

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { TINY_TASKS, TinyTask, makeTinyModelDir } from '../../engine/nn/tiny';
-import { Command, UsageError, requireString, say } from '../command';
+import { Command, UsageError, optionalCount, requireString, say } from '../command';
 import { packageRoot } from '../repo-root';
 
 export const makeTinyCommand: Command = {
@@ -19,11 +19,7 @@ export const makeTinyCommand: Command = {
       throw new UsageError(`--task must be one of ${TINY_TASKS.join(', ')}, got "${task}"`);
     }
     const out = requireString(args, 'out');
-    const seedText = args.values.seed ?? '0';
-    const seed = Number(seedText);
-    if (typeof seedText !== 'string' || !/^\d+$/.test(seedText) || !Number.isSafeInteger(seed)) {
-      throw new UsageError(`--seed must be a non-negative integer, got "${String(seedText)}"`);
-    }
+    const seed = optionalCount(args, 'seed', 0);
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const { files } = makeTinyModelDir({
       task: task as TinyTask,

@@ -1,5 +1,5 @@
 import { NEW_HEAD_TASKS, NewHeadTask, newHeadModelDir } from '../../trainer/new-head';
-import { Command, UsageError, requireString, say } from '../command';
+import { Command, UsageError, optionalCount, requireString, say } from '../command';
 
 export const newHeadCommand: Command = {
   name: 'new-head',
@@ -20,15 +20,14 @@ export const newHeadCommand: Command = {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const task = requireString(args, 'task');
     if (!(NEW_HEAD_TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be one of ${NEW_HEAD_TASKS.join(', ')}, got "${task}"`);
-    const seedText = String(args.values.seed ?? '0');
-    if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) throw new UsageError(`--seed must be a non-negative integer, got "${seedText}"`);
+    const seed = optionalCount(args, 'seed', 0);
     const labelsText = args.values.labels;
     const labels = typeof labelsText === 'string' ? labelsText.split(',').map((l) => l.trim()) : [];
     if (task !== 'qa' && labels.length === 0) throw new UsageError(`--task ${task} needs --labels`);
     const out = requireString(args, 'out');
     let result;
     try {
-      result = newHeadModelDir({ modelDir: requireString(args, 'model'), task: task as NewHeadTask, labels, outDir: out, seed: Number(seedText), overwrite: args.values.force === true });
+      result = newHeadModelDir({ modelDir: requireString(args, 'model'), task: task as NewHeadTask, labels, outDir: out, seed, overwrite: args.values.force === true });
     } catch (e) {
       if (e instanceof RangeError) throw new UsageError(`--labels: ${e.message}`);
       throw e;
