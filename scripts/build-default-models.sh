@@ -16,7 +16,10 @@
 #                     rerun, so a stopped build continues where it was
 #   BERTH_SHARED_DATA the shared data folder (default ../shared/data)
 #   BERTH_MODELS_DIR  where the shipped models go (default models/)
-#   BERTH_THREADS     ONNX Runtime threads per training process (default 2)
+#   BERTH_JOBS        steps run at a time in the per-task stages (dapt, pretrained, adapted,
+#                     random): 2 splits each stage's tasks over two lanes (default 1)
+#   BERTH_THREADS     ONNX Runtime threads per training process (default 2, or 1 with BERTH_JOBS=2)
+#   BERTH_DRY_RUN     1: print each step's command instead of running it
 #   BERTH_PRETRAIN_STEPS  pre-training steps of 32 × 128 tokens (default 8000; the first build,
 #                     recorded in docs/default-models.md, ran 2400)
 #
@@ -32,7 +35,9 @@ cd "$ROOT"
 BUILD="${BERTH_BUILD_DIR:-/tmp/berth-defaults}"
 DATA="${BERTH_SHARED_DATA:-$(cd "$ROOT/.." && pwd)/shared/data}"
 MODELS="${BERTH_MODELS_DIR:-$ROOT/models}"
-THREADS="${BERTH_THREADS:-2}"
+JOBS="${BERTH_JOBS:-1}"
+if [ "$JOBS" -gt 1 ]; then THREADS="${BERTH_THREADS:-1}"; else THREADS="${BERTH_THREADS:-2}"; fi
+DRY_RUN="${BERTH_DRY_RUN:-0}"
 export BERTH_SHARED_DATA="$DATA"
 BERTH=(node "$ROOT/dist/cli/main.js")
 SEED=42
@@ -51,6 +56,10 @@ step() {
   shift 2
   if [ -e "$marker" ]; then
     log "skip $name ($marker exists)"
+    return
+  fi
+  if [ "$DRY_RUN" = 1 ]; then
+    log "would run $name: $*"
     return
   fi
   log "start $name"
@@ -172,6 +181,10 @@ stage_baselines() {
   step baselines "$BUILD/baselines.json" node scripts/run-ts.js scripts/defaults/baselines.ts "$BUILD/baselines.json"
 }
 stage_package() {
+  if [ "$DRY_RUN" = 1 ]; then
+    log "would package the models into $MODELS (float16 weights, evaluations, cards)"
+    return
+  fi
   local chosen=()
   for task in "${TASKS[@]}"; do
     if [[ " $DAPT_TASKS " == *" $task "* ]]; then chosen+=("$task=$task-dapt"); else chosen+=("$task=$task-pretrained"); fi
@@ -190,6 +203,24 @@ stage_package() {
   node scripts/run-ts.js scripts/defaults/package-models.ts cards "$BUILD" "$MODELS" "${chosen[@]}"
 }
 
+# Runs a per-task stage with its tasks split round-robin over $JOBS lanes; fails if any lane fails.
+in_lanes() {
+  local stage="$1"
+  shift
+  if [ "$JOBS" -le 1 ] || [ $# -le 1 ]; then
+    "$stage" "$@"
+    return
+  fi
+  local pids=() lane i failed=0
+  for ((lane = 0; lane < JOBS; lane++)); do
+    local mine=()
+    for ((i = lane; i < $#; i += JOBS)); do mine+=("${@:i+1:1}"); done
+    [ ${#mine[@]} -gt 0 ] && { ("$stage" "${mine[@]}") & pids+=($!); }
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ "$failed" = 0 ] || { log "a lane of $stage failed"; exit 1; }
+}
+
 STAGES=("$@")
 [ ${#STAGES[@]} -eq 0 ] && STAGES=(vocab init pretrain data dapt pretrained adapted random baselines package)
 for s in "${STAGES[@]}"; do
@@ -198,7 +229,7 @@ for s in "${STAGES[@]}"; do
   [[ "$s" == *=* ]] && IFS=, read -r -a tasks <<<"${s#*=}"
   case "$name" in
     vocab | init | pretrain | data | baselines | package) "stage_$name" ;;
-    dapt | pretrained | adapted | random) "stage_$name" "${tasks[@]}" ;;
+    dapt | pretrained | adapted | random) in_lanes "stage_$name" "${tasks[@]}" ;;
     *) echo "unknown stage: $s" >&2; exit 2 ;;
   esac
 done
