@@ -148,10 +148,11 @@ function cards(build: string, models: string, chosen: Map<Task, string>): void {
     const c = baselineScore(task, baselines);
     const noSick = task === 'nli' ? readJson(join(build, 'eval', 'nli-nosick-float16.json')) : undefined;
 
+    const config = readConfig(join(dir, 'config.json'));
     const metrics = {
       model: info.name,
       task: info.pipeline,
-      architecture: { layers: pretrain.hyperparameters ? readConfig(join(dir, 'config.json')).num_hidden_layers : undefined, hidden: readConfig(join(dir, 'config.json')).hidden_size, heads: readConfig(join(dir, 'config.json')).num_attention_heads, vocabulary: readConfig(join(dir, 'config.json')).vocab_size },
+      architecture: { layers: config.num_hidden_layers, hidden: config.hidden_size, heads: config.num_attention_heads, vocabulary: config.vocab_size },
       weights: { dtype: 'float16', file: 'model.safetensors', megabytes: Number(fileSizeMb(join(dir, 'model.safetensors'))) },
       pretraining: { corpus: 'pretrain/gutenberg', steps: pretrain.steps, tokens: pretrain.tokens_seen, train_seconds: pretrain.train_seconds, validation: pretrain.validation, hyperparameters: pretrain.hyperparameters },
       domain_adaptive_pretraining: daptRun
