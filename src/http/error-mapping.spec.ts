@@ -28,7 +28,12 @@ describe('error mapping', () => {
     const mapped = mapError(new DomainError(code as ErrorCode, 'm', { a: 1 }));
     expect(mapped.status).toBe(status);
     expect(mapped.body).toEqual({ error: { code, message: 'm', details: { a: 1 } } });
-    expect(mapped.serverFault).toBe(status >= 500);
+    expect(mapped.serverFault).toBe(status >= 500 && code !== 'MODEL_NOT_READY');
+  });
+
+  it('still loading (503) is not logged as a server fault; an internal domain error is', () => {
+    expect(mapError(new DomainError('MODEL_NOT_READY', 'loading')).serverFault).toBe(false);
+    expect(mapError(new DomainError('INTERNAL', 'broken')).serverFault).toBe(true);
   });
 
   it('only MODEL_NOT_READY is a 503 (the HF client retries 503 forever)', () => {

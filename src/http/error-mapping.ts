@@ -71,7 +71,7 @@ export interface MappedError {
   status: number;
   body: ErrorBody;
   headers: Record<string, string>;
-  /** True for 5xx: logged with its stack. */
+  /** True for 5xx other than "still loading": logged with its stack. */
   serverFault: boolean;
 }
 
@@ -133,7 +133,9 @@ export function mapError(e: unknown): MappedError {
     if (e instanceof OverloadedError) headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterSeconds)));
     else if (e.code === 'OVERLOADED') headers['retry-after'] = '1';
     if (e.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer';
-    return { status, body: body(e.code, e.message, e.details ?? {}), headers, serverFault: status >= 500 };
+    // Still loading is a state the server announces (readiness probes hit it every boot), not a fault.
+    const serverFault = status >= 500 && e.code !== 'MODEL_NOT_READY';
+    return { status, body: body(e.code, e.message, e.details ?? {}), headers, serverFault };
   }
   if (e instanceof EngineError) {
     const status = statusForEngineCode(e.code);
