@@ -20,14 +20,17 @@
 #                     random): 2 splits each stage's tasks over two lanes (default 1)
 #   BERTH_THREADS     ONNX Runtime threads per training process (default 2, or 1 with BERTH_JOBS=2)
 #   BERTH_DRY_RUN     1: print each step's command instead of running it
-#   BERTH_PRETRAIN_STEPS  pre-training steps of 32 × 128 tokens (default 8000; the first build,
-#                     recorded in docs/default-models.md, ran 2400)
+#   BERTH_PRETRAIN_STEPS  pre-training steps of 32 × 128 tokens (default 5000, the shipped build;
+#                     the first build, recorded in docs/default-models.md, ran 2400)
 #
-# Run time on two CPU cores, measured on the first build (2,400 pre-training steps; every step's
-# time is in docs/default-models.md, "Rebuilding"): 3 h 49 min of process time, 64 min of it
-# pre-training steps; run two at a time, DAPT, fine-tuning and packaging took 1 h 36 min of wall
-# time. The default 8,000 pre-training steps take about 2.5 h on one thread (the first 730 steps
-# of that run: 3,900-4,400 tokens/s).
+# Run time on two CPU cores, measured on the shipped build (every step's time is in
+# docs/default-models.md, "Rebuilding"): 4 h 20 min of process time. Run as two shells with
+# BERTH_THREADS=1 (pre-training in one; random, then baselines in the other; then pretrained,
+# dapt and adapted split over both), it took 2 h 38 min of wall time: pre-training 5,000 steps
+# 92 min (3,850 tokens/s), fine-tuning the general encoder 26 min, DAPT and fine-tuning the
+# adapted encoders 38 min, packaging 2.4 min. Run in order from one shell with BERTH_JOBS=2, the
+# pre-training has a core to itself and the random runs wait for it: about 3.5 h (estimated from
+# the step times, as the lanes pair them).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -46,7 +49,7 @@ HEAD_SEED=7
 TASKS=(sentiment nli ner qa)
 # Tasks whose default model starts from the domain-adapted encoder; the others start from the
 # general one. Chosen by the comparison in docs/default-models.md ("Domain-adaptive pre-training").
-DAPT_TASKS="${BERTH_DAPT_TASKS:-sentiment nli ner qa}"
+DAPT_TASKS="${BERTH_DAPT_TASKS:-nli ner}"
 
 mkdir -p "$BUILD/logs"
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
@@ -108,7 +111,7 @@ budget() {
     sentiment) echo "--epochs 1 --batch-size 32 --learning-rate 2e-4 --max-seq-length 64" ;;
     nli) echo "--epochs 3 --batch-size 32 --learning-rate 2e-4 --max-seq-length 128" ;;
     ner) echo "--epochs 3 --batch-size 32 --learning-rate 3e-4 --max-seq-length 128" ;;
-    qa) echo "--epochs 1 --batch-size 16 --learning-rate 3e-4 --max-seq-length 256" ;;
+    qa) echo "--epochs 2 --batch-size 16 --learning-rate 3e-4 --max-seq-length 256" ;;
   esac
 }
 
@@ -140,13 +143,14 @@ stage_init() {
   step init "$BUILD/init/config.json" "${BERTH[@]}" init-model --config mini --tokenizer "$BUILD/vocab" --out "$BUILD/init" --seed "$SEED" --force
 }
 stage_pretrain() {
-  # Resumable: a stopped run continues from its newest checkpoint to the same bytes.
+  # Resumable: a stopped run continues from its newest checkpoint to the same bytes (with the same
+  # BERTH_THREADS: ONNX Runtime's reductions depend on the thread count).
   local resume=()
   [ -d "$BUILD/pretrain/checkpoints" ] && resume=(--resume)
   step pretrain "$BUILD/pretrain/model/metrics.json" \
     "${BERTH[@]}" pretrain --model "$BUILD/init" --data "$DATA/pretrain/gutenberg" \
     --validation-file "$DATA/pretrain/gutenberg/gutenberg_en_011.txt" --out "$BUILD/pretrain" \
-    --steps "${BERTH_PRETRAIN_STEPS:-8000}" --batch-size 32 --max-seq-length 128 --learning-rate 5e-4 --warmup-ratio 0.06 --weight-decay 0.01 \
+    --steps "${BERTH_PRETRAIN_STEPS:-5000}" --batch-size 32 --max-seq-length 128 --learning-rate 5e-4 --warmup-ratio 0.06 --weight-decay 0.01 \
     --whole-word-mask --seed "$SEED" --checkpoint-every 150 --log-every 10 --intra-op-threads "$THREADS" --json "${resume[@]}"
 }
 stage_data() {
