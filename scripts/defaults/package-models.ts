@@ -94,44 +94,55 @@ function weights(build: string, models: string, chosen: Map<Task, string>): void
 interface Score {
   display: string;
   value: number;
+  /** The display with three decimals, for scores that would otherwise read the same. */
+  precise: string;
 }
 
 /** The task's headline score from a metrics object (trainer eval entry or `berth evaluate` output). */
 function score(task: Task, m: Record<string, number>): Score {
   switch (task) {
     case 'ner':
-      return { display: (100 * m.f1).toFixed(1), value: m.f1 };
+      return percent(100 * m.f1, m.f1);
     case 'qa':
-      return { display: `${m.exact_match.toFixed(1)} / ${m.f1.toFixed(1)}`, value: m.f1 };
+      return { display: `${m.exact_match.toFixed(1)} / ${m.f1.toFixed(1)}`, value: m.f1, precise: `${m.exact_match.toFixed(3)} / ${m.f1.toFixed(3)}` };
     default:
-      return { display: (100 * m.accuracy).toFixed(1), value: m.accuracy };
+      return percent(100 * m.accuracy, m.accuracy);
   }
+}
+
+/** A score shown as a percentage; `value` is what comparisons use. */
+function percent(shown: number, value: number): Score {
+  return { display: shown.toFixed(1), value, precise: shown.toFixed(3) };
 }
 
 function baselineScore(task: Task, b: any): Score { // eslint-disable-line @typescript-eslint/no-explicit-any
   switch (task) {
     case 'sentiment':
-      return { display: (100 * b.sentiment.accuracy).toFixed(1), value: b.sentiment.accuracy };
+      return percent(100 * b.sentiment.accuracy, b.sentiment.accuracy);
     case 'nli':
-      return { display: (100 * b.nli.dev.accuracy).toFixed(1), value: b.nli.dev.accuracy };
+      return percent(100 * b.nli.dev.accuracy, b.nli.dev.accuracy);
     case 'ner':
-      return { display: (100 * b.ner.f1).toFixed(1), value: b.ner.f1 };
+      return percent(100 * b.ner.f1, b.ner.f1);
     case 'qa':
-      return { display: `${b.qa.exactMatch.toFixed(1)} / ${b.qa.f1.toFixed(1)}`, value: b.qa.f1 };
+      return { display: `${b.qa.exactMatch.toFixed(1)} / ${b.qa.f1.toFixed(1)}`, value: b.qa.f1, precise: `${b.qa.exactMatch.toFixed(3)} / ${b.qa.f1.toFixed(3)}` };
   }
 }
 
 /** Two scores for display, with two more decimals of the headline value when they would read the same. */
 function closeScores(...scores: Score[]): string[] {
   if (new Set(scores.map((x) => x.display)).size === scores.length) return scores.map((x) => x.display);
-  return scores.map((x) => `${x.display} (${(x.value <= 1 ? 100 * x.value : x.value).toFixed(3)})`);
+  return scores.map((x) => `${x.display} (${x.precise})`);
 }
 
 const minutes = (s: number): string => `${(s / 60).toFixed(1)} min`;
 const fileSizeMb = (file: string): string => (statSync(file).size / 2 ** 20).toFixed(1);
 
-function cards(build: string, models: string, chosen: Map<Task, string>): void {
-  const pretrain = readJson(join(build, 'pretrain', 'model', 'metrics.json'));
+/** The pre-training run's metrics.json, which every card quotes. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const readPretrainMetrics = (build: string): any => readJson(join(build, 'pretrain', 'model', 'metrics.json'));
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function cards(build: string, models: string, chosen: Map<Task, string>, pretrain: any): void {
   const baselines = readJson(join(build, 'baselines.json'));
   const rows: string[] = [];
   const daptRows: string[] = [];
@@ -238,9 +249,9 @@ Files: \`config.json\`, \`model.safetensors\` (float16), \`tokenizer.json\`, \`v
 }
 
 /** The encoder's card and metrics.json: pre-training only, with its held-out learning curve. */
-function encoderCard(build: string, models: string): void {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function encoderCard(build: string, models: string, pretrain: any): void {
   const dir = join(models, ENCODER_NAME);
-  const pretrain = readJson(join(build, 'pretrain', 'model', 'metrics.json'));
   const curve: { step: number; tokens: number; mlm_loss: number; perplexity: number }[] = readFileSync(join(build, 'pretrain', 'validation-curve.jsonl'), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -288,8 +299,9 @@ function main(): void {
   } else if (command === 'weights' && rest.length >= 3) {
     weights(rest[0], rest[1], parseChoices(rest.slice(2)));
   } else if (command === 'cards' && rest.length >= 3) {
-    encoderCard(rest[0], rest[1]);
-    cards(rest[0], rest[1], parseChoices(rest.slice(2)));
+    const pretrain = readPretrainMetrics(rest[0]);
+    encoderCard(rest[0], rest[1], pretrain);
+    cards(rest[0], rest[1], parseChoices(rest.slice(2)), pretrain);
   } else {
     throw new Error('usage: package-models.ts name <task> | weights|cards <buildDir> <modelsDir> <task>=<run> ...');
   }

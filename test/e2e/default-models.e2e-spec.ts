@@ -10,27 +10,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApp } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
+import type { Answer, Entity, LabelScore } from '../../src/serving/contracts';
 import { JsonLogger } from '../../src/http/json-logger';
 
 const MODELS_DIR = resolve(__dirname, '..', '..', 'models');
 const SHIPPED = ['berth-mini', 'berth-mini-ner', 'berth-mini-nli', 'berth-mini-qa', 'berth-mini-sentiment'];
-
-interface Label {
-  label: string;
-  score: number;
-}
-interface Entity {
-  entity_group: string;
-  word: string;
-  start: number;
-  end: number;
-}
-interface Answer {
-  answer: string;
-  score: number;
-  start: number;
-  end: number;
-}
 
 describe('the shipped default models over HTTP', () => {
   let app: NestFastifyApplication;
@@ -75,7 +59,7 @@ describe('the shipped default models over HTTP', () => {
       })
       .expect(200);
     expect(res.body.model).toBe('berth-mini-sentiment');
-    const [positive, negative] = res.body.results.map((r: { labels: Label[] }) => r.labels[0]);
+    const [positive, negative] = res.body.results.map((r: { labels: LabelScore[] }) => r.labels[0]);
     expect(positive.label).toBe('positive');
     expect(negative.label).toBe('negative');
     expect(positive.score).toBeGreaterThan(0.5);
@@ -94,7 +78,7 @@ describe('the shipped default models over HTTP', () => {
         ],
       })
       .expect(200);
-    const best = res.body.results.map((r: { labels: Label[] }) => r.labels.reduce((a, b) => (b.score > a.score ? b : a)).label);
+    const best = res.body.results.map((r: { labels: LabelScore[] }) => r.labels.reduce((a, b) => (b.score > a.score ? b : a)).label);
     expect(best).toEqual(['entailment', 'contradiction']);
   });
 
