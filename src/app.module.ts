@@ -1,18 +1,21 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, NestFactory } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
-import { AllExceptionsFilter, sendError } from './http/all-exceptions.filter';
-import { ApiKeyGuard, authorize } from './http/api-key.guard';
+import { AllExceptionsFilter } from './http/all-exceptions.filter';
+import { createHttpServer, RequestHandler, writeClientError } from './http/http-server';
+import { installJsonBodyParser } from './http/json-body';
+import { installPathRedaction, pathRedactor } from './http/path-redaction';
 import { asNestLogger, JsonLogger } from './http/json-logger';
 import { buildOpenApiDocument, serializeOpenApi } from './http/openapi';
 import { installSwaggerUi } from './http/swagger-ui';
 import { installRequestHooks, requestIdFor } from './http/request-context';
+import { installRoutePolicy } from './http/route-policy';
 import { ServedResponseInterceptor } from './http/served-response.interceptor';
 import { createValidationPipe } from './http/validation';
 import { BerthMetrics } from './metrics/metrics';
+import { sweepLeftovers } from './store/scratch';
 import { MetricsModule } from './metrics/metrics.module';
 import { CORE_HOST, CoreFactory, CoreHost } from './modules/core/core-host';
 import { servingCoreFactory } from './modules/core/serving-core.factory';
@@ -23,7 +26,6 @@ import { HfCompatModule } from './modules/hf-compat/hf-compat.module';
 import { InferenceModule } from './modules/inference/inference.module';
 import { InfoModule } from './modules/info/info.module';
 import { KServeModule } from './modules/kserve/kserve.module';
-import { ARCHIVE_TYPES } from './modules/models/models.controller';
 import { ModelsModule } from './modules/models/models.module';
 
 /** Closes the core (draining its queues) after Nest has stopped and drained the HTTP server. */
@@ -54,7 +56,10 @@ class RuntimeModule {
 /** How fine-tuning jobs run, beyond the defaults (tests swap the executor); metrics are always wired. */
 export type FineTuningOptions = Omit<FineTuningModuleOptions, 'observer'>;
 
-/** The composition root: one pipe, one filter, one guard and one interceptor for every route. */
+/**
+ * The composition root: one pipe, one filter and one interceptor for every route. Authentication
+ * is not a Nest guard: it runs in Fastify's onRequest hook (route-policy.ts), before any body is read.
+ */
 @Module({})
 export class AppModule {
   static register(config: AppConfig, host: CoreHost, metrics: BerthMetrics, logger: JsonLogger, fineTuning: FineTuningOptions = {}): DynamicModule {
@@ -75,7 +80,6 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useFactory: () => new AllExceptionsFilter(logger) },
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_INTERCEPTOR, useClass: ServedResponseInterceptor },
       ],
     };
@@ -102,6 +106,8 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
   const { config } = options;
   const logger = options.logger ?? new JsonLogger(config.logLevel);
+  const swept = await sweepLeftovers(config.dataDir);
+  if (swept.length > 0) logger.info({ removed: swept }, 'removed the scratch files of a process that stopped mid-write');
   const metrics = new BerthMetrics({ processMetrics: options.processMetrics ?? true });
   const host = new CoreHost(options.coreFactory ?? servingCoreFactory, config, metrics, logger);
 
@@ -110,30 +116,23 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     genReqId: requestIdFor,
     // Keep-alive connections are closed on shutdown once their in-flight request is answered.
     forceCloseConnections: 'idle',
+    serverFactory: (handler: RequestHandler) => createHttpServer(handler, config.http),
+    clientErrorHandler: writeClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, host, metrics, logger, options.fineTuning), adapter, {
     logger: asNestLogger(logger),
     abortOnError: false,
+    // Only the parsers registered below: JSON (depth-checked), multipart and raw archives.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
 
   installRequestHooks(fastify, logger, metrics);
+  installJsonBodyParser(fastify, config.limits.bodyBytes);
   await app.register(multipart as never, { limits: { fileSize: config.limits.archiveBytes, files: 1, fields: 4 } });
-  fastify.addContentTypeParser(ARCHIVE_TYPES, { parseAs: 'buffer', bodyLimit: config.limits.archiveBytes }, (_req, body, done) => done(null, body));
-
-  if (!config.auth.publicDocs) {
-    fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!request.url.startsWith('/docs')) return;
-      try {
-        authorize(config, 'inference', request.headers.authorization);
-      } catch (err) {
-        sendError(err, request, reply, logger);
-        return reply;
-      }
-    });
-  }
-
-  installSwaggerUi(fastify, serializeOpenApi(buildOpenApiDocument(app)));
+  installRoutePolicy(fastify, config, logger);
+  installPathRedaction(fastify, pathRedactor(config));
+  installSwaggerUi(fastify, serializeOpenApi(buildOpenApiDocument(app)), config.auth.publicDocs ? 'public' : 'inference');
 
   await app.init();
   const started = host.start();

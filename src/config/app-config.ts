@@ -106,6 +106,22 @@ export class EnvironmentSchema {
   @IsOptional() @IsIn(['debug', 'info', 'warn', 'error', 'silent'])
   BERTH_LOG_LEVEL: LogLevel = 'info';
 
+  /** The whole request (headers and body) must arrive within this; otherwise 408 and the connection closed. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  BERTH_REQUEST_TIMEOUT_MS = 300_000;
+
+  /** The request headers must arrive within this (at most the request timeout). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  BERTH_HEADERS_TIMEOUT_MS = 60_000;
+
+  /** An idle keep-alive connection is closed after this. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  BERTH_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+  /** Open connections past this are closed as they arrive. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  BERTH_MAX_CONNECTIONS = 1024;
+
   /** Grace period for in-flight requests on shutdown. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(600_000)
   BERTH_SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -129,6 +145,18 @@ export type DefaultModelTask =
   | 'question-answering'
   | 'fill-mask'
   | 'feature-extraction';
+
+/** The HTTP server's own limits: how long a client may take, and how many may connect. */
+export interface HttpServerLimits {
+  /** The whole request, headers and body, must arrive within this (408 and the connection closed). */
+  readonly requestTimeoutMs: number;
+  /** The request headers must arrive within this. */
+  readonly headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections past this are closed as they arrive. */
+  readonly maxConnections: number;
+}
 
 export interface AppConfig {
   readonly port: number;
@@ -164,6 +192,7 @@ export interface AppConfig {
     readonly maxCandidateLabels: number;
     readonly maxTextChars: number;
   };
+  readonly http: HttpServerLimits;
   readonly defaults: Readonly<Partial<Record<DefaultModelTask, string>>>;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
@@ -253,6 +282,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxInputsPerRequest: s.BERTH_MAX_INPUTS,
       maxCandidateLabels: s.BERTH_MAX_CANDIDATE_LABELS,
       maxTextChars: s.BERTH_MAX_TEXT_CHARS,
+    },
+    http: {
+      requestTimeoutMs: s.BERTH_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: s.BERTH_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: s.BERTH_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: s.BERTH_MAX_CONNECTIONS,
     },
     defaults,
     logLevel: s.BERTH_LOG_LEVEL,

@@ -9,6 +9,8 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   if (mapped.serverFault) {
     const e = error instanceof Error ? error : new Error(String(error));
     logger.error({ request_id: request.id, err: e.message, name: e.name, stack: e.stack }, 'unhandled error');
+  } else if (mapped.body.error.code === 'CLIENT_CLOSED') {
+    logger.info({ request_id: request.id, url: request.url }, 'the client closed the connection');
   }
   if (!reply.sent && !reply.raw.headersSent) {
     void reply.status(mapped.status).headers(mapped.headers).type('application/json; charset=utf-8').send(mapped.body);

@@ -34,6 +34,10 @@ export function statusForCode(code: ErrorCode): number {
     case 'INPUT_TOO_LONG':
     case 'PAYLOAD_TOO_LARGE':
       return HttpStatus.PAYLOAD_TOO_LARGE;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+    case 'REQUEST_TIMEOUT':
+      return HttpStatus.REQUEST_TIMEOUT;
     case 'MODEL_LOAD_FAILED':
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'OVERLOADED':
@@ -122,6 +126,12 @@ function isFastifyError(e: unknown): e is FastifyLikeError {
   );
 }
 
+/** The client went away mid-request (Node's "aborted" on a body being read, or a stream closed early). */
+function isClientAbort(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e instanceof Error && e.message === 'aborted');
+}
+
 function body(code: string, message: string, details: Record<string, unknown> = {}): ErrorBody {
   return { error: { code, message, details } };
 }
@@ -161,6 +171,9 @@ export function mapError(e: unknown): MappedError {
       const code = e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_INPUT';
       return { status, body: body(code, e.message, { cause: e.code }), headers: {}, serverFault: false };
     }
+  }
+  if (isClientAbort(e)) {
+    return { status: 499, body: body('CLIENT_CLOSED', 'the client closed the connection before the request was read'), headers: {}, serverFault: false };
   }
   if (e instanceof SyntaxError && (e as { statusCode?: number }).statusCode === 400) {
     return { status: 400, body: body('INVALID_INPUT', `malformed JSON: ${e.message}`), headers: {}, serverFault: false };

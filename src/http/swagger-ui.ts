@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { ROUTE_POLICY_KEY, type AccessScope } from './scope.decorator';
 
 /**
  * Serves the OpenAPI document at /docs-json and Swagger UI at /docs from the swagger-ui-dist
@@ -45,12 +46,14 @@ const PAGE = `<!DOCTYPE html>
 </html>
 `;
 
-export function installSwaggerUi(fastify: FastifyInstance, documentJson: string): void {
+/** `scope`: who may read the docs (`public`, or `inference` when BERTH_PUBLIC_DOCS is off). */
+export function installSwaggerUi(fastify: FastifyInstance, documentJson: string, scope: AccessScope): void {
   const dir = swaggerUiDir();
   const cache = new Map<string, Buffer>();
-  fastify.get('/docs-json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(documentJson));
-  fastify.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
-  fastify.get('/docs/:asset', async (request, reply) => {
+  const route = { config: { [ROUTE_POLICY_KEY]: { scope } } };
+  fastify.get('/docs-json', route, async (_request, reply) => reply.type('application/json; charset=utf-8').send(documentJson));
+  fastify.get('/docs', route, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  fastify.get('/docs/:asset', route, async (request, reply) => {
     const asset = (request.params as { asset: string }).asset;
     const type = ASSETS[asset];
     if (!type) return reply.callNotFound();

@@ -176,6 +176,24 @@ describe('JobRunner', () => {
     expect(status(b)).toBe('succeeded');
   });
 
+  it('after a restart, keeps queued jobs queued until the models are ready, then runs them', async () => {
+    const a = newJob();
+    store.jobs.transition(a, ['validating_files'], 'queued');
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const recovered = runner.recover(ready);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(status(a)).toBe('queued');
+    expect(trainer.started).toHaveLength(0);
+    markReady();
+    await recovered;
+    await until(() => trainer.started.length === 1);
+    expect(status(a)).toBe('running');
+    trainer.finishNext();
+    await runner.idle();
+    expect(status(a)).toBe('succeeded');
+  });
+
   it('on shutdown, stops the running job and records why', async () => {
     const a = newJob();
     runner.submit(a);

@@ -83,9 +83,10 @@ export class JobRunner {
 
   /**
    * At boot: jobs left `running` by a crash or kill are failed with the reason and their work
-   * directories removed; jobs that never started are queued again, in their original order.
+   * directories removed; jobs that never started are queued again, in their original order, once
+   * `ready` resolves (the models they start from are loaded by then).
    */
-  recover(): void {
+  async recover(ready: Promise<unknown> = Promise.resolve()): Promise<void> {
     for (const job of this.opts.jobs.withStatus('running')) {
       this.removeWork(job.id);
       this.finish(job.id, ['running'], 'failed', {
@@ -94,6 +95,8 @@ export class JobRunner {
         param: null,
       });
     }
+    await ready;
+    if (this.stopped) return;
     for (const job of this.opts.jobs.withStatus('validating_files', 'queued')) this.enqueue(job.id);
     this.pump();
   }

@@ -173,7 +173,6 @@ export interface ModelVersionInfo {
   version: number;
   source: 'embedded' | 'imported' | 'fine-tuned';
   created_at: string;
-  path: string;
   size_bytes: number;
   /** How this version was trained and evaluated, from its metrics.json when present. */
   metrics?: Record<string, unknown>;
@@ -203,8 +202,14 @@ export interface ModelRepositoryApi {
   get(name: string): ModelInfo;
   /** Load + warm the version beside the active one, flip atomically, drain and release the old. */
   activate(name: string, version: number): Promise<ModelInfo>;
-  /** Register a new version from an HF layout directory on disk (copied, written atomically). */
+  /**
+   * Register a new version from an HF layout directory on disk (copied, written atomically), once
+   * it has loaded and answered its warm-up input; a version that cannot serve is refused
+   * (MODEL_LOAD_FAILED) and nothing is registered.
+   */
   importVersion(name: string, sourceDir: string): Promise<ModelVersionInfo>;
+  /** Where a version's files are on disk (server-side only: never sent to a client). */
+  versionDir(name: string, version: number): string;
   defaultModelFor(task: ServedTask | 'zero-shot' | 'nli'): string | undefined;
   /** Activate the version that was active before the current one (history on disk); CONFLICT when there is none. */
   rollback(name: string): Promise<ModelInfo>;

@@ -35,7 +35,8 @@ describe('ModelStore', () => {
     expect(store.modelNames()).toEqual(['sentiment']);
     expect(store.versionNumbers('sentiment')).toEqual([1]);
     expect(store.activeOrDefault('sentiment')).toBe(1);
-    expect(store.versionInfo('sentiment', 1)).toMatchObject({ version: 1, source: 'embedded', path: join(root, 'models', 'sentiment') });
+    expect(store.versionInfo('sentiment', 1)).toMatchObject({ version: 1, source: 'embedded' });
+    expect(store.versionDir('sentiment', 1)).toBe(join(root, 'models', 'sentiment'));
     expect(() => store.versionDir('sentiment', 2)).toThrow(VersionNotFoundError);
     expect(() => store.versionDir('nope', 1)).toThrow(ModelNotFoundError);
   });
@@ -47,7 +48,7 @@ describe('ModelStore', () => {
     expect(a).toMatchObject({ source: 'fine-tuned', metrics: { accuracy: 0.9 } });
     expect(b.source).toBe('imported');
     expect(readdirSync(join(root, 'data', 'models', 'sentiment', 'versions')).sort()).toEqual(['2', '3']);
-    expect(readFileSync(join(b.path, 'onnx', 'model.onnx'), 'utf8')).toBe('graph');
+    expect(readFileSync(join(store.versionDir('sentiment', b.version), 'onnx', 'model.onnx'), 'utf8')).toBe('graph');
     // A model new to the repository starts at version 1.
     expect(store.importVersion('fresh', hfDir(join(root, 'up-c'))).version).toBe(1);
     expect(store.modelNames()).toEqual(['fresh', 'sentiment']);

@@ -27,6 +27,7 @@ import {
 import { join } from 'node:path';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
 import { InvalidInputError, ModelNotFoundError, VersionNotFoundError } from '../errors/domain-error';
+import { SCRATCH, scratchName } from '../store/scratch';
 import type { ModelVersionInfo } from './contracts';
 
 export const MODEL_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
@@ -120,7 +121,6 @@ export class ModelStore {
       version,
       source: embedded ? 'embedded' : (record?.source ?? 'imported'),
       created_at: record?.created_at ?? statSync(path).mtime.toISOString(),
-      path,
       size_bytes: directorySize(path),
     };
     if (metrics) info.metrics = metrics;
@@ -218,7 +218,7 @@ export class ModelStore {
     assertNoLinks(sourceDir);
     const versions = this.versionsDir(name);
     mkdirSync(versions, { recursive: true });
-    const tmp = join(versions, `.import-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = join(versions, scratchName(SCRATCH.version.prefix));
     try {
       cpSync(sourceDir, tmp, { recursive: true, errorOnExist: true, force: false });
       const record: VersionRecord = { source, created_at: new Date().toISOString() };

@@ -160,6 +160,10 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
 
   // ---- repository -------------------------------------------------------------------------
 
+  versionDir(name: string, version: number): string {
+    return this.store.versionDir(name, version);
+  }
+
   list(): ModelInfo[] {
     return [...this.entries.keys()].sort().map((name) => this.get(name));
   }
@@ -194,9 +198,17 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
       // The hardware: TensorRT runs on the CUDA device.
       device: this.opts.device === 'cpu' ? 'cpu' : 'cuda',
       load_time_ms: active ? Math.round(active.loadMs) : 0,
-      fine_tunable: active ? active.fineTunable : versions.some((v) => v.version === entry.activeVersion && hasSafetensors(v)),
+      fine_tunable: active ? active.fineTunable : this.hasSafetensors(name, entry.activeVersion),
       status: entry.status,
     };
+  }
+
+  private hasSafetensors(name: string, version: number): boolean {
+    try {
+      return locateHfModelDir(this.store.versionDir(name, version)).safetensorsFile !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   defaultModelFor(task: DefaultableTask): string | undefined {
@@ -219,6 +231,11 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
     assertModelName(name);
     const entry = this.entries.get(name);
     const run = async () => {
+      // Loaded and warmed in a scratch session first (not a load of a serving version, so not
+      // observed): a version that cannot serve is never registered.
+      const candidate = (this.store.versionNumbers(name).at(-1) ?? 0) + 1;
+      const probe = await LoadedVersion.load(name, candidate, sourceDir, { ...this.loadOptions(), observer: undefined });
+      await probe.retire();
       const info = this.store.importVersion(name, sourceDir, existsMetrics(sourceDir) ? 'fine-tuned' : 'imported');
       if (!this.entries.has(name)) {
         // A model new to the repository serves its first version at once.
@@ -717,13 +734,6 @@ function codePointCount(s: string): number {
   return n;
 }
 
-function hasSafetensors(v: ModelVersionInfo): boolean {
-  try {
-    return locateHfModelDir(v.path).safetensorsFile !== undefined;
-  } catch {
-    return false;
-  }
-}
 
 function existsMetrics(dir: string): boolean {
   return existsSync(join(dir, 'metrics.json'));

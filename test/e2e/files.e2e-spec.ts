@@ -57,6 +57,22 @@ describe('files API (fake core)', () => {
     expect(keptFiles()).toEqual([]);
   });
 
+  it('downloads a file whose name is not Latin-1, naming it exactly in filename* (RFC 5987)', async () => {
+    const csv = 'text,target\n好,positive\n坏,negative\n';
+    const res = await upload('数据.csv', csv).expect(200);
+    expect(res.body.filename).toBe('数据.csv');
+    const content = await http().get(`/v1/files/${res.body.id}/content`).buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    }).expect(200);
+    expect((content.body as Buffer).toString('utf8')).toBe(csv);
+    const disposition = String(content.headers['content-disposition']);
+    const encoded = /filename\*=UTF-8''(\S+)$/.exec(disposition)?.[1];
+    expect(encoded && decodeURIComponent(encoded)).toBe('数据.csv');
+    await http().delete(`/v1/files/${res.body.id}`).expect(200);
+  });
+
   it('detects NER (CoNLL, JSONL) and QA (SQuAD JSON, JSONL) files', async () => {
     const conll = await upload('ner.conll', 'John B-PER\nlives O\nin O\nParis B-LOC\n\nMary B-PER\n').expect(200);
     expect(conll.body.berth).toMatchObject({ task: 'ner', format: 'conll', stats: { rows: 2, label_counts: { 'B-PER': 2, O: 2, 'B-LOC': 1 } } });

@@ -344,7 +344,7 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
     const v2 = model.versions.find((v) => v.version === 2)!;
     expect(v2.source).toBe('fine-tuned');
     expect(v2.metrics).toMatchObject({ job_id: created.id, method: 'lora', task: 'classification' });
-    expect(readdirSync(v2.path)).toEqual(expect.arrayContaining(['config.json', 'model.onnx', 'model.safetensors', 'metrics.json', 'tokenizer.json']));
+    expect(readdirSync(t.host.get().versionDir('sentiment', 2))).toEqual(expect.arrayContaining(['config.json', 'model.onnx', 'model.safetensors', 'metrics.json', 'tokenizer.json']));
     const selected = (v2.metrics as { selected: { metrics: { accuracy: number } } }).selected.metrics.accuracy;
     expect(selected).toBeGreaterThan(baseAccuracy);
 

@@ -125,7 +125,7 @@ describe('KServe v2 / Open Inference Protocol (fake core)', () => {
   });
 
   it('a version that is not active is refused with 409; an unknown one with 404', async () => {
-    t.core.models.get('sentiment')!.info.versions.push({ version: 2, source: 'imported', created_at: '', path: '', size_bytes: 1 });
+    t.core.models.get('sentiment')!.info.versions.push({ version: 2, source: 'imported', created_at: '', size_bytes: 1 });
     const res = await http().post('/v2/models/sentiment/versions/2/infer').send({ inputs: [text(['a'])] }).expect(409);
     expect(res.body.error).toMatchObject({ code: 'CONFLICT', details: { active_version: 1, requested_version: 2 } });
     await http().post('/v2/models/sentiment/versions/9/infer').send({ inputs: [text(['a'])] }).expect(404);

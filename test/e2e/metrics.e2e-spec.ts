@@ -37,7 +37,7 @@ describe('GET /metrics', () => {
     await http().post('/v1/classify').send({ inputs: 'a' }).expect(429);
     t.core.overloaded = false;
     await http().post('/v1/models/sentiment/activate-missing').expect(404);
-    t.core.models.get('sentiment')!.info.versions.push({ version: 2, source: 'imported', created_at: '', path: '', size_bytes: 1 });
+    t.core.models.get('sentiment')!.info.versions.push({ version: 2, source: 'imported', created_at: '', size_bytes: 1 });
     await http().post('/v1/models/sentiment/versions/2/activate').expect(200);
     // A fine-tuning step, reported the way the job runner reports it, so its series are exposed too.
     t.app.get(BerthMetrics).trainingStep({ id: 'ftjob-metrics', model: 'sentiment', method: 'lora' }, { step: 1, loss: 0.6931, learningRate: 5e-5, examplesPerSecond: 42 });

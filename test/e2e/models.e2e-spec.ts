@@ -85,8 +85,10 @@ describe('model management (fake core)', () => {
     expect(junk.body.error.code).toBe('INVALID_INPUT');
     const noConfig = await http().post('/v1/models/sentiment/versions').set('content-type', 'application/gzip').send(tarGz([{ path: 'readme.md', content: 'x' }])).expect(400);
     expect(noConfig.body.error.message).toContain('config.json');
-    const empty = await http().post('/v1/models/sentiment/versions').set('content-type', 'application/json').send({}).expect(400);
+    const empty = await http().post('/v1/models/sentiment/versions').set('content-type', 'application/gzip').expect(400);
     expect(empty.body.error.code).toBe('INVALID_INPUT');
+    const json = await http().post('/v1/models/sentiment/versions').set('content-type', 'application/json').send({}).expect(415);
+    expect(json.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     await http().post('/v1/models/unknown/versions').set('content-type', 'application/gzip').send(tarGz(HF_FILES)).expect(404);
   });
 });

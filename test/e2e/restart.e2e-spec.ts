@@ -1,83 +1,13 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
+import { ensureBuilt, killed, ServerProcess, startServer, stopServer, until } from './support/server-process';
 
 /**
  * The crash the job runner must survive, for real: the built server (`node dist/main.js`) is
  * SIGKILLed while a fine-tuning job trains, then started again on the same data directory.
  */
-
-const ROOT = resolve(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'main.js');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ when it is missing or older than the sources (the test runs what `npm start` runs). */
-function ensureBuilt(): void {
-  const built = join(ROOT, 'dist', 'app.module.js');
-  if (existsSync(MAIN) && existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  execFileSync('npx', ['tsc', '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-interface Server {
-  readonly process: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-}
-
-async function startServer(modelsDir: string, dataDir: string): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', BERTH_MODELS_DIR: modelsDir, BERTH_DATA_DIR: dataDir, BERTH_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  const url = `http://127.0.0.1:${port}`;
-  await until(`the server on ${url} to be ready (output: ${output})`, async () => {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
-    const res = await fetch(`${url}/health/ready`);
-    return res.status === 200 ? true : undefined;
-  });
-  return { process: child, url, output: () => output };
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
-}
 
 async function json(res: Response): Promise<Record<string, any>> {
   const body = (await res.json()) as Record<string, any>;
@@ -97,7 +27,7 @@ function sentimentCsv(rows: number): string {
 
 describeWithFixtures('a server killed mid-job and started again (built server, real trainer)', () => {
   let root: string;
-  let server: Server | undefined;
+  let server: ServerProcess | undefined;
 
   beforeAll(() => {
     ensureBuilt();
@@ -106,10 +36,7 @@ describeWithFixtures('a server killed mid-job and started again (built server, r
     cpSync(hfTinyDir('bert-seqcls'), join(root, 'models', 'sentiment'), { recursive: true });
   });
   afterAll(async () => {
-    if (server && server.process.exitCode === null) {
-      server.process.kill('SIGKILL');
-      await killed(server.process);
-    }
+    await stopServer(server);
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -145,6 +72,9 @@ describeWithFixtures('a server killed mid-job and started again (built server, r
       return j.status === 'running' && (j.berth?.progress as { step?: number } | null)?.step ? j : undefined;
     });
     const workDir = join(dataDir, 'jobs', second.id);
+    // A job queued behind it: a crash must not lose it.
+    const third = await createJob({ model: 'sentiment', training_file: small.id, method: { type: 'head', head: { hyperparameters: { n_epochs: 1, batch_size: 8 } } }, seed: 3 });
+    expect((await getJob(third.id)).status).toBe('queued');
 
     const versionsBefore = (await json(await api('/v1/models/sentiment'))).versions;
     const filesBefore = await json(await api('/v1/files'));
@@ -161,16 +91,25 @@ describeWithFixtures('a server killed mid-job and started again (built server, r
     expect(typeof after.finished_at).toBe('number');
     expect(existsSync(workDir)).toBe(false);
 
-    // No partial version: the versions are exactly those before the kill, each directory in place.
+    // The queued job was queued again, not failed, and runs once the models are loaded: version 3.
+    const thirdDone = await until('the queued job to finish after the restart', async () => {
+      const j = await getJob(third.id);
+      return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+    });
+    expect(thirdDone).toMatchObject({ status: 'succeeded', error: null, berth: { version: 3 } });
+
+    // No partial version: the versions before the kill, each directory in place, then the queued job's.
     const versionsAfter = (await json(await api('/v1/models/sentiment'))).versions;
-    expect(versionsAfter).toEqual(versionsBefore);
-    expect(versionsAfter.map((v: { version: number }) => v.version)).toEqual([1, 2]);
-    expect(readdirSync(join(dataDir, 'models', 'sentiment', 'versions'))).toEqual(['2']);
-    expect(JSON.parse(readFileSync(join(dataDir, 'models', 'sentiment', 'versions', '2', 'metrics.json'), 'utf8'))).toMatchObject({ job_id: first.id });
+    expect(versionsAfter.slice(0, 2)).toEqual(versionsBefore);
+    expect(versionsAfter.map((v: { version: number }) => v.version)).toEqual([1, 2, 3]);
+    expect(readdirSync(join(dataDir, 'models', 'sentiment', 'versions')).sort()).toEqual(['2', '3']);
+    const jobOf = (v: number) => JSON.parse(readFileSync(join(dataDir, 'models', 'sentiment', 'versions', String(v), 'metrics.json'), 'utf8')).job_id;
+    expect([jobOf(2), jobOf(3)]).toEqual([first.id, third.id]);
 
     // Files: the same records, and the same bytes.
     expect(await json(await api('/v1/files'))).toEqual(filesBefore);
     expect(Buffer.from(await (await api(`/v1/files/${big.id}/content`)).arrayBuffer()).equals(bigContent)).toBe(true);
+
 
     // The earlier job's result still serves, and the events say what happened.
     expect(await getJob(first.id)).toMatchObject({ status: 'succeeded', berth: { version: 2 } });

@@ -105,11 +105,17 @@ describeWithFixtures('serving core: versions and hot-swap', () => {
     expect(events.active).toContainEqual(['sentiment', 2]);
   });
 
-  it('refuses a broken version and keeps the old one serving', async () => {
-    const upload = copySeqcls(join(root, 'upload-b'));
-    writeFileSync(join(upload, 'onnx', 'model.onnx'), Buffer.from([0x08, 0xff, 0xff, 0xff, 0x00, 0x13]));
-    const info = await core.importVersion('sentiment', upload);
+  it('refuses a broken version at import, registering nothing, and keeps the old one serving', async () => {
+    const broken = copySeqcls(join(root, 'upload-broken'));
+    writeFileSync(join(broken, 'onnx', 'model.onnx'), Buffer.from([0x08, 0xff, 0xff, 0xff, 0x00, 0x13]));
+    await expect(core.importVersion('sentiment', broken)).rejects.toBeInstanceOf(ModelLoadError);
+    expect(core.get('sentiment').versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(readdirSync(join(root, 'data', 'models', 'sentiment', 'versions'))).toEqual(['2']);
+
+    // A version that breaks on disk after its import fails at activation instead; the old one keeps serving.
+    const info = await core.importVersion('sentiment', copySeqcls(join(root, 'upload-b')));
     expect(info.version).toBe(3);
+    writeFileSync(join(core.versionDir('sentiment', 3), 'onnx', 'model.onnx'), Buffer.from([0x08, 0xff, 0xff, 0xff, 0x00, 0x13]));
     await expect(core.activate('sentiment', 3)).rejects.toBeInstanceOf(ModelLoadError);
     expect(core.get('sentiment')).toMatchObject({ active_version: 2, status: 'ready' });
     expect((await core.classify('sentiment', ['still here'], {})).version).toBe(2);

@@ -30,13 +30,22 @@ export class CoreHost {
   private starting: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
+  private readonly started: Promise<void>;
+  private markStarted!: () => void;
 
   constructor(
     private readonly factory: CoreFactory,
     private readonly config: AppConfig,
     private readonly observer: ServingObserver,
     private readonly logger: CoreLogger,
-  ) {}
+  ) {
+    this.started = new Promise<void>((resolve) => (this.markStarted = resolve));
+  }
+
+  /** Resolves once start() has finished, whatever its outcome (it does not start the core). */
+  whenStarted(): Promise<void> {
+    return this.started;
+  }
 
   /** Starts the core once; later calls return the same promise. Never rejects: failure is a state. */
   start(): Promise<void> {
@@ -53,6 +62,7 @@ export class CoreHost {
         this.logger.error({ err: this.failure.message, stack: this.failure.stack }, 'serving core failed to start');
       },
     );
+    void this.starting.then(this.markStarted);
     return this.starting;
   }
 

@@ -2,7 +2,8 @@ import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from 
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorResponses } from '../../http/api-errors.decorator';
-import { Scope } from '../../http/scope.decorator';
+import { attachmentDisposition } from '../../http/content-disposition';
+import { AcceptsBody, Scope } from '../../http/scope.decorator';
 import { FileDeletedDto, FileListDto, FileObjectDto } from './files.dto';
 import { fileObject, FilesService } from './files.service';
 import { pageLimit } from './paging';
@@ -17,6 +18,7 @@ export class FilesController {
 
   @Post()
   @HttpCode(200)
+  @AcceptsBody('multipart')
   @ApiOperation({
     summary: 'Upload a dataset for fine-tuning (validated on upload; a bad file is refused with its line and problem, and not kept)',
   })
@@ -64,7 +66,7 @@ export class FilesController {
     return reply
       .header('content-type', 'application/octet-stream')
       .header('content-length', String(file.bytes))
-      .header('content-disposition', `attachment; filename="${file.filename.replace(/["\\\r\n]/g, '_')}"`)
+      .header('content-disposition', attachmentDisposition(file.filename))
       .send(stream);
   }
 

@@ -3,12 +3,12 @@ import type { FastifyRequest } from 'fastify';
 import '@fastify/multipart';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { DomainError, InvalidInputError } from '../../errors/domain-error';
 import { BerthStore, FileTask, StoredFile, newId, unixNow } from '../../store';
+import { SCRATCH, scratchName } from '../../store/scratch';
 import { BerthTokenizer } from '../../tokenizer/tokenizer';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { FILE_TASKS, guessTask, inspectDataset } from './dataset-inspection';
@@ -58,7 +58,7 @@ export class FilesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CORE_HOST) private readonly host: CoreHost,
   ) {
-    this.dir = join(config.dataDir, 'files');
+    this.dir = join(config.dataDir, SCRATCH.upload.dir);
   }
 
   /** The upload limit in bytes (BERTH_MAX_FILE_BYTES). */
@@ -82,7 +82,7 @@ export class FilesService {
           if (temp) throw new InvalidInputError('send exactly one file');
           filename = safeFilename(part.filename);
           const ext = extname(filename).toLowerCase();
-          temp = join(this.dir, `.upload-${randomBytes(8).toString('hex')}${KEPT_EXTENSIONS.has(ext) ? ext : ''}`);
+          temp = join(this.dir, scratchName(SCRATCH.upload.prefix, KEPT_EXTENSIONS.has(ext) ? ext : ''));
           await pipeline(part.file, createWriteStream(temp, { flags: 'wx' }));
           if (part.file.truncated) {
             throw new DomainError('PAYLOAD_TOO_LARGE', `the file is larger than the upload limit of ${this.maxBytes} bytes`, { limit: this.maxBytes });
@@ -142,10 +142,8 @@ export class FilesService {
 
   /** The tokenizer of a served model's active version (token-length percentiles in the stats). */
   private async tokenizerOf(model: string): Promise<BerthTokenizer> {
-    const info = this.host.get().get(model);
-    const active = info.versions.find((v) => v.version === info.active_version);
-    if (!active) throw new InvalidInputError(`model "${model}" has no active version`, { field: 'model' });
-    return BerthTokenizer.fromModelDir(active.path);
+    const core = this.host.get();
+    return BerthTokenizer.fromModelDir(core.versionDir(model, core.get(model).active_version));
   }
 
   list(options: { limit: number; after?: string; purpose?: string }): FileListDto {

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ApiErrorResponses } from '../../http/api-errors.decorator';
+import { pathRedactor, type PathRedactor } from '../../http/path-redaction';
 import { Scope } from '../../http/scope.decorator';
 import { FINISHED_STATUSES, seqOfEventId } from '../../store';
 import { pageLimit } from '../files/paging';
@@ -14,7 +16,15 @@ import { eventObject, FineTuningService, jobObject } from './fine-tuning.service
 @Scope('admin')
 @Controller('v1/fine_tuning/jobs')
 export class FineTuningController {
-  constructor(private readonly jobs: FineTuningService) {}
+  /** Server-sent events bypass the JSON hook that redacts server paths; they are redacted here. */
+  private readonly redact: PathRedactor;
+
+  constructor(
+    private readonly jobs: FineTuningService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.redact = pathRedactor(config);
+  }
 
   @Post()
   @HttpCode(200)
@@ -90,7 +100,7 @@ export class FineTuningController {
       if (closed) return;
       for (const e of this.jobs.eventsSince(id, last)) {
         last = e.seq;
-        raw.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(eventObject(e))}\n\n`);
+        raw.write(this.redact(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(eventObject(e))}\n\n`));
       }
       // A finished status is final and its event is the job's last one (the runner may still be
       // cleaning up its work directory, which emits nothing more).

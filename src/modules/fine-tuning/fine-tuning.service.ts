@@ -138,7 +138,8 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
   onApplicationBootstrap(): void {
     // No database yet: no job was ever created here, so none can have been interrupted.
     if (!this.store.exists()) return;
-    this.runner.recover();
+    // Queued jobs wait for the models: run before they load, they would fail for want of one.
+    void this.runner.recover(this.host.whenStarted()).then(() => this.options.observer?.jobCounts(this.store.jobs.countByStatus()));
     this.options.observer?.jobCounts(this.store.jobs.countByStatus());
   }
 
@@ -147,10 +148,8 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private activeDir(model: string): string {
-    const info = this.host.get().get(model);
-    const active = info.versions.find((v) => v.version === info.active_version);
-    if (!active) throw new Error(`model ${model} has no active version`);
-    return active.path;
+    const core = this.host.get();
+    return core.versionDir(model, core.get(model).active_version);
   }
 
   private file(id: string, param: string): StoredFile {

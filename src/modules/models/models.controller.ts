@@ -2,14 +2,13 @@ import { Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req } from
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import '@fastify/multipart';
-import { DomainError, InvalidInputError } from '../../errors/domain-error';
+import { Readable } from 'node:stream';
+import { InvalidInputError } from '../../errors/domain-error';
 import { ApiErrorResponses } from '../../http/api-errors.decorator';
-import { Scope } from '../../http/scope.decorator';
+import { ARCHIVE_TYPES } from '../../http/route-policy';
+import { AcceptsBody, Scope } from '../../http/scope.decorator';
 import { ImportedVersionDto, ModelDto, ModelListDto } from './models.dto';
 import { ModelsService } from './models.service';
-
-/** Content types accepted as a raw archive body (parsed as a buffer with the archive size limit). */
-export const ARCHIVE_TYPES = ['application/gzip', 'application/x-gzip', 'application/x-tar', 'application/octet-stream'];
 
 @ApiTags('models')
 @ApiBearerAuth()
@@ -78,6 +77,7 @@ export class ModelsController {
 
   @Post(':name/versions')
   @Scope('admin')
+  @AcceptsBody('archive')
   @ApiOperation({
     summary: 'Upload a new version as a .tar.gz of a Hugging Face layout directory (raw body, or multipart field "file")',
   })
@@ -86,21 +86,21 @@ export class ModelsController {
   @ApiQuery({ name: 'activate', required: false, type: Boolean, description: 'Activate the new version once imported.' })
   @ApiCreatedResponse({ type: ImportedVersionDto })
   async importVersion(@Param('name') name: string, @Query('activate') activate: string | undefined, @Req() request: FastifyRequest): Promise<ImportedVersionDto> {
-    const archive = await readArchive(request);
+    const archive = await archiveStream(request, this.models.maxArchiveBytes);
     return this.models.importArchive(name, archive, activate === 'true' || activate === '1');
   }
 }
 
-async function readArchive(request: FastifyRequest): Promise<Buffer> {
+/** The archive as a stream: the raw body (never buffered), or the multipart field "file". */
+async function archiveStream(request: FastifyRequest, maxBytes: number): Promise<Readable> {
   if (request.isMultipart()) {
-    const part = await request.file();
+    // One byte past the limit, so the import's own count reports the overflow (multipart truncates silently).
+    const part = await request.file({ limits: { fileSize: maxBytes + 1 } });
     if (!part) throw new InvalidInputError('the multipart body has no file part');
-    const buffer = await part.toBuffer();
-    if (part.file.truncated) throw new DomainError('PAYLOAD_TOO_LARGE', 'the archive is larger than the upload limit');
-    return buffer;
+    return part.file;
   }
   const body = request.body;
-  if (!Buffer.isBuffer(body) || body.length === 0) {
+  if (!(body instanceof Readable)) {
     throw new InvalidInputError(`send the archive as the request body (Content-Type one of ${ARCHIVE_TYPES.join(', ')}) or as multipart field "file"`);
   }
   return body;

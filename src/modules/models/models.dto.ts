@@ -4,7 +4,6 @@ export class ModelVersionDto {
   @ApiProperty() version!: number;
   @ApiProperty({ enum: ['embedded', 'imported', 'fine-tuned'] }) source!: 'embedded' | 'imported' | 'fine-tuned';
   @ApiProperty({ format: 'date-time' }) created_at!: string;
-  @ApiProperty() path!: string;
   @ApiProperty() size_bytes!: number;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'How this version was trained and evaluated.' })
   metrics?: Record<string, unknown>;

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { InvalidInputError, ModelNotFoundError } from '../../errors/domain-error';
 import type { ModelInfo, ModelVersionInfo } from '../../serving/contracts';
@@ -49,12 +50,22 @@ export class ModelsService {
     return this.host.get().load(name);
   }
 
-  /** Unpacks the archive, registers it as the next version, and optionally activates it. */
-  async importArchive(name: string, archive: Buffer, activate: boolean): Promise<{ version: ModelVersionInfo; model?: ModelInfo }> {
+  /** The compressed size limit of an uploaded archive (BERTH_MAX_ARCHIVE_BYTES). */
+  get maxArchiveBytes(): number {
+    return this.config.limits.archiveBytes;
+  }
+
+  /**
+   * Unpacks the archive, registers it as the next version, and optionally activates it. The
+   * repository loads and warms a version before registering it, so a version that cannot serve is
+   * refused (422) and leaves nothing behind.
+   */
+  async importArchive(name: string, archive: Readable, activate: boolean): Promise<{ version: ModelVersionInfo; model?: ModelInfo }> {
     checkModelName(name);
     const core = this.host.get();
     if (!core.list().some((m) => m.name === name)) throw new ModelNotFoundError(name);
-    const extracted = await extractModelArchive(archive, { maxExtractedBytes: this.config.limits.archiveExtractedBytes });
+    const limits = { maxArchiveBytes: this.config.limits.archiveBytes, maxExtractedBytes: this.config.limits.archiveExtractedBytes };
+    const extracted = await extractModelArchive(archive, limits, this.config.dataDir);
     try {
       const version = await core.importVersion(name, extracted.modelDir);
       const model = activate ? await core.activate(name, version.version) : undefined;

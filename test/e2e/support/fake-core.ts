@@ -46,7 +46,7 @@ interface FakeModel {
 const TIMINGS = { tokenizationMs: 0.25, queueMs: 0.5, inferenceMs: 1.25, totalMs: 2.5 };
 
 function version(v: number, source: ModelVersionInfo['source'] = 'embedded'): ModelVersionInfo {
-  return { version: v, source, created_at: '2026-01-01T00:00:00.000Z', path: `/models/x/${v}`, size_bytes: 1000 + v };
+  return { version: v, source, created_at: '2026-01-01T00:00:00.000Z', size_bytes: 1000 + v };
 }
 
 function model(name: string, task: ServedTask, labels: string[], nli = false): FakeModel {
@@ -281,6 +281,9 @@ export class FakeCore implements ServingCoreHandle {
     const next = version(Math.max(...info.versions.map((x) => x.version)) + 1, 'imported');
     info.versions.push(next);
     return next;
+  }
+  versionDir(name: string, version: number): string {
+    return `/models/${name}/${version}`;
   }
   defaultModelFor(task: ServedTask | 'zero-shot' | 'nli'): string | undefined {
     const defaults: Record<string, string> = {

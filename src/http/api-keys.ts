@@ -1,10 +1,7 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { DomainError } from '../errors/domain-error';
-import { AccessScope, SCOPE_KEY } from './scope.decorator';
+import type { AccessScope } from './scope.decorator';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -24,7 +21,7 @@ function bearerToken(header: string | string[] | undefined): string | undefined 
 
 /**
  * Decides whether the `authorization` header grants `scope`; throws UNAUTHORIZED (no or unknown
- * key) or FORBIDDEN (a valid key without the scope). Used by the guard and by the /docs hook.
+ * key) or FORBIDDEN (a valid key without the scope). Called by the route policy hook before any body is read.
  */
 export function authorize(config: AppConfig, scope: AccessScope, authorization: string | string[] | undefined): void {
   const auth = config.auth;
@@ -36,20 +33,4 @@ export function authorize(config: AppConfig, scope: AccessScope, authorization: 
   const isInference = isAdmin || matchesAny(token, auth.inferenceKeys);
   if (!isInference) throw new DomainError('UNAUTHORIZED', 'unknown API key');
   if (scope === 'admin' && !isAdmin) throw new DomainError('FORBIDDEN', 'this route needs an admin key', { scope });
-}
-
-@Injectable()
-export class ApiKeyGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  canActivate(context: ExecutionContext): boolean {
-    const scope =
-      this.reflector.getAllAndOverride<AccessScope | undefined>(SCOPE_KEY, [context.getHandler(), context.getClass()]) ?? 'admin';
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    authorize(this.config, scope, request.headers.authorization);
-    return true;
-  }
 }
