@@ -98,7 +98,7 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
   private idleWaiters: Array<() => void> = [];
 
   private constructor(private readonly opts: ServingCoreOptions) {
-    this.store = new ModelStore(opts.modelsDir, opts.dataDir);
+    this.store = new ModelStore(opts.modelsDir, opts.dataDir, opts.logger);
   }
 
   /** Loads and warms every model (a failure marks that model failed; the rest serve), then ready. */
