@@ -1,4 +1,4 @@
-/** Evaluation metrics for fine-tuning: the public API of `src/trainer/metrics`. */
+/** Evaluation metrics for fine-tuning: the public API of `src/trainer/evaluation`. */
 export { accuracy, confusionMatrix, macroF1, perClassScores } from './classification';
 export type { ClassScores } from './classification';
 export { entityScores, getEntities } from './seqeval';

@@ -22,7 +22,7 @@ import {
 } from './data';
 import type { DataTokenizer, QaEvaluationFeature, TokenClassificationFeature } from './data';
 import type { QaExample } from './data';
-import { accuracy, entityScores, macroF1, postprocessQaPredictions, squadEvaluate } from './metrics';
+import { accuracy, entityScores, macroF1, postprocessQaPredictions, squadEvaluate } from './evaluation';
 import { TrainOptions, TrainTask } from './options';
 import { Rng } from './random';
 
