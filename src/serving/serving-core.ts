@@ -22,11 +22,11 @@ import type { BatchingOptions } from '../runtime/batcher';
 import type { Device, EncodedSequence, SequenceOutputs } from '../runtime/onnx-session';
 import { poolHiddenStates } from '../tasks/feature-extraction';
 import { maskPositions, predictMask } from '../tasks/fill-mask';
-import { postprocessQa, QaWindow } from '../tasks/question-answering';
+import { postprocessQa } from '../tasks/question-answering';
 import { ClassificationFunction, defaultFunctionToApply, rankLabels } from '../tasks/text-classification';
 import { postprocessNer } from '../tasks/token-classification';
 import { hypothesisFor, rankCandidates, zeroShotScores } from '../tasks/zero-shot';
-import type { TokenizedInput } from '../tokenizer/tokenizer';
+import type { QaWindow, TokenizedInput } from '../tokenizer/tokenizer';
 import type {
   Answer,
   ClassifyItem,

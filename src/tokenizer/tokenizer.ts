@@ -34,6 +34,21 @@ export interface TokenizedInput {
   specialTokensMask: number[];
 }
 
+/**
+ * One window of a (question, context) pair, as the overflow windowing (`returnOverflowing` with
+ * `only_second` truncation and a stride) cuts it: what question-answering post-processing reads.
+ */
+export interface QaWindow {
+  /** Per token: 0 = question, 1 = context, null = special or padding. */
+  sequenceIds: Array<number | null>;
+  /** Code-point offsets into the sequence the token came from. */
+  offsets: Array<[number, number]>;
+  /** Word index within its own sequence (null for special tokens). */
+  wordIds: Array<number | null>;
+  /** Index of the [CLS] token, which stays selectable as the "no answer" position; -1 if none. */
+  clsIndex: number;
+}
+
 export type TruncationMode = 'longest_first' | 'only_first' | 'only_second' | false;
 
 export interface EncodeOptions {
