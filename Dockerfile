@@ -7,7 +7,7 @@ ARG NODE_VERSION=20
 # ---- build: dev dependencies, TypeScript → dist/ ---------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 # Compiling TypeScript needs no native addons, so no install scripts run here.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -20,11 +20,12 @@ ARG DEVICE
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json .npmrc ./
-# The CPU build of ONNX Runtime ships inside onnxruntime-node; the CUDA variant downloads its
-# provider libraries during install when ONNXRUNTIME_NODE_INSTALL=cuda12.
+COPY package.json package-lock.json ./
+# The CPU build of ONNX Runtime ships inside onnxruntime-node. Its install script, run by the
+# rebuild below, would fetch the CUDA 12 provider libraries from NuGet by default on linux/x64:
+# the CPU image skips that (ONNXRUNTIME_NODE_INSTALL=skip), the CUDA image asks for it (cuda12).
 RUN if [ "$DEVICE" = "cuda" ]; then export ONNXRUNTIME_NODE_INSTALL=cuda12; \
-      sed -i '/^onnxruntime-node-install=/d' .npmrc; fi \
+      else export ONNXRUNTIME_NODE_INSTALL=skip; fi \
     && npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
     && npm rebuild better-sqlite3 onnxruntime-node
 

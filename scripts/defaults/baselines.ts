@@ -14,9 +14,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { answerBySlidingWindow, MostFrequentTagTagger, pairTerms, textTerms, TfidfLogisticClassifier } from '../../src/baselines';
+import { answerBySlidingWindow, MostFrequentTagTagger, pairTerms, textTerms, TfidfLogisticClassifier } from '../baselines';
 import { QaExample } from '../../src/trainer/data/readers/qa';
-import { accuracy, entityScores, squadEvaluate } from '../../src/trainer/metrics';
+import { accuracy, entityScores, squadEvaluate } from '../../src/trainer/evaluation';
 import { isSick, readNer, readNli, readQa, readSentiment, sharedDataRoot } from './datasets';
 
 const OUTPUT_JSON = process.argv[2] ?? '/tmp/berth-baselines.json';

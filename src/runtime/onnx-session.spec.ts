@@ -131,7 +131,7 @@ describe('OnnxModelSession', () => {
     });
 
     it('on the real installation, tensorrt is refused exactly when its provider library is missing', () => {
-      // The repository installs onnxruntime-node without its GPU providers (.npmrc): refused here.
+      // The repository installs onnxruntime-node without its GPU providers (ONNXRUNTIME_NODE_INSTALL=skip): refused here.
       const missing = installedProviders.missingLibrary('tensorrt');
       if (missing !== undefined) {
         expect(() => executionProvidersFor('tensorrt')).toThrow(`the tensorrt execution provider is not installed (${missing} is missing)`);

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { locateHfModelDir } from '../engine/formats/hf-dir';
 import { FormatError } from '../engine/errors';
 import { InvalidInputError, ModelNotFoundError, VersionNotFoundError } from '../errors/domain-error';
 import { isValidModelName, ModelStore } from './model-store';
@@ -118,6 +119,80 @@ describe('ModelStore', () => {
       expect(store.readHistory('sentiment')).toEqual([]);
       writeFileSync(join(root, 'data', 'models', 'sentiment', 'history.json'), 'not json');
       expect(store.readHistory('sentiment')).toEqual([]);
+    });
+  });
+
+  describe('linked model folders and files', () => {
+    function recordingStore(): { store: ModelStore; warnings: Array<{ obj: object; msg?: string }> } {
+      const warnings: Array<{ obj: object; msg?: string }> = [];
+      return { store: new ModelStore(join(root, 'models'), join(root, 'data'), { warn: (obj, msg) => warnings.push({ obj, msg }) }), warnings };
+    }
+
+    /**
+     * A Hugging Face cache entry as `huggingface_hub` writes it: the content in `blobs/<sha>`,
+     * and `snapshots/<rev>/<file>` a relative link to its blob (subfolders are real folders).
+     */
+    function hfCache(repo: string, files: Record<string, string>): string {
+      const snapshot = join(repo, 'snapshots', '0123abc');
+      mkdirSync(join(repo, 'blobs'), { recursive: true });
+      Object.entries(files).forEach(([file, content], i) => {
+        const blob = join(repo, 'blobs', `blob${i}`);
+        writeFileSync(blob, content);
+        const link = join(snapshot, file);
+        mkdirSync(join(link, '..'), { recursive: true });
+        symlinkSync(relative(join(link, '..'), blob), link);
+      });
+      return snapshot;
+    }
+
+    it('serves an entry of the models folder that is a link to a model folder', () => {
+      hfDir(join(root, 'elsewhere', 'bert-linked'), { 'model.safetensors': 'weights' });
+      symlinkSync(join(root, 'elsewhere', 'bert-linked'), join(root, 'models', 'linked'));
+      const { store: linked, warnings } = recordingStore();
+      expect(linked.modelNames()).toEqual(['linked', 'sentiment']);
+      expect(linked.versionNumbers('linked')).toEqual([1]);
+      expect(linked.versionDir('linked', 1)).toBe(join(root, 'models', 'linked'));
+      const info = linked.versionInfo('linked', 1);
+      expect(info).toMatchObject({ version: 1, source: 'embedded' });
+      expect(info.size_bytes).toBe('{}'.length * 2 + 'graph'.length + 'weights'.length);
+      expect(warnings).toEqual([]);
+    });
+
+    it('serves a Hugging Face cache snapshot (every file a relative link into blobs/), linked from the models folder', () => {
+      const files = { 'config.json': '{"model_type":"bert"}', 'tokenizer.json': '{"version":"1.0"}', 'onnx/model.onnx': 'graph', 'model.safetensors': 'weights' };
+      const snapshot = hfCache(join(root, 'hub', 'models--org--tiny'), files);
+      symlinkSync(relative(join(root, 'models'), snapshot), join(root, 'models', 'tiny'));
+      const { store: linked, warnings } = recordingStore();
+      expect(linked.modelNames()).toEqual(['sentiment', 'tiny']);
+      const dir = linked.versionDir('tiny', 1);
+      const located = locateHfModelDir(dir, { servable: true });
+      expect(readFileSync(located.configFile, 'utf8')).toBe(files['config.json']);
+      expect(readFileSync(located.onnxFile!, 'utf8')).toBe('graph');
+      expect(located.safetensorsFile).toBe(join(dir, 'model.safetensors'));
+      expect(linked.versionInfo('tiny', 1).size_bytes).toBe(Object.values(files).reduce((n, c) => n + c.length, 0));
+      expect(warnings).toEqual([]);
+    });
+
+    it('skips a link that points nowhere with a warning naming it; the other models still load', () => {
+      hfDir(join(root, 'elsewhere', 'kept'));
+      symlinkSync(join(root, 'elsewhere', 'kept'), join(root, 'models', 'kept'));
+      hfDir(join(root, 'elsewhere', 'moved'));
+      symlinkSync(join(root, 'elsewhere', 'moved'), join(root, 'models', 'gone'));
+      renameSync(join(root, 'elsewhere', 'moved'), join(root, 'elsewhere', 'moved-away'));
+      // A model folder whose config.json links to a blob that was never downloaded.
+      const half = hfCache(join(root, 'hub', 'models--org--half'), { 'tokenizer.json': '{}', 'model.onnx': 'graph' });
+      symlinkSync('../../blobs/missing', join(half, 'config.json'));
+      symlinkSync(half, join(root, 'models', 'half'));
+
+      const { store: linked, warnings } = recordingStore();
+      expect(linked.modelNames()).toEqual(['kept', 'sentiment']);
+      expect(linked.exists('gone')).toBe(false);
+      expect(warnings.map((w) => w.msg)).toEqual([
+        `skipping model link "gone": it points to ${join(root, 'elsewhere', 'moved')}, which does not exist`,
+        'skipping model "half": its config.json links to ../../blobs/missing, which does not exist',
+      ]);
+      expect(warnings[0].obj).toMatchObject({ link: 'gone' });
+      expect(warnings[1].obj).toMatchObject({ model: 'half', link: 'half/config.json' });
     });
   });
 });

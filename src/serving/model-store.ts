@@ -10,6 +10,10 @@
  *
  * A version directory appears only by a rename of a complete temporary copy, so a crash never
  * leaves a half-written version behind, and a restart finds the same active version.
+ *
+ * Symbolic links are followed when reading: an entry of `modelsDir` may be a link to a model
+ * folder, and a model folder's files may be links (a Hugging Face cache snapshot, whose files
+ * link into `../../blobs/`). A link that points nowhere is skipped with a warning naming it.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -19,6 +23,8 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -57,10 +63,15 @@ const HISTORY_FILE = 'history.json';
 /** Rollback depth kept on disk; older entries are dropped. */
 const MAX_HISTORY = 50;
 
+export interface ModelStoreLogger {
+  warn(obj: object, msg?: string): void;
+}
+
 export class ModelStore {
   constructor(
     readonly modelsDir: string,
     readonly dataDir: string,
+    private readonly logger?: ModelStoreLogger,
   ) {}
 
   private modelDataDir(name: string): string {
@@ -79,10 +90,25 @@ export class ModelStore {
     return isValidModelName(name) && existsSync(join(this.embeddedDir(name), 'config.json'));
   }
 
-  /** Every model: embedded folders with a config.json, and models that exist only as data versions. */
+  /**
+   * Every model: embedded folders with a config.json (folders or links to folders), and models
+   * that exist only as data versions. A link in `modelsDir` that points nowhere, or a model
+   * folder whose config.json is such a link, is skipped with a warning.
+   */
   modelNames(): string[] {
     const names = new Set<string>();
-    for (const name of subdirs(this.modelsDir)) if (this.hasEmbedded(name)) names.add(name);
+    for (const link of danglingLinks(this.modelsDir)) {
+      this.logger?.warn({ models_dir: this.modelsDir, link: link.name, target: link.target }, `skipping model link "${link.name}": it points to ${link.target}, which does not exist`);
+    }
+    for (const name of subdirs(this.modelsDir)) {
+      if (this.hasEmbedded(name)) names.add(name);
+      else {
+        const config = danglingLinks(this.embeddedDir(name)).find((l) => l.name === 'config.json');
+        if (config) {
+          this.logger?.warn({ model: name, link: `${name}/config.json`, target: config.target }, `skipping model "${name}": its config.json links to ${config.target}, which does not exist`);
+        }
+      }
+    }
     for (const name of subdirs(join(this.dataDir, 'models'))) {
       if (isValidModelName(name) && this.dataVersionNumbers(name).length > 0) names.add(name);
     }
@@ -210,7 +236,8 @@ export class ModelStore {
   /**
    * Copies an HF layout directory in as the next version: into a temporary directory first,
    * then renamed to its number, so the version appears complete or not at all. Symbolic links
-   * are refused (a version must not point outside itself).
+   * in the source are refused (a version must not point outside itself, and an upload never
+   * holds one); the copy dereferences regardless, so no link can land in a version.
    */
   importVersion(name: string, sourceDir: string, source: ModelVersionInfo['source'] = 'imported'): ModelVersionInfo {
     assertModelName(name);
@@ -220,7 +247,7 @@ export class ModelStore {
     mkdirSync(versions, { recursive: true });
     const tmp = join(versions, scratchName(SCRATCH.version.prefix));
     try {
-      cpSync(sourceDir, tmp, { recursive: true, errorOnExist: true, force: false });
+      cpSync(sourceDir, tmp, { recursive: true, dereference: true, errorOnExist: true, force: false });
       const record: VersionRecord = { source, created_at: new Date().toISOString() };
       writeFileSync(join(tmp, VERSION_RECORD), JSON.stringify(record, null, 2) + '\n');
       for (let attempt = 0; attempt < 100; attempt++) {
@@ -245,14 +272,48 @@ export class ModelStore {
   }
 }
 
+/** The visible subdirectories of `dir`, links to directories included. */
 function subdirs(dir: string): string[] {
   try {
     return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && isDirectory(join(dir, e.name)))))
       .map((e) => e.name);
   } catch {
     return [];
   }
+}
+
+/** Follows links; false for anything missing, including the target of a dangling link. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The visible entries of `dir` that are links to nothing (or to a loop of links), with what each points to. */
+function danglingLinks(dir: string): Array<{ name: string; target: string }> {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const dangling: Array<{ name: string; target: string }> = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.') || !e.isSymbolicLink()) continue;
+    const path = join(dir, e.name);
+    if (existsSync(path)) continue;
+    let target = '(unreadable)';
+    try {
+      target = readlinkSync(path);
+    } catch {
+      // Removed between the listing and now: still nothing to serve.
+    }
+    dangling.push({ name: e.name, target });
+  }
+  return dangling;
 }
 
 function readJson<T>(file: string): T | undefined {
@@ -263,12 +324,22 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-function directorySize(dir: string): number {
+/** Bytes of the regular files under `dir`, following links (each directory counted once, so a link loop ends). */
+function directorySize(dir: string, seen = new Set<string>()): number {
+  const real = realpathSync(dir);
+  if (seen.has(real)) return 0;
+  seen.add(real);
   let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += directorySize(path);
-    else if (entry.isFile()) total += statSync(path).size;
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    let stats;
+    try {
+      stats = statSync(path);
+    } catch {
+      continue; // a dangling link holds no bytes
+    }
+    if (stats.isDirectory()) total += directorySize(path, seen);
+    else if (stats.isFile()) total += stats.size;
   }
   return total;
 }

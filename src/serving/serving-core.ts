@@ -22,11 +22,11 @@ import type { BatchingOptions } from '../runtime/batcher';
 import type { Device, EncodedSequence, SequenceOutputs } from '../runtime/onnx-session';
 import { poolHiddenStates } from '../tasks/feature-extraction';
 import { maskPositions, predictMask } from '../tasks/fill-mask';
-import { postprocessQa, QaWindow } from '../tasks/question-answering';
+import { postprocessQa } from '../tasks/question-answering';
 import { ClassificationFunction, defaultFunctionToApply, rankLabels } from '../tasks/text-classification';
 import { postprocessNer } from '../tasks/token-classification';
 import { hypothesisFor, rankCandidates, zeroShotScores } from '../tasks/zero-shot';
-import type { TokenizedInput } from '../tokenizer/tokenizer';
+import type { QaWindow, TokenizedInput } from '../tokenizer/tokenizer';
 import type {
   Answer,
   ClassifyItem,
@@ -98,7 +98,7 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
   private idleWaiters: Array<() => void> = [];
 
   private constructor(private readonly opts: ServingCoreOptions) {
-    this.store = new ModelStore(opts.modelsDir, opts.dataDir);
+    this.store = new ModelStore(opts.modelsDir, opts.dataDir, opts.logger);
   }
 
   /** Loads and warms every model (a failure marks that model failed; the rest serve), then ready. */

@@ -1,4 +1,5 @@
-import { postprocessQa, QaWindow, selectSpans } from './question-answering';
+import type { QaWindow } from '../tokenizer/tokenizer';
+import { postprocessQa, selectSpans } from './question-answering';
 
 /**
  * Eight tokens: [CLS] q q [SEP] c c c c; positions 3..6 are context only in `allowed` (position

@@ -8,17 +8,7 @@
  * whole words (HF's `align_to_words`) and returned as code-point offsets into the context.
  */
 import type { Answer } from '../serving/contracts';
-
-export interface QaWindow {
-  /** Per token: 0 = question, 1 = context, null = special or padding. */
-  sequenceIds: Array<number | null>;
-  /** Code-point offsets into the sequence the token came from. */
-  offsets: Array<[number, number]>;
-  /** Word index within its own sequence (null for special tokens). */
-  wordIds: Array<number | null>;
-  /** Index of the [CLS] token, which stays selectable as the "no answer" position; -1 if none. */
-  clsIndex: number;
-}
+import type { QaWindow } from '../tokenizer/tokenizer';
 
 export interface SpanCandidate {
   start: number;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FormatError } from '../engine/errors';
 import { InputTooLongError } from '../errors/domain-error';
-import { BerthTokenizer, codePointToUtf16 } from './tokenizer';
+import { BerthTokenizer, codePointToUtf16, specialTokenNames } from './tokenizer';
 
 const ASSET_DIR = resolve(__dirname, '..', '..', 'assets', 'tiny-tokenizer');
 const TOKENIZER_JSON = join(ASSET_DIR, 'tokenizer.json');
@@ -317,6 +317,32 @@ describe('BerthTokenizer on the shipped tiny tokenizer', () => {
       expect(renamed.specialIds.cls).toBe(2);
     });
 
+    it('special-token names: special_tokens_map.json, else tokenizer_config.json, else what tokenizer.json names', () => {
+      const dir = join(scratch, 'names');
+      mkdirSync(dir);
+      // A tokenizer whose [CLS] is called [BOS]: only its template says it is the cls token.
+      const tokenizerFile = join(dir, 'tokenizer.json');
+      writeFileSync(tokenizerFile, readFileSync(TOKENIZER_JSON, 'utf8').split('"[CLS]"').join('"[BOS]"'));
+      expect(specialTokenNames({ tokenizerFile })).toEqual({ cls: '[BOS]', sep: '[SEP]', pad: '[PAD]', mask: '[MASK]', unk: '[UNK]' });
+      const tokenizerConfigFile = join(dir, 'tokenizer_config.json');
+      writeFileSync(tokenizerConfigFile, JSON.stringify({ pad_token: 'the', unk_token: { content: 'a' } }));
+      expect(specialTokenNames({ tokenizerFile, tokenizerConfigFile })).toEqual({ cls: '[BOS]', sep: '[SEP]', pad: 'the', mask: '[MASK]', unk: 'a' });
+      const specialTokensMapFile = join(dir, 'special_tokens_map.json');
+      writeFileSync(specialTokensMapFile, JSON.stringify({ pad_token: '[PAD]' }));
+      expect(specialTokenNames({ tokenizerFile, tokenizerConfigFile, specialTokensMapFile })).toEqual({ cls: '[BOS]', sep: '[SEP]', pad: '[PAD]', mask: '[MASK]', unk: 'a' });
+    });
+
+    it('fromModelDir without special_tokens_map.json or tokenizer_config.json reads the roles from tokenizer.json', async () => {
+      const dir = join(scratch, 'bos');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'tokenizer.json'), readFileSync(TOKENIZER_JSON, 'utf8').split('"[CLS]"').join('"[BOS]"'));
+      const config = { model_type: 'bert', vocab_size: vocabulary.length, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16 };
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+      const loaded = await BerthTokenizer.fromModelDir(dir);
+      expect(loaded.specialIds).toEqual({ cls: idOf.get('[CLS]'), sep: idOf.get('[SEP]'), pad: idOf.get('[PAD]'), mask: idOf.get('[MASK]'), unk: idOf.get('[UNK]') });
+      expect(loaded.idToToken(loaded.specialIds.cls)).toBe('[BOS]');
+    });
+
     it('fromFile takes modelMaxLength', async () => {
       expect((await BerthTokenizer.fromFile(TOKENIZER_JSON, { modelMaxLength: 100 })).maxLength).toBe(100);
       expect(tokenizer.maxLength).toBe(512);
@@ -366,6 +392,10 @@ describe('BerthTokenizer on a byte-level BPE (RoBERTa-style) tokenizer', () => {
     expect(tokenizer.numSpecialTokens(true)).toBe(4);
     const [pair] = await tokenizer.encode('hello', 'world');
     expect(pair.tokens).toEqual(['<s>', 'hello', '</s>', '</s>', 'world', '</s>']);
+  });
+
+  it('names its specials from tokenizer.json alone: RobertaProcessing, the model unk_token, the added tokens', () => {
+    expect(specialTokenNames({ tokenizerFile: join(dir, 'tokenizer.json') })).toEqual({ cls: '<s>', sep: '</s>', pad: '<pad>', mask: '<mask>', unk: '<unk>' });
   });
 
   it('a text marks only the second word with a space; pre-split words each get one, as HF with add_prefix_space', async () => {

@@ -34,6 +34,21 @@ export interface TokenizedInput {
   specialTokensMask: number[];
 }
 
+/**
+ * One window of a (question, context) pair, as the overflow windowing (`returnOverflowing` with
+ * `only_second` truncation and a stride) cuts it: what question-answering post-processing reads.
+ */
+export interface QaWindow {
+  /** Per token: 0 = question, 1 = context, null = special or padding. */
+  sequenceIds: Array<number | null>;
+  /** Code-point offsets into the sequence the token came from. */
+  offsets: Array<[number, number]>;
+  /** Word index within its own sequence (null for special tokens). */
+  wordIds: Array<number | null>;
+  /** Index of the [CLS] token, which stays selectable as the "no answer" position; -1 if none. */
+  clsIndex: number;
+}
+
 export type TruncationMode = 'longest_first' | 'only_first' | 'only_second' | false;
 
 export interface EncodeOptions {
@@ -121,6 +136,60 @@ function specialTokenContent(value: unknown): string | undefined {
   return undefined;
 }
 
+export type SpecialTokenNames = Partial<Record<keyof SpecialIds, string>>;
+
+/**
+ * The special tokens a tokenizer folder names, by role: from `special_tokens_map.json`, else
+ * `tokenizer_config.json` (`cls_token`, …), else what `tokenizer.json` itself says (its
+ * post-processor's first and last special token are the cls and sep tokens, the model's
+ * `unk_token`, the padding's `pad_token`), else a usual name (`[MASK]`, `<mask>`, …) that
+ * `tokenizer.json` lists among its special added tokens. A role none of these names is absent.
+ * Hugging Face folders often come without the map (`bert-base-uncased` has none).
+ */
+export function specialTokenNames(files: { tokenizerFile: string; tokenizerConfigFile?: string; specialTokensMapFile?: string }): SpecialTokenNames {
+  const specialMap = files.specialTokensMapFile ? readJsonObject(files.specialTokensMapFile) : {};
+  const tokenizerConfig = files.tokenizerConfigFile ? readJsonObject(files.tokenizerConfigFile) : {};
+  const declared = declaredSpecialTokens(readJsonObject(files.tokenizerFile));
+  const names: SpecialTokenNames = {};
+  for (const key of Object.keys(SPECIAL_CANDIDATES) as Array<keyof SpecialIds>) {
+    const name = specialTokenContent(specialMap[`${key}_token`]) ?? specialTokenContent(tokenizerConfig[`${key}_token`]) ?? declared[key];
+    if (name !== undefined) names[key] = name;
+  }
+  return names;
+}
+
+/** The roles `tokenizer.json` names on its own: see `specialTokenNames`. */
+function declaredSpecialTokens(json: Record<string, unknown>): SpecialTokenNames {
+  const out: SpecialTokenNames = {};
+  const processor = json.post_processor as Record<string, unknown> | null | undefined;
+  const processors = processor?.type === 'Sequence' && Array.isArray(processor.processors) ? (processor.processors as Array<Record<string, unknown>>) : processor ? [processor] : [];
+  for (const p of processors) {
+    if (p.type === 'TemplateProcessing' && Array.isArray(p.single)) {
+      const specials = (p.single as Array<{ SpecialToken?: { id?: unknown } }>).map((piece) => piece.SpecialToken?.id).filter((id): id is string => typeof id === 'string');
+      if (specials.length >= 2) {
+        out.cls ??= specials[0];
+        out.sep ??= specials[specials.length - 1];
+      }
+    } else if ((p.type === 'BertProcessing' || p.type === 'RobertaProcessing') && Array.isArray(p.cls) && Array.isArray(p.sep)) {
+      if (typeof p.cls[0] === 'string') out.cls ??= p.cls[0];
+      if (typeof p.sep[0] === 'string') out.sep ??= p.sep[0];
+    }
+  }
+  const unk = (json.model as { unk_token?: unknown } | null | undefined)?.unk_token;
+  if (typeof unk === 'string') out.unk = unk;
+  const pad = (json.padding as { pad_token?: unknown } | null | undefined)?.pad_token;
+  if (typeof pad === 'string') out.pad = pad;
+  const added = new Set(
+    (Array.isArray(json.added_tokens) ? (json.added_tokens as Array<{ content?: unknown; special?: unknown }>) : [])
+      .filter((t) => t.special === true && typeof t.content === 'string')
+      .map((t) => t.content as string),
+  );
+  for (const key of Object.keys(SPECIAL_CANDIDATES) as Array<keyof SpecialIds>) {
+    out[key] ??= SPECIAL_CANDIDATES[key].find((name) => added.has(name));
+  }
+  return out;
+}
+
 function toTokenized(encoding: Encoding): TokenizedInput {
   return {
     ids: encoding.getIds(),
@@ -181,25 +250,19 @@ export class BerthTokenizer {
     const files = locateHfModelDir(dir);
     const config = readConfig(files.configFile);
     const tokenizerConfig = files.tokenizerConfigFile ? readJsonObject(files.tokenizerConfigFile) : {};
-    const specialMap = files.specialTokensMapFile ? readJsonObject(files.specialTokensMapFile) : {};
 
     const limits: number[] = [config.max_position_embeddings - (POSITION_OFFSET[config.model_type] ?? 0)];
     const configured = tokenizerConfig.model_max_length;
     if (typeof configured === 'number' && Number.isSafeInteger(configured) && configured > 0 && configured < UNKNOWN_MAX_LENGTH) {
       limits.push(configured);
     }
-    const names: Partial<Record<keyof SpecialIds, string>> = {};
-    for (const key of Object.keys(SPECIAL_CANDIDATES) as Array<keyof SpecialIds>) {
-      const name = specialTokenContent(specialMap[`${key}_token`]) ?? specialTokenContent(tokenizerConfig[`${key}_token`]);
-      if (name !== undefined) names[key] = name;
-    }
-    return BerthTokenizer.load(files.tokenizerFile, Math.min(...limits), names);
+    return BerthTokenizer.load(files.tokenizerFile, Math.min(...limits), specialTokenNames(files));
   }
 
   private static async load(
     file: string,
     modelMaxLength: number | undefined,
-    specialNames: Partial<Record<keyof SpecialIds, string>>,
+    specialNames: SpecialTokenNames,
   ): Promise<BerthTokenizer> {
     const { text: json, parsed } = readJsonText(file);
     let base: Tokenizer;

@@ -19,7 +19,7 @@ import { IGNORE_INDEX, collate, planBatches } from './data';
 import { exportedModel, headParameterNames, setupMethod } from './method';
 import { TrainOptions, TrainOptionsError } from './options';
 import { learningRateSchedule, warmupSteps } from './schedule';
-import { EvalBatchOutput, EvalMetrics, TASK_HEADS, loadTaskData } from './tasks';
+import { EvalBatchOutput, EvalMetrics, TASK_HEADS, loadTaskData } from './task-data';
 
 /** Longest sequence used when neither the user nor a small model limit sets one (HF run_glue's default). */
 export const DEFAULT_MAX_SEQ_LENGTH = 128;

@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../../engine/formats/config';
 import { readSafetensors } from '../../engine/formats/safetensors';
+import { BerthTokenizer } from '../../tokenizer/tokenizer';
 import { MODEL_PRESETS, initModelDir, maskedLmConfig, resolveModelSpec } from './init-model';
 
 const TOKENIZER = join(__dirname, '..', '..', '..', 'assets', 'tiny-tokenizer');
@@ -77,5 +78,53 @@ describe('initModelDir', () => {
     const bytes = (d: string): Buffer => readFileSync(join(dir, d, 'model.safetensors'));
     expect(bytes('b').equals(bytes('a'))).toBe(true);
     expect(bytes('c').equals(bytes('a'))).toBe(false);
+  });
+
+  describe('a tokenizer folder without special_tokens_map.json (as many HF folders are)', () => {
+    function tokenizerWithout(name: string, edit?: (json: string) => string): string {
+      const folder = join(dir, name);
+      mkdirSync(folder);
+      for (const file of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json']) copyFileSync(join(TOKENIZER, file), join(folder, file));
+      if (edit) writeFileSync(join(folder, 'tokenizer.json'), edit(readFileSync(join(folder, 'tokenizer.json'), 'utf8')));
+      return folder;
+    }
+
+    it('writes the map from tokenizer_config.json, and the model loads with the same special ids', async () => {
+      const out = join(dir, 'm');
+      initModelDir({ spec: 'tiny', tokenizerDir: tokenizerWithout('tok'), outDir: out, seed: 1 });
+      expect(readdirSync(out).sort()).toEqual(['config.json', 'model.onnx', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+      const written = JSON.parse(readFileSync(join(out, 'special_tokens_map.json'), 'utf8'));
+      expect(written).toEqual(JSON.parse(readFileSync(join(TOKENIZER, 'special_tokens_map.json'), 'utf8')));
+      expect((await BerthTokenizer.fromModelDir(out)).specialIds).toEqual({ pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 });
+    });
+
+    it('reads the roles from tokenizer.json when tokenizer_config.json does not name them', () => {
+      const folder = tokenizerWithout('bare');
+      writeFileSync(join(folder, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true, model_max_length: 512 }));
+      const out = join(dir, 'm');
+      initModelDir({ spec: 'tiny', tokenizerDir: folder, outDir: out, seed: 1 });
+      expect(JSON.parse(readFileSync(join(out, 'special_tokens_map.json'), 'utf8'))).toEqual({
+        unk_token: '[UNK]',
+        sep_token: '[SEP]',
+        pad_token: '[PAD]',
+        cls_token: '[CLS]',
+        mask_token: '[MASK]',
+      });
+    });
+
+    it('refuses, naming the roles, when nothing names the special tokens', () => {
+      // No special added tokens, no template, no unk: nothing says which token is which.
+      const folder = tokenizerWithout('nameless', (text) => {
+        const json = JSON.parse(text);
+        json.added_tokens = [];
+        json.post_processor = null;
+        json.model.unk_token = null;
+        return JSON.stringify(json);
+      });
+      writeFileSync(join(folder, 'tokenizer_config.json'), '{}');
+      expect(() => initModelDir({ spec: 'tiny', tokenizerDir: folder, outDir: join(dir, 'm'), seed: 1 })).toThrow(
+        `${join(folder, 'special_tokens_map.json')}: file not found, and tokenizer_config.json / tokenizer.json do not name the unk, sep, pad, cls, mask tokens`,
+      );
+    });
   });
 });

@@ -2,7 +2,7 @@
  * A randomly initialised `BertForMaskedLM` in HF layout, sized by a preset or explicit dimensions,
  * over a given WordPiece tokenizer: the starting point of pre-training.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../../engine/errors';
 import { EncoderConfig, writeConfig } from '../../engine/formats/config';
@@ -12,6 +12,7 @@ import { buildInferenceModel } from '../../engine/nn/bert';
 import { writeDirAtomically } from '../../engine/nn/export';
 import { TOKENIZER_FILES, bertConfigFor, readVocab } from '../../engine/nn/tiny';
 import { writeModelFile } from '../../engine/onnx/encode';
+import { SpecialIds, specialTokenNames } from '../../tokenizer/tokenizer';
 
 export interface EncoderDims {
   readonly num_hidden_layers: number;
@@ -104,7 +105,10 @@ export function maskedLmConfig(dims: Partial<EncoderConfig>, vocabFile: string):
 export interface InitModelOptions {
   /** Preset name, JSON object or JSON file (see resolveModelSpec). */
   readonly spec: string;
-  /** Directory holding tokenizer.json, vocab.txt, tokenizer_config.json, special_tokens_map.json. */
+  /**
+   * Directory holding tokenizer.json, vocab.txt and tokenizer_config.json, and optionally
+   * special_tokens_map.json (written from the other two when absent, as in many HF folders).
+   */
   readonly tokenizerDir: string;
   readonly outDir: string;
   readonly seed: number;
@@ -117,12 +121,35 @@ export function countParameters(config: EncoderConfig, seed = 0): number {
   return n;
 }
 
+const SPECIAL_TOKENS_MAP = 'special_tokens_map.json';
+/** The roles a masked-LM tokenizer must name, in the order HF writes special_tokens_map.json. */
+const MAP_ROLES: ReadonlyArray<keyof SpecialIds> = ['unk', 'sep', 'pad', 'cls', 'mask'];
+
+/**
+ * special_tokens_map.json for a tokenizer folder without one: each role as `tokenizer_config.json`
+ * or `tokenizer.json` names it (see `specialTokenNames`); a role neither names is a FormatError.
+ */
+export function specialTokensMapFor(tokenizerDir: string): Record<string, string> {
+  const tokenizerConfig = join(tokenizerDir, 'tokenizer_config.json');
+  const names = specialTokenNames({
+    tokenizerFile: join(tokenizerDir, 'tokenizer.json'),
+    tokenizerConfigFile: existsSync(tokenizerConfig) ? tokenizerConfig : undefined,
+  });
+  const missing = MAP_ROLES.filter((role) => names[role] === undefined);
+  if (missing.length > 0) {
+    throw new FormatError(join(tokenizerDir, SPECIAL_TOKENS_MAP), `file not found, and tokenizer_config.json / tokenizer.json do not name the ${missing.join(', ')} token${missing.length > 1 ? 's' : ''}`);
+  }
+  return Object.fromEntries(MAP_ROLES.map((role) => [`${role}_token`, names[role] as string]));
+}
+
 /** Writes config.json, the tokenizer files, model.safetensors and model.onnx; the same seed gives the same bytes. */
 export function initModelDir(options: InitModelOptions): { files: string[]; config: EncoderConfig; parameters: number } {
   const config = maskedLmConfig(resolveModelSpec(options.spec), join(options.tokenizerDir, 'vocab.txt'));
+  const present = (name: string) => existsSync(join(options.tokenizerDir, name));
   for (const name of TOKENIZER_FILES) {
-    if (!existsSync(join(options.tokenizerDir, name))) throw new FormatError(join(options.tokenizerDir, name), 'file not found');
+    if (name !== SPECIAL_TOKENS_MAP && !present(name)) throw new FormatError(join(options.tokenizerDir, name), 'file not found');
   }
+  const specialTokensMap = present(SPECIAL_TOKENS_MAP) ? undefined : specialTokensMapFor(options.tokenizerDir);
   const weights = initWeights(config, 'masked-lm', options.seed);
   let parameters = 0;
   for (const t of weights.values()) parameters += t.data.length;
@@ -131,7 +158,8 @@ export function initModelDir(options: InitModelOptions): { files: string[]; conf
     writeConfig(join(tmp, 'config.json'), config);
     writeSafetensors(join(tmp, 'model.safetensors'), weights, { metadata: { format: 'pt' } });
     writeModelFile(join(tmp, 'model.onnx'), model);
-    for (const name of TOKENIZER_FILES) copyFileSync(join(options.tokenizerDir, name), join(tmp, name));
+    for (const name of TOKENIZER_FILES) if (present(name)) copyFileSync(join(options.tokenizerDir, name), join(tmp, name));
+    if (specialTokensMap) writeFileSync(join(tmp, SPECIAL_TOKENS_MAP), `${JSON.stringify(specialTokensMap, null, 2)}\n`);
   });
   return { files, config, parameters };
 }

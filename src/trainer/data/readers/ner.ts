@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { getEntities } from '../../metrics/seqeval';
+import { getEntities } from '../../evaluation/seqeval';
 import { DatasetError } from '../errors';
 import { DataTokenizer } from '../features';
 import { countValues, LengthSummary } from '../stats';

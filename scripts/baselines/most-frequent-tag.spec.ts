@@ -1,4 +1,4 @@
-import { entityScores } from '../trainer/metrics';
+import { entityScores } from '../../src/trainer/evaluation';
 import { MostFrequentTagTagger } from './most-frequent-tag';
 
 describe('MostFrequentTagTagger', () => {

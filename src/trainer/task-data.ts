@@ -3,6 +3,7 @@
  * the validation outputs become the task metric. One small adapter per task, like a pipeline.
  */
 import { EncoderConfig, HeadKind, labelsOf } from '../engine/formats/config';
+import { argmax } from '../tasks/math';
 import {
   DatasetError,
   IGNORE_INDEX,
@@ -22,7 +23,7 @@ import {
 } from './data';
 import type { DataTokenizer, QaEvaluationFeature, TokenClassificationFeature } from './data';
 import type { QaExample } from './data';
-import { accuracy, entityScores, macroF1, postprocessQaPredictions, squadEvaluate } from './metrics';
+import { accuracy, entityScores, macroF1, postprocessQaPredictions, squadEvaluate } from './evaluation';
 import { TrainOptions, TrainTask } from './options';
 import { Rng } from './random';
 
@@ -83,12 +84,6 @@ function split<T>(examples: T[], validation: T[] | undefined, options: TrainOpti
   };
 }
 
-function argmax(data: Float32Array, offset: number, length: number): number {
-  let best = 0;
-  for (let k = 1; k < length; k++) if (data[offset + k] > data[offset + best]) best = k;
-  return best;
-}
-
 function meanLoss(batches: readonly EvalBatchOutput[]): number {
   let sum = 0;
   let n = 0;
@@ -127,7 +122,7 @@ async function classificationTask(options: TrainOptions, config: EncoderConfig, 
         const width = logits.dims[1];
         b.rows.forEach((row, i) => {
           gold.push(validation.features[row].label);
-          predicted.push(argmax(logits.data, i * width, width));
+          predicted.push(argmax(logits.data.subarray(i * width, (i + 1) * width)));
         });
       }
       const acc = accuracy(gold, predicted);
@@ -156,7 +151,10 @@ async function nerTask(options: TrainOptions, config: EncoderConfig, tokenizer: 
         const classes = logits.dims[2];
         b.rows.forEach((row, i) => {
           const feature: TokenClassificationFeature = validation.features[row];
-          const tokens = feature.inputIds.map((_, t) => argmax(logits.data, (i * b.seqLength + t) * classes, classes));
+          const tokens = feature.inputIds.map((_, t) => {
+            const at = (i * b.seqLength + t) * classes;
+            return argmax(logits.data.subarray(at, at + classes));
+          });
           gold.push(parts.validation[feature.example].tags);
           // A word with no token in the row (cut by truncation) is predicted "O", as run_ner.py scores it.
           predicted.push(predictionsPerWord(feature, tokens).map((p) => (p === null ? 'O' : id2label[p])));

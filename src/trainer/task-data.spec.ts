@@ -1,4 +1,4 @@
-import { holdOut } from './tasks';
+import { holdOut } from './task-data';
 
 describe('holdOut', () => {
   it('splits 10% off, disjoint and complete, the same for the same seed', () => {

@@ -1,10 +1,10 @@
-import { postprocessQaPredictions, QaWindow } from './qa-postprocess';
+import { postprocessQaPredictions, QaContextOffsets } from './qa-postprocess';
 
 // Context "John works at Google." tokens: john [0,4) works [5,10) at [11,13) google [14,20) . [20,21)
 // Window layout: [CLS] q q [SEP] john works at google . [SEP]
 const CONTEXT = 'John works at Google.';
-const offsets: QaWindow['offsets'] = [null, null, null, null, [0, 4], [5, 10], [11, 13], [14, 20], [20, 21], null];
-const window: QaWindow = { exampleId: 'q1', offsets };
+const offsets: QaContextOffsets['offsets'] = [null, null, null, null, [0, 4], [5, 10], [11, 13], [14, 20], [20, 21], null];
+const window: QaContextOffsets = { exampleId: 'q1', offsets };
 
 function logits(peaks: Record<number, number>): number[] {
   return Array.from({ length: offsets.length }, (_, i) => peaks[i] ?? -5);
@@ -33,7 +33,7 @@ describe('postprocessQaPredictions (run_qa.py rules)', () => {
   });
 
   it('takes the best span over all windows of a question, with probabilities summing to 1', () => {
-    const second: QaWindow = { exampleId: 'q1', offsets };
+    const second: QaContextOffsets = { exampleId: 'q1', offsets };
     const result = postprocessQaPredictions(
       [{ id: 'q1', context: CONTEXT }],
       [window, second],
@@ -60,13 +60,13 @@ describe('postprocessQaPredictions (run_qa.py rules)', () => {
 
   it('slices the context in code points, as the tokenizer reports offsets', () => {
     const context = '😀 Google';
-    const w: QaWindow = { exampleId: 'e', offsets: [null, [0, 1], [2, 8], null] };
+    const w: QaContextOffsets = { exampleId: 'e', offsets: [null, [0, 1], [2, 8], null] };
     const result = postprocessQaPredictions([{ id: 'e', context }], [w], [[0, 0, 5, 0]], [[0, 0, 5, 0]]);
     expect(result.get('e')!.text).toBe('Google');
   });
 
   it('answers "empty" when no span is valid, as run_qa.py does', () => {
-    const w: QaWindow = { exampleId: 'e', offsets: [null, null] };
+    const w: QaContextOffsets = { exampleId: 'e', offsets: [null, null] };
     expect(postprocessQaPredictions([{ id: 'e', context: 'x' }], [w], [[1, 2]], [[1, 2]]).get('e')!.text).toBe('empty');
   });
 });

@@ -7,8 +7,12 @@
  * "" when null score − best span score exceeds the threshold.
  */
 
-/** A window of one question, as the evaluation view of QA preprocessing keeps it. */
-export interface QaWindow {
+/**
+ * One window of a question as QA evaluation keeps it: its example, and per token the context
+ * offsets (run_qa.py's offset_mapping with every non-context token set to None). The serving
+ * pipeline reads the tokenizer's fuller view of a window, `QaWindow` in `src/tokenizer`.
+ */
+export interface QaContextOffsets {
   exampleId: string;
   /** Per token: [start, end) in code points of the context, or null outside the context. */
   offsets: ReadonlyArray<readonly [number, number] | null>;
@@ -61,7 +65,7 @@ function topIndices(values: ArrayLike<number>, n: number): number[] {
 
 export function postprocessQaPredictions(
   examples: readonly QaContext[],
-  windows: readonly QaWindow[],
+  windows: readonly QaContextOffsets[],
   startLogits: readonly ArrayLike<number>[],
   endLogits: readonly ArrayLike<number>[],
   options: QaPostprocessOptions = {},

@@ -1,4 +1,4 @@
-/** Classic, non-neural baselines the default models are compared with (plain TypeScript). */
+/** Classic, non-neural baselines the default models are compared with (plain TypeScript; build tooling for scripts/defaults, not shipped in dist/). */
 export { minimizeLbfgs } from './lbfgs';
 export type { LbfgsOptions, LbfgsResult, Objective } from './lbfgs';
 export { LogisticRegression } from './logistic-regression';
