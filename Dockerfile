@@ -21,13 +21,14 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# The CPU build of ONNX Runtime ships inside onnxruntime-node. Its install script, run by the
-# rebuild below, would fetch the CUDA 12 provider libraries from NuGet by default on linux/x64:
-# the CPU image skips that (ONNXRUNTIME_NODE_INSTALL=skip), the CUDA image asks for it (cuda12).
-RUN if [ "$DEVICE" = "cuda" ]; then export ONNXRUNTIME_NODE_INSTALL=cuda12; \
-      else export ONNXRUNTIME_NODE_INSTALL=skip; fi \
-    && npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
-    && npm rebuild better-sqlite3 onnxruntime-node
+# The CPU build of ONNX Runtime ships inside onnxruntime-node. Its install script (denied in
+# package.json's allowScripts) would fetch the CUDA 12 provider libraries from NuGet on linux/x64:
+# the CPU image never runs it; the CUDA image runs it on purpose, asking for cuda12.
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+    && npm rebuild better-sqlite3 \
+    && if [ "$DEVICE" = "cuda" ]; then \
+         ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js; \
+       fi
 
 # ---- runtime bases ----------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime-cpu
