@@ -17,6 +17,17 @@ describe('files API (fake core)', () => {
     return r.attach('file', Buffer.from(content), name);
   };
   const keptFiles = () => readdirSync(join(dataDir, 'files'));
+  /** A file's content as bytes (supertest would parse a text/csv body as a string or not at all). */
+  const download = (id: string) =>
+    http()
+      .get(`/v1/files/${id}/content`)
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'berth-files-'));
@@ -45,11 +56,7 @@ describe('files API (fake core)', () => {
     expect(list.body).toMatchObject({ object: 'list', has_more: false });
     expect(list.body.data.map((f: { id: string }) => f.id)).toContain(res.body.id);
     expect((await http().get(`/v1/files/${res.body.id}`).expect(200)).body).toEqual(res.body);
-    const content = await http().get(`/v1/files/${res.body.id}/content`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    }).expect(200);
+    const content = await download(res.body.id);
     expect((content.body as Buffer).toString('utf8')).toBe(csv);
 
     expect((await http().delete(`/v1/files/${res.body.id}`).expect(200)).body).toEqual({ id: res.body.id, object: 'file', deleted: true });
@@ -61,11 +68,7 @@ describe('files API (fake core)', () => {
     const csv = 'text,target\n好,positive\n坏,negative\n';
     const res = await upload('数据.csv', csv).expect(200);
     expect(res.body.filename).toBe('数据.csv');
-    const content = await http().get(`/v1/files/${res.body.id}/content`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    }).expect(200);
+    const content = await download(res.body.id);
     expect((content.body as Buffer).toString('utf8')).toBe(csv);
     const disposition = String(content.headers['content-disposition']);
     const encoded = /filename\*=UTF-8''(\S+)$/.exec(disposition)?.[1];

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { fakeApp, TestApp } from './support/app';
-import { tarGz } from './support/tar-builder';
+import { HF_LAYOUT_ENTRIES as HF_FILES, tarGz } from './support/tar-builder';
 
 /**
  * What a hostile or unlucky client can do to the server over real HTTP on 127.0.0.1: bodies sent
@@ -15,14 +15,6 @@ const INFERENCE_KEY = 'inference-key-1';
 const ADMIN_KEY = 'admin-key-12345';
 const REQUEST_TIMEOUT_MS = 1500;
 const MAX_CONNECTIONS = 40;
-
-const HF_FILES = [
-  { path: 'my-model/', type: '5' as const },
-  { path: 'my-model/config.json', content: '{"architectures":["BertForSequenceClassification"]}' },
-  { path: 'my-model/tokenizer.json', content: '{}' },
-  { path: 'my-model/onnx/', type: '5' as const },
-  { path: 'my-model/onnx/model.onnx', content: 'onnx bytes' },
-];
 
 interface RawExchange {
   socket: Socket;

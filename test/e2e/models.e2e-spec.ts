@@ -1,14 +1,6 @@
 import request from 'supertest';
 import { fakeApp, TestApp } from './support/app';
-import { tarGz } from './support/tar-builder';
-
-const HF_FILES = [
-  { path: 'my-model/', type: '5' as const },
-  { path: 'my-model/config.json', content: '{"architectures":["BertForSequenceClassification"]}' },
-  { path: 'my-model/tokenizer.json', content: '{}' },
-  { path: 'my-model/onnx/', type: '5' as const },
-  { path: 'my-model/onnx/model.onnx', content: 'onnx bytes' },
-];
+import { HF_LAYOUT_ENTRIES as HF_FILES, tarGz } from './support/tar-builder';
 
 describe('model management (fake core)', () => {
   let t: TestApp;

@@ -44,3 +44,12 @@ export function tarGz(entries: TarEntry[]): Buffer {
   parts.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(parts));
 }
+
+/** A minimal HF layout directory under one top-level folder (enough for a fake core's import). */
+export const HF_LAYOUT_ENTRIES: TarEntry[] = [
+  { path: 'my-model/', type: '5' },
+  { path: 'my-model/config.json', content: '{"architectures":["BertForSequenceClassification"]}' },
+  { path: 'my-model/tokenizer.json', content: '{}' },
+  { path: 'my-model/onnx/', type: '5' },
+  { path: 'my-model/onnx/model.onnx', content: 'onnx bytes' },
+];
