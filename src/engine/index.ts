@@ -39,4 +39,5 @@ export type { ExportOptions } from './nn/export';
 export { buildModelFromDir, exportModelDir, writeDirAtomically } from './nn/export';
 export type { MakeTinyOptions, TinyTask } from './nn/tiny';
 export { TINY_TASKS, makeTinyModelDir, tinyConfig } from './nn/tiny';
-export { Prng, initTensor, initWeights } from './init';
+export { initTensor, initWeights } from './init';
+export { Rng } from './random';
