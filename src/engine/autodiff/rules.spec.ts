@@ -2,7 +2,7 @@ import { GraphBuilder } from '../graph/builder';
 import { gelu } from '../graph/composites';
 import { Value } from '../graph/value';
 import { backward } from './backward';
-import { Tensor64, evaluate64, erf64, tensor64 } from './float64-evaluator';
+import { Tensor64, evaluate64, tensor64 } from '../../../test/support/float64-evaluator';
 
 /**
  * Finite-difference checks of every gradient rule: the backward graph, interpreted in float64,
@@ -106,17 +106,6 @@ function gradCheck(
 }
 
 const TOL = 1e-7;
-
-describe('float64 reference evaluator', () => {
-  it('erf64 matches known values', () => {
-    // Values from Abramowitz & Stegun table 7.1 / high-precision tables.
-    expect(erf64(0)).toBe(0);
-    expect(erf64(0.5)).toBeCloseTo(0.5204998778130465, 14);
-    expect(erf64(1)).toBeCloseTo(0.8427007929497149, 14);
-    expect(erf64(-2)).toBeCloseTo(-0.9953222650189527, 14);
-    expect(erf64(3)).toBeCloseTo(0.9999779095030014, 14);
-  });
-});
 
 describe('gradient rules: finite-difference checks', () => {
   describe('elementwise with broadcasting', () => {

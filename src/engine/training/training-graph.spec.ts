@@ -1,4 +1,4 @@
-import { Tensor64, evaluate64, tensor64 } from '../autodiff/float64-evaluator';
+import { Tensor64, evaluate64, tensor64 } from '../../../test/support/float64-evaluator';
 import { PEFT_CONFIG_KEY, PeftConfig, initPeftWeights } from '../nn/peft';
 import { Rng } from '../random';
 import { decodeModel } from '../onnx/decode';
