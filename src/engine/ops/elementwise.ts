@@ -1,8 +1,8 @@
 import { int, intAttr } from '../graph/attributes';
 import { ShapeError, broadcastShapes } from '../graph/shape';
 import { Value } from '../graph/value';
-import { DType } from '../onnx/model';
-import { DTYPE_TO_ONNX, GradContext, GradRule, Grads, InferRule, ONNX_TO_DTYPE, SingleOutputOp, f32, gradOf, input, one, req, same } from './op';
+import { DTYPE_OF_ONNX, DType, ONNX_DATA_TYPE } from '../onnx/model';
+import { GradContext, GradRule, Grads, InferRule, SingleOutputOp, f32, gradOf, input, one, req, same } from './op';
 
 /**
  * Elementwise ops: numpy broadcasting for the binary ones, dtype kept (or bool for comparisons).
@@ -111,8 +111,8 @@ export const ELEMENTWISE_OPS = {
     infer: same,
   }),
   Cast: one({
-    emit: (_g, x: Value, to: DType) => ({ inputs: [x], attributes: { to: int(DTYPE_TO_ONNX[to]) } }),
-    infer: ([x], attrs) => [{ dtype: ONNX_TO_DTYPE[intAttr(attrs, 'to', 1)], shape: x!.shape, known: x!.known }],
+    emit: (_g, x: Value, to: DType) => ({ inputs: [x], attributes: { to: int(ONNX_DATA_TYPE[to]) } }),
+    infer: ([x], attrs) => [{ dtype: DTYPE_OF_ONNX[intAttr(attrs, 'to', 1)], shape: x!.shape, known: x!.known }],
     // Only float-to-float casts carry a gradient (cast back to the input's precision).
     grad: (ctx): Grads => {
       const x = input(ctx, 0);

@@ -1,7 +1,7 @@
 import type { GraphBuilder } from '../graph/builder';
 import { ShapeError } from '../graph/shape';
 import { Value, ValueType } from '../graph/value';
-import { Attributes, DType, Dim, NodeData, tensorToNumbers } from '../onnx/model';
+import { Attributes, Dim, NodeData, tensorToNumbers } from '../onnx/model';
 
 /**
  * What a primitive op is: one record holding, side by side,
@@ -70,9 +70,6 @@ export const many = <A extends unknown[]>(def: Omit<MultiOutputOp<A>, 'outputs'>
 
 /** An int64 1-D operand given either as a value or as literal numbers (made a constant). */
 export type Int64Operand = Value | readonly number[];
-
-export const ONNX_TO_DTYPE: Readonly<Record<number, DType>> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16' };
-export const DTYPE_TO_ONNX: Readonly<Record<DType, number>> = { float32: 1, int32: 6, int64: 7, bool: 9, float16: 10 };
 
 // ── shape-rule helpers ──────────────────────────────────────────────────────
 
