@@ -1,5 +1,6 @@
 import { EncoderConfig } from './formats/config';
-import { Prng, initWeights } from './init';
+import { initWeights } from './init';
+import { Rng } from './random';
 
 const config: EncoderConfig = {
   model_type: 'bert',
@@ -24,7 +25,7 @@ const config: EncoderConfig = {
 
 describe('seeded initialisation', () => {
   it('draws standard normals (mean 0, variance 1, symmetric tails)', () => {
-    const rng = new Prng(123);
+    const rng = new Rng(123, 'splitmix32');
     const n = 200_000;
     let sum = 0;
     let sq = 0;

@@ -4,6 +4,7 @@ import { GraphBuilder } from './graph/builder';
 import { buildEncoder } from './nn/bert';
 import { familySpec } from './nn/family';
 import { WeightSource } from './nn/weights';
+import { Rng } from './random';
 
 /**
  * Seeded random initialisation with Hugging Face's rules (`BertPreTrainedModel._init_weights`):
@@ -11,50 +12,6 @@ import { WeightSource } from './nn/weights';
  * bias 0, the padding row of the word embeddings 0. The parameter list comes from the graph
  * definition itself, so names and shapes cannot drift from what `buildEncoder` expects.
  */
-
-/** xoshiro128** seeded through splitmix32: small, fast, and well distributed. */
-export class Prng {
-  private s: Uint32Array;
-
-  constructor(seed: number) {
-    let x = seed >>> 0;
-    const next = (): number => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s = Uint32Array.from([next(), next(), next(), next()]);
-  }
-
-  nextUint32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
-  }
-
-  /** Uniform in (0, 1), never 0 (safe for log). */
-  uniform(): number {
-    return (this.nextUint32() + 0.5) / 4294967296;
-  }
-
-  /** Standard normal (Box–Muller). */
-  normal(): number {
-    return Math.sqrt(-2 * Math.log(this.uniform())) * Math.cos(2 * Math.PI * this.uniform());
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
 
 /** FNV-1a of a string: each tensor gets its own stream, independent of build order. */
 function hashName(name: string): number {
@@ -73,7 +30,7 @@ export function initTensor(name: string, shape: readonly number[], config: Encod
     return { shape: [...shape], data };
   }
   if (name.endsWith('bias')) return { shape: [...shape], data };
-  const rng = new Prng((seed ^ hashName(name)) >>> 0);
+  const rng = new Rng((seed ^ hashName(name)) >>> 0, 'splitmix32');
   const std = typeof config.initializer_range === 'number' ? config.initializer_range : 0.02;
   for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
   // RoBERTa's position table has a padding row too (padding_idx = pad_token_id).

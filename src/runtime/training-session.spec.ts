@@ -1,4 +1,4 @@
-import { Tensor64, evaluate64, tensor64 } from '../engine/autodiff/float64-evaluator';
+import { Tensor64, evaluate64, tensor64 } from '../../test/support/float64-evaluator';
 import { decodeModel } from '../engine/onnx/decode';
 import { microBatch, microConfig, microWeights } from '../engine/training/micro-model';
 import { TrainableHead, TrainingGraphSpec, buildEvalGraph, buildTrainingGraph, expAvgName, expAvgSqName, gradName, nextName } from '../engine/training';

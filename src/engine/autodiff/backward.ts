@@ -1,14 +1,15 @@
 import { EngineError } from '../errors';
 import type { GraphBuilder } from '../graph/builder';
-import { compositeGradientOf } from '../graph/composites';
-import { OPS, OpType } from '../graph/ops';
 import { Value } from '../graph/value';
 import { Dim, NodeData } from '../onnx/model';
-import { GRAD_RULES, VjpRule, zerosLike } from './rules';
+import { GradRule, zerosLike } from '../ops/op';
+import { OPS } from '../ops/table';
 
 /**
  * Reverse-mode autodiff over a built graph: appends the gradient nodes of `loss` with respect to
- * each of `wrt` to `g` and returns them by value name.
+ * each of `wrt` to `g` and returns them by value name. Each node is differentiated by its op's
+ * `grad` rule in the op table (`src/engine/ops`), or as one unit by the gradient a composite
+ * registered with the builder (`g.defineGradient`).
  *
  * Only float paths from `wrt` are differentiated: a node gets a gradient rule call when one of its
  * inputs depends on `wrt` and one of its outputs reaches `loss` with a gradient. Contributions to
@@ -42,7 +43,7 @@ export function backward(g: GraphBuilder, loss: Value, wrt: readonly Value[], op
       });
       if (gradOutputs.every((v) => v === undefined)) return;
       // A composite's own gradient: the nodes inside it then receive none and are skipped.
-      const composite = node.outputs.length === 1 ? compositeGradientOf(g, node.outputs[0]) : undefined;
+      const composite = node.outputs.length === 1 ? g.compositeGradientOf(g.valueOf(node.outputs[0])) : undefined;
       if (composite) {
         const grads = composite.vjp(gradOutputs[0]!);
         composite.inputs.forEach((x, i) => {
@@ -78,9 +79,8 @@ export function backward(g: GraphBuilder, loss: Value, wrt: readonly Value[], op
   return result;
 }
 
-function ruleFor(opType: string): VjpRule {
-  const fromTable = (OPS as Record<string, { grad?: unknown }>)[opType]?.grad as VjpRule | undefined;
-  const rule = fromTable ?? GRAD_RULES[opType as OpType];
+function ruleFor(opType: string): GradRule {
+  const rule = (OPS as Readonly<Record<string, { readonly grad?: GradRule }>>)[opType]?.grad;
   if (!rule) throw new EngineError('NO_GRADIENT_RULE', `autodiff: no gradient rule for ${opType}, which lies on a path from a trainable tensor to the loss`);
   return rule;
 }

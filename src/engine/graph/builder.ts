@@ -16,7 +16,8 @@ import {
   tensorFromNumbers,
   tensorToNumbers,
 } from '../onnx/model';
-import { NodeSpec, OPS, OpCalls, OpType } from './ops';
+import { NodeSpec } from '../ops/op';
+import { OPS, OpCalls, OpType } from '../ops/table';
 import { ShapeError } from './shape';
 import { Value, ValueType } from './value';
 
@@ -36,6 +37,16 @@ export interface GraphBuilderOptions {
   readonly seed?: number;
 }
 
+/**
+ * A gradient a composite supplies for itself: `vjp` maps d(loss)/d(output) to d(loss)/d(inputs).
+ * `backward` then differentiates the composite as one unit and never visits the nodes inside it,
+ * which leaves them free for ONNX Runtime's fusions (exact GELU).
+ */
+export interface CompositeGradient {
+  readonly inputs: readonly Value[];
+  readonly vjp: (gy: Value) => (Value | undefined)[];
+}
+
 /** A parameter of the model: a graph input when trainable, an initializer otherwise. */
 export interface Parameter {
   readonly name: string;
@@ -47,9 +58,11 @@ export interface Parameter {
 
 /**
  * Builds an ONNX graph as plain data. Ops are called by their ONNX names (`g.op.MatMul(a, b)`),
- * each defined once in the op table with its shape rule; composites (layerNorm, gelu, ...) live
- * in `composites.ts`. Names are deterministic: parameters keep their HF dotted path,
- * intermediates are `{scope}/{OpType}_{n}`, constants are cached by (dtype, shape, value).
+ * each defined once in the op table (`src/engine/ops`) with its shape and gradient rules;
+ * composites (layerNorm, gelu, ...) live in `composites.ts`, and those with a gradient of their
+ * own register it here (`defineGradient`). Names are deterministic: parameters keep their HF
+ * dotted path, intermediates are `{scope}/{OpType}_{n}`, constants are cached by (dtype, shape,
+ * value).
  */
 export class GraphBuilder {
   readonly op: OpCalls;
@@ -71,6 +84,7 @@ export class GraphBuilder {
   private readonly constants = new Map<string, Value>();
   private readonly counters = new Map<string, number>();
   private readonly scopes: string[] = [];
+  private readonly compositeGradients = new Map<Value, CompositeGradient>();
   private unknownDims = 0;
 
   constructor(options: GraphBuilderOptions = {}) {
@@ -234,6 +248,18 @@ export class GraphBuilder {
     z = Math.imul(z ^ (z >>> 16), 0x7feb352d);
     z = Math.imul(z ^ (z >>> 15), 0x846ca68b);
     return (z ^ (z >>> 16)) & 0x7fffffff;
+  }
+
+  // ── composite gradients ───────────────────────────────────────────────────
+
+  /** Gives the composite that produced `output` its own gradient (see `CompositeGradient`). */
+  defineGradient(output: Value, gradient: CompositeGradient): void {
+    this.compositeGradients.set(output, gradient);
+  }
+
+  /** The gradient a composite registered for `value`, if any. */
+  compositeGradientOf(value: Value): CompositeGradient | undefined {
+    return this.compositeGradients.get(value);
   }
 
   // ── naming ─────────────────────────────────────────────────────────────────

@@ -2,8 +2,9 @@ import type { GraphBuilder } from './builder';
 import { Value } from './value';
 
 /**
- * Composite ops, built from the primitives in the op table. They carry no gradient rules of
- * their own: autodiff sees only the primitives they emit.
+ * Composite ops, built from the primitives in the op table (`src/engine/ops`). Autodiff sees
+ * only the primitives they emit, except where a composite registers a gradient of its own with
+ * the builder (`g.defineGradient`): exact GELU does, so that its forward nodes stay fusable.
  */
 
 /** `x · W + b` with `W` already `[in, out]` (MatMul + Add, which ONNX Runtime fuses). */
@@ -32,7 +33,7 @@ export function gelu(g: GraphBuilder, x: Value): Value {
   const y = g.op.Mul(product, g.constant(0.5, 'float32'));
   // In training graphs the gradient is recomputed from x alone: were the backward pass to read
   // the intermediates above, ONNX Runtime could no longer fuse the five nodes into one Gelu.
-  if (g.training) defineCompositeGradient(g, y, { inputs: [x], vjp: (gy) => [g.op.Mul(gy, geluSlope(g, x))] });
+  if (g.training) g.defineGradient(y, { inputs: [x], vjp: (gy) => [g.op.Mul(gy, geluSlope(g, x))] });
   return y;
 }
 
@@ -43,29 +44,6 @@ function geluSlope(g: GraphBuilder, x: Value): Value {
   const cdf = g.op.Mul(g.op.Add(g.op.Erf(z), c(1)), c(0.5));
   const zPdf = g.op.Mul(g.op.Mul(z, g.op.Exp(g.op.Neg(g.op.Mul(z, z)))), c(1 / Math.sqrt(Math.PI)));
   return g.op.Add(cdf, zPdf);
-}
-
-/**
- * A gradient a composite supplies for itself: `vjp` maps d(loss)/d(output) to d(loss)/d(inputs).
- * Autodiff (`backward`) then differentiates the composite as one unit and never visits the nodes
- * inside it, which leaves them free for ONNX Runtime's fusions.
- */
-export interface CompositeGradient {
-  readonly inputs: readonly Value[];
-  readonly vjp: (gy: Value) => (Value | undefined)[];
-}
-
-const compositeGradients = new WeakMap<GraphBuilder, Map<string, CompositeGradient>>();
-
-export function defineCompositeGradient(g: GraphBuilder, output: Value, gradient: CompositeGradient): void {
-  let byOutput = compositeGradients.get(g);
-  if (!byOutput) compositeGradients.set(g, (byOutput = new Map()));
-  byOutput.set(output.name, gradient);
-}
-
-/** The composite gradient registered for the value named `output` in `g`, if any. */
-export function compositeGradientOf(g: GraphBuilder, output: string): CompositeGradient | undefined {
-  return compositeGradients.get(g)?.get(output);
 }
 
 export function softmax(g: GraphBuilder, x: Value, axis = -1): Value {

@@ -1,6 +1,6 @@
 import { GraphBuilder } from '../graph/builder';
 import { Value } from '../graph/value';
-import { evaluate64, tensor64, Tensor64 } from '../autodiff/float64-evaluator';
+import { evaluate64, tensor64, Tensor64 } from '../../../test/support/float64-evaluator';
 import { IGNORE_INDEX, crossEntropy, meanSquaredError, spanLoss, tokenCrossEntropy } from '.';
 
 /** Hand-computed references: −log softmax(row)[label], averaged over the scored rows. */

@@ -5,7 +5,7 @@ import { dropout, gelu, geluTanh, layerNorm, linear, softmax } from '../graph/co
 import { Value } from '../graph/value';
 import { ModelData } from '../onnx/model';
 import { FamilySpec, familySpec } from './family';
-import { encoderHooks } from './peft';
+import { EncoderHooks, encoderHooks } from './peft';
 import { WeightSet, WeightSource } from './weights';
 
 /** float32's most negative finite value: HF's additive mask value (`torch.finfo(float32).min`). */
@@ -47,176 +47,249 @@ export interface EncoderGraph {
  * Trainable/frozen is the builder's business: parameters go through `g.param`.
  */
 export function buildEncoder(g: GraphBuilder, config: EncoderConfig, weights: WeightSource, options: EncoderBuildOptions): EncoderGraph {
+  const m = encoderModel(g, config, weights);
+  const inputs = graphInputs(m);
+  let h = embeddings(m, inputs);
+  const mask = additiveMask(m, inputs.attentionMask);
+  const scale = g.constant(Math.sqrt(m.headDim), 'float32');
+  for (let i = 0; i < config.num_hidden_layers; i++) h = encoderLayer(m, i, h, mask, scale, options);
+  if (m.peft?.promptLength) h = m.peft.dropPrompt(h);
+  return { inputs, lastHiddenState: h, outputs: taskHead(m, h, options) };
+}
+
+/** What every stage reads: the builder, the config's sizes and the parameter accessors. */
+interface EncoderModel {
+  readonly g: GraphBuilder;
+  readonly config: EncoderConfig;
+  readonly family: FamilySpec;
+  readonly hidden: number;
+  readonly heads: number;
+  readonly headDim: number;
+  /** The checkpoint's prefix of encoder parameters (`bert.`, or none for a bare BertModel). */
+  readonly base: string;
+  /** The embedding tables' width: hidden_size, except where a family projects (ELECTRA). */
+  readonly embeddingSize: number;
+  readonly eps: number;
+  readonly hiddenDropout: number;
+  readonly attentionDropout: number;
+  /** LoRA, adapters and soft prompts, when config.json describes one (see peft.ts). */
+  readonly peft: EncoderHooks | undefined;
+  readonly weights: WeightSource;
+  /** BERT's module name mapped to the family's own (DistilBERT's q_lin, ...), with the prefix. */
+  named(bertName: string): string;
+  /** An encoder parameter by BERT module name. */
+  param(bertName: string, shape: number[]): Value;
+  /** A head parameter by its full checkpoint name. */
+  headParam(name: string, shape: number[]): Value;
+  /** A Linear's transposed weight and bias (`full`: its checkpoint name, default `named(name)`). */
+  dense(name: string, inFeatures: number, outFeatures: number, full?: string): { w: Value; b: Value };
+  /** `y = linear(x)` passed through the PEFT hook of `module`, if any. */
+  peftLinear(module: string, x: Value, y: Value): Value;
+}
+
+function encoderModel(g: GraphBuilder, config: EncoderConfig, weights: WeightSource): EncoderModel {
   const family = familySpec(config.model_type);
   const hidden = config.hidden_size;
-  const heads = config.num_attention_heads;
-  const headDim = hidden / heads;
   const base = basePrefix(family, weights);
-  // BERT's module names, mapped to the family's own (DistilBERT's q_lin, ...).
   const named = (bertName: string): string => `${base}${family.rename(bertName)}`;
-  const p = (name: string, shape: number[]): Value => g.param(named(name), weights.take(named(name), shape));
-  const pHead = (name: string, shape: number[]): Value => g.param(name, weights.take(name, shape));
-  const dense = (name: string, inFeatures: number, outFeatures: number, full = named(name)): { w: Value; b: Value } => ({
-    w: g.paramTransposed(`${full}.weight`, weights.take(`${full}.weight`, [outFeatures, inFeatures])),
-    b: g.param(`${full}.bias`, weights.take(`${full}.bias`, [outFeatures])),
-  });
-  const hiddenDropout = config.hidden_dropout_prob ?? 0;
-  const attentionDropout = config.attention_probs_dropout_prob ?? 0;
-  const eps = config.layer_norm_eps;
-  // The embedding tables' width: hidden_size, except where a family projects (ELECTRA).
-  const embeddingSize = family.embeddingSize?.(config) ?? hidden;
-  // LoRA, adapters and soft prompts, when config.json describes one (see peft.ts).
   const peft = encoderHooks(g, config, weights);
   if (peft?.promptLength && family.positions !== 'absolute') {
     throw new UnsupportedModelError(`prompt tuning needs absolute positions; ${config.model_type} has ${family.positions}`);
   }
-  const peftLinear = (module: string, x: Value, y: Value): Value => (peft ? peft.linear(module, x, y) : y);
+  return {
+    g,
+    config,
+    family,
+    hidden,
+    heads: config.num_attention_heads,
+    headDim: hidden / config.num_attention_heads,
+    base,
+    embeddingSize: family.embeddingSize?.(config) ?? hidden,
+    eps: config.layer_norm_eps,
+    hiddenDropout: config.hidden_dropout_prob ?? 0,
+    attentionDropout: config.attention_probs_dropout_prob ?? 0,
+    peft,
+    weights,
+    named,
+    param: (name, shape) => g.param(named(name), weights.take(named(name), shape)),
+    headParam: (name, shape) => g.param(name, weights.take(name, shape)),
+    dense: (name, inFeatures, outFeatures, full = named(name)) => ({
+      w: g.paramTransposed(`${full}.weight`, weights.take(`${full}.weight`, [outFeatures, inFeatures])),
+      b: g.param(`${full}.bias`, weights.take(`${full}.bias`, [outFeatures])),
+    }),
+    peftLinear: (module, x, y) => (peft ? peft.linear(module, x, y) : y),
+  };
+}
 
+function graphInputs({ g, family, config }: EncoderModel): EncoderGraph['inputs'] {
   const inputIds = g.input('input_ids', 'int64', [BATCH, SEQUENCE]);
   const attentionMask = g.input('attention_mask', 'int64', [BATCH, SEQUENCE]);
   const tokenTypeIds = family.tokenTypeInput(config.type_vocab_size) ? g.input('token_type_ids', 'int64', [BATCH, SEQUENCE]) : undefined;
+  return { inputIds, attentionMask, tokenTypeIds };
+}
 
-  // ── embeddings ──
-  let h = g.scope(`${family.base}/embeddings`, () => {
-    const word = p('embeddings.word_embeddings.weight', [config.vocab_size, embeddingSize]);
-    let e = g.op.Gather(word, inputIds);
+/** Word + token type + position embeddings, LayerNorm and dropout (and ELECTRA's projection). */
+function embeddings(m: EncoderModel, inputs: EncoderGraph['inputs']): Value {
+  const { g, config, peft, embeddingSize } = m;
+  return g.scope(`${m.family.base}/embeddings`, () => {
+    const word = m.param('embeddings.word_embeddings.weight', [config.vocab_size, embeddingSize]);
+    let e = g.op.Gather(word, inputs.inputIds);
     let promptTypeRow: Value | undefined;
     if (config.type_vocab_size > 0) {
-      const table = p('embeddings.token_type_embeddings.weight', [config.type_vocab_size, embeddingSize]);
+      const table = m.param('embeddings.token_type_embeddings.weight', [config.type_vocab_size, embeddingSize]);
       // Without a token_type_ids input every token is type 0, as HF's zero buffer makes it.
-      e = g.op.Add(e, tokenTypeIds ? g.op.Gather(table, tokenTypeIds) : g.op.Gather(table, g.constant(0, 'int64')));
+      e = g.op.Add(e, inputs.tokenTypeIds ? g.op.Gather(table, inputs.tokenTypeIds) : g.op.Gather(table, g.constant(0, 'int64')));
       if (peft?.promptLength) promptTypeRow = g.op.Gather(table, g.constant(0, 'int64'));
     }
     // With a soft prompt the positions run over prompt + input (absolute positions: only the length is read).
     if (peft?.promptLength) e = peft.prependPrompt(e, promptTypeRow);
-    const positions = p('embeddings.position_embeddings.weight', [config.max_position_embeddings, embeddingSize]);
-    e = g.op.Add(e, positionEmbeddings(g, family, config, positions, peft?.promptLength ? e : inputIds));
-    const ln = layerNorm(g, e, p('embeddings.LayerNorm.weight', [embeddingSize]), p('embeddings.LayerNorm.bias', [embeddingSize]), eps);
-    const embedded = dropout(g, ln, hiddenDropout);
-    if (embeddingSize === hidden) return embedded;
-    const project = dense('embeddings_project', embeddingSize, hidden);
+    const positions = m.param('embeddings.position_embeddings.weight', [config.max_position_embeddings, embeddingSize]);
+    e = g.op.Add(e, positionEmbeddings(g, m.family, config, positions, peft?.promptLength ? e : inputs.inputIds));
+    const lnW = m.param('embeddings.LayerNorm.weight', [embeddingSize]);
+    const ln = layerNorm(g, e, lnW, m.param('embeddings.LayerNorm.bias', [embeddingSize]), m.eps);
+    const embedded = dropout(g, ln, m.hiddenDropout);
+    if (embeddingSize === m.hidden) return embedded;
+    const project = m.dense('embeddings_project', embeddingSize, m.hidden);
     return linear(g, embedded, project.w, project.b);
   });
+}
 
-  // ── additive attention mask, once per graph: (1 − mask) · finfo.min, shape [B, 1, 1, L] ──
-  const extendedMask = g.scope(`${family.base}/mask`, () => {
-    const mask = peft?.promptLength ? peft.extendMask(attentionMask) : attentionMask;
+/** The additive attention mask, once per graph: (1 − mask) · finfo.min, shape [B, 1, 1, L]. */
+function additiveMask(m: EncoderModel, attentionMask: Value): Value {
+  const { g } = m;
+  return g.scope(`${m.family.base}/mask`, () => {
+    const mask = m.peft?.promptLength ? m.peft.extendMask(attentionMask) : attentionMask;
     const inverted = g.op.Sub(g.constant(1, 'float32'), g.op.Cast(mask, 'float32'));
     return g.op.Unsqueeze(g.op.Mul(inverted, g.constant(FLOAT32_MIN, 'float32')), [1, 2]);
   });
-  const scale = g.constant(Math.sqrt(headDim), 'float32');
+}
 
-  for (let i = 0; i < config.num_hidden_layers; i++) {
-    const prefix = `encoder.layer.${i}`;
-    h = g.scope(`${family.base}/encoder/layer.${i}`, () => {
-      const [q, k, v] = g.scope('attention/self', () => {
-        const names = ['query', 'key', 'value'].map((n) => named(`${prefix}.attention.self.${n}`));
-        const split = (x: Value): Value => g.op.Reshape(x, [0, 0, heads, headDim]);
-        if (options.fuseQkv && !peft?.changesLinears && !names.some((n) => g.isTrainable(`${n}.weight`) || g.isTrainable(`${n}.bias`))) {
-          const fused = fusedQkv(g, weights, names, hidden);
-          return g.op.Split(linear(g, h, fused.w, fused.b), -1, [hidden, hidden, hidden]).map(split);
-        }
-        return names.map((n) => {
-          const w = g.paramTransposed(`${n}.weight`, weights.take(`${n}.weight`, [hidden, hidden]));
-          const b = g.param(`${n}.bias`, weights.take(`${n}.bias`, [hidden]));
-          const y = linear(g, h, w, b);
-          return split(peft ? peft.linear(n, h, y) : y);
-        });
-      });
-      const context = g.scope('attention/self', () => {
-        const qT = g.op.Transpose(q, [0, 2, 1, 3]);
-        const kT = g.op.Transpose(k, [0, 2, 3, 1]);
-        const vT = g.op.Transpose(v, [0, 2, 1, 3]);
-        const scores = g.op.Add(g.op.Div(g.op.MatMul(qT, kT), scale), extendedMask);
-        const probs = dropout(g, softmax(g, scores, -1), attentionDropout);
-        const ctx = g.op.Transpose(g.op.MatMul(probs, vT), [0, 2, 1, 3]);
-        return g.op.Reshape(ctx, [0, 0, hidden]);
-      });
-      const attended = g.scope('attention/output', () => {
-        const o = dense(`${prefix}.attention.output.dense`, hidden, hidden);
-        let out = dropout(g, peftLinear(named(`${prefix}.attention.output.dense`), context, linear(g, context, o.w, o.b)), hiddenDropout);
-        if (peft) out = peft.sublayerOutput(`${base}${prefix}.attention.output`, out);
-        const lnW = p(`${prefix}.attention.output.LayerNorm.weight`, [hidden]);
-        const lnB = p(`${prefix}.attention.output.LayerNorm.bias`, [hidden]);
-        return layerNorm(g, g.op.Add(out, h), lnW, lnB, eps);
-      });
-      const intermediate = g.scope('intermediate', () => {
-        const d = dense(`${prefix}.intermediate.dense`, hidden, config.intermediate_size);
-        return activation(g, config.hidden_act, peftLinear(named(`${prefix}.intermediate.dense`), attended, linear(g, attended, d.w, d.b)));
-      });
-      return g.scope('output', () => {
-        const d = dense(`${prefix}.output.dense`, config.intermediate_size, hidden);
-        let out = dropout(g, peftLinear(named(`${prefix}.output.dense`), intermediate, linear(g, intermediate, d.w, d.b)), hiddenDropout);
-        if (peft) out = peft.sublayerOutput(`${base}${prefix}.output`, out);
-        return layerNorm(g, g.op.Add(out, attended), p(`${prefix}.output.LayerNorm.weight`, [hidden]), p(`${prefix}.output.LayerNorm.bias`, [hidden]), eps);
-      });
+/** One post-LN transformer layer: self-attention, then the feed-forward block. */
+function encoderLayer(m: EncoderModel, i: number, h: Value, mask: Value, scale: Value, options: EncoderBuildOptions): Value {
+  const prefix = `encoder.layer.${i}`;
+  return m.g.scope(`${m.family.base}/encoder/layer.${i}`, () => {
+    const attended = selfAttention(m, prefix, h, mask, scale, options);
+    return feedForward(m, prefix, attended);
+  });
+}
+
+/** Q/K/V projections (fused when allowed), scaled dot-product attention, output dense + residual LayerNorm. */
+function selfAttention(m: EncoderModel, prefix: string, h: Value, mask: Value, scale: Value, options: EncoderBuildOptions): Value {
+  const { g, hidden, peft } = m;
+  const [q, k, v] = g.scope('attention/self', () => {
+    const names = ['query', 'key', 'value'].map((n) => m.named(`${prefix}.attention.self.${n}`));
+    const split = (x: Value): Value => g.op.Reshape(x, [0, 0, m.heads, m.headDim]);
+    if (options.fuseQkv && !peft?.changesLinears && !names.some((n) => g.isTrainable(`${n}.weight`) || g.isTrainable(`${n}.bias`))) {
+      const fused = fusedQkv(g, m.weights, names, hidden);
+      return g.op.Split(linear(g, h, fused.w, fused.b), -1, [hidden, hidden, hidden]).map(split);
+    }
+    return names.map((n) => {
+      const w = g.paramTransposed(`${n}.weight`, m.weights.take(`${n}.weight`, [hidden, hidden]));
+      const b = g.param(`${n}.bias`, m.weights.take(`${n}.bias`, [hidden]));
+      const y = linear(g, h, w, b);
+      return split(peft ? peft.linear(n, h, y) : y);
     });
-  }
+  });
+  const context = g.scope('attention/self', () => {
+    const qT = g.op.Transpose(q, [0, 2, 1, 3]);
+    const kT = g.op.Transpose(k, [0, 2, 3, 1]);
+    const vT = g.op.Transpose(v, [0, 2, 1, 3]);
+    const scores = g.op.Add(g.op.Div(g.op.MatMul(qT, kT), scale), mask);
+    const probs = dropout(g, softmax(g, scores, -1), m.attentionDropout);
+    const ctx = g.op.Transpose(g.op.MatMul(probs, vT), [0, 2, 1, 3]);
+    return g.op.Reshape(ctx, [0, 0, hidden]);
+  });
+  return g.scope('attention/output', () => {
+    const o = m.dense(`${prefix}.attention.output.dense`, hidden, hidden);
+    let out = dropout(g, m.peftLinear(m.named(`${prefix}.attention.output.dense`), context, linear(g, context, o.w, o.b)), m.hiddenDropout);
+    if (peft) out = peft.sublayerOutput(`${m.base}${prefix}.attention.output`, out);
+    const lnW = m.param(`${prefix}.attention.output.LayerNorm.weight`, [hidden]);
+    const lnB = m.param(`${prefix}.attention.output.LayerNorm.bias`, [hidden]);
+    return layerNorm(g, g.op.Add(out, h), lnW, lnB, m.eps);
+  });
+}
 
-  if (peft?.promptLength) h = peft.dropPrompt(h);
+/** Intermediate dense + activation, output dense + residual LayerNorm. */
+function feedForward(m: EncoderModel, prefix: string, attended: Value): Value {
+  const { g, config, hidden, peft } = m;
+  const intermediate = g.scope('intermediate', () => {
+    const d = m.dense(`${prefix}.intermediate.dense`, hidden, config.intermediate_size);
+    return activation(g, config.hidden_act, m.peftLinear(m.named(`${prefix}.intermediate.dense`), attended, linear(g, attended, d.w, d.b)));
+  });
+  return g.scope('output', () => {
+    const d = m.dense(`${prefix}.output.dense`, config.intermediate_size, hidden);
+    let out = dropout(g, m.peftLinear(m.named(`${prefix}.output.dense`), intermediate, linear(g, intermediate, d.w, d.b)), m.hiddenDropout);
+    if (peft) out = peft.sublayerOutput(`${m.base}${prefix}.output`, out);
+    const lnW = m.param(`${prefix}.output.LayerNorm.weight`, [hidden]);
+    return layerNorm(g, g.op.Add(out, attended), lnW, m.param(`${prefix}.output.LayerNorm.bias`, [hidden]), m.eps);
+  });
+}
 
-  const numLabels = labelsOf(config).length;
-  const classifierDropout = config.classifier_dropout ?? hiddenDropout;
-  const outputs: Record<string, Value> = {};
+/** The task head's outputs by ONNX output name (none for `base`). */
+function taskHead(m: EncoderModel, h: Value, options: EncoderBuildOptions): Record<string, Value> {
   switch (options.head) {
     case 'base':
-      break;
+      return {};
     case 'sequence-classification':
-      g.scope('classifier', () => {
-        const first = g.op.Gather(h, g.constant(0, 'int64'), 1);
-        if (family.sequenceHead === 'pooler') {
-          const pooler = dense('pooler.dense', hidden, hidden);
-          const pooled = g.op.Tanh(linear(g, first, pooler.w, pooler.b));
-          const c = dense('classifier', hidden, numLabels, 'classifier');
-          outputs.logits = linear(g, dropout(g, pooled, classifierDropout), c.w, c.b);
-        } else if (family.sequenceHead === 'pre-classifier') {
-          const pre = dense('pre_classifier', hidden, hidden, 'pre_classifier');
-          const x = g.op.Relu(linear(g, first, pre.w, pre.b));
-          const c = dense('classifier', hidden, numLabels, 'classifier');
-          outputs.logits = linear(g, dropout(g, x, classifierDropout), c.w, c.b);
-        } else {
-          const d = dense('classifier.dense', hidden, hidden, 'classifier.dense');
-          const pre = linear(g, dropout(g, first, classifierDropout), d.w, d.b);
-          const x = family.classifierActivation === 'gelu' ? gelu(g, pre) : g.op.Tanh(pre);
-          const o = dense('classifier.out_proj', hidden, numLabels, 'classifier.out_proj');
-          outputs.logits = linear(g, dropout(g, x, classifierDropout), o.w, o.b);
-        }
-      });
-      break;
+      return { logits: m.g.scope('classifier', () => sequenceClassifier(m, h)) };
     case 'token-classification':
-      g.scope('classifier', () => {
-        const c = dense('classifier', hidden, numLabels, 'classifier');
-        outputs.logits = linear(g, dropout(g, h, classifierDropout), c.w, c.b);
+      return m.g.scope('classifier', () => {
+        const c = m.dense('classifier', m.hidden, labelsOf(m.config).length, 'classifier');
+        return { logits: linear(m.g, dropout(m.g, h, classifierDropout(m)), c.w, c.b) };
       });
-      break;
     case 'question-answering':
-      g.scope('qa_outputs', () => {
-        const c = dense('qa_outputs', hidden, 2, 'qa_outputs');
-        const both = linear(g, family.qaDropout ? dropout(g, h, family.qaDropout(config)) : h, c.w, c.b);
-        outputs.start_logits = g.op.Gather(both, g.constant(0, 'int64'), 2);
-        outputs.end_logits = g.op.Gather(both, g.constant(1, 'int64'), 2);
+      return m.g.scope('qa_outputs', () => {
+        const { g, family } = m;
+        const c = m.dense('qa_outputs', m.hidden, 2, 'qa_outputs');
+        const both = linear(g, family.qaDropout ? dropout(g, h, family.qaDropout(m.config)) : h, c.w, c.b);
+        return { start_logits: g.op.Gather(both, g.constant(0, 'int64'), 2), end_logits: g.op.Gather(both, g.constant(1, 'int64'), 2) };
       });
-      break;
     case 'masked-lm':
-      g.scope('lm_head', () => {
-        const t = dense(family.mlm.dense, hidden, embeddingSize, family.mlm.dense);
-        const at = options.maskedPositions ? g.op.Gather(g.op.Reshape(h, [-1, hidden]), options.maskedPositions, 0) : h;
-        const transformed = activation(g, config.hidden_act, linear(g, at, t.w, t.b));
-        const normed = layerNorm(
-          g,
-          transformed,
-          pHead(`${family.mlm.layerNorm}.weight`, [embeddingSize]),
-          pHead(`${family.mlm.layerNorm}.bias`, [embeddingSize]),
-          eps,
-        );
-        // The decoder is tied to the word embeddings: the table is stored once, used twice.
-        const word = p('embeddings.word_embeddings.weight', [config.vocab_size, embeddingSize]);
-        const decoded = g.op.MatMul(normed, g.op.Transpose(word, [1, 0]));
-        outputs.logits = g.op.Add(decoded, pHead(family.mlm.bias, [config.vocab_size]));
-      });
-      break;
+      return { logits: m.g.scope('lm_head', () => maskedLmHead(m, h, options.maskedPositions)) };
   }
-  return { inputs: { inputIds, attentionMask, tokenTypeIds }, lastHiddenState: h, outputs };
+}
+
+function classifierDropout(m: EncoderModel): number {
+  return m.config.classifier_dropout ?? m.hiddenDropout;
+}
+
+/** The family's sequence head on the first token: BERT's pooler, DistilBERT's pre-classifier, RoBERTa's dense + out_proj. */
+function sequenceClassifier(m: EncoderModel, h: Value): Value {
+  const { g, family, hidden } = m;
+  const numLabels = labelsOf(m.config).length;
+  const drop = classifierDropout(m);
+  const first = g.op.Gather(h, g.constant(0, 'int64'), 1);
+  if (family.sequenceHead === 'pooler') {
+    const pooler = m.dense('pooler.dense', hidden, hidden);
+    const pooled = g.op.Tanh(linear(g, first, pooler.w, pooler.b));
+    const c = m.dense('classifier', hidden, numLabels, 'classifier');
+    return linear(g, dropout(g, pooled, drop), c.w, c.b);
+  }
+  if (family.sequenceHead === 'pre-classifier') {
+    const pre = m.dense('pre_classifier', hidden, hidden, 'pre_classifier');
+    const x = g.op.Relu(linear(g, first, pre.w, pre.b));
+    const c = m.dense('classifier', hidden, numLabels, 'classifier');
+    return linear(g, dropout(g, x, drop), c.w, c.b);
+  }
+  const d = m.dense('classifier.dense', hidden, hidden, 'classifier.dense');
+  const pre = linear(g, dropout(g, first, drop), d.w, d.b);
+  const x = family.classifierActivation === 'gelu' ? gelu(g, pre) : g.op.Tanh(pre);
+  const o = m.dense('classifier.out_proj', hidden, numLabels, 'classifier.out_proj');
+  return linear(g, dropout(g, x, drop), o.w, o.b);
+}
+
+/** Transform + LayerNorm, then the decoder tied to the word embeddings (optionally on the masked rows only). */
+function maskedLmHead(m: EncoderModel, h: Value, maskedPositions: Value | undefined): Value {
+  const { g, family, config, hidden, embeddingSize } = m;
+  const t = m.dense(family.mlm.dense, hidden, embeddingSize, family.mlm.dense);
+  const at = maskedPositions ? g.op.Gather(g.op.Reshape(h, [-1, hidden]), maskedPositions, 0) : h;
+  const transformed = activation(g, config.hidden_act, linear(g, at, t.w, t.b));
+  const lnW = m.headParam(`${family.mlm.layerNorm}.weight`, [embeddingSize]);
+  const normed = layerNorm(g, transformed, lnW, m.headParam(`${family.mlm.layerNorm}.bias`, [embeddingSize]), m.eps);
+  // The decoder is tied to the word embeddings: the table is stored once, used twice.
+  const word = m.param('embeddings.word_embeddings.weight', [config.vocab_size, embeddingSize]);
+  const decoded = g.op.MatMul(normed, g.op.Transpose(word, [1, 0]));
+  return g.op.Add(decoded, m.headParam(family.mlm.bias, [config.vocab_size]));
 }
 
 /** The encoder's name prefix in the checkpoint: `bert.` for task models, none for a bare BertModel. */

@@ -15,7 +15,7 @@ import { GraphBuilder } from '../graph/builder';
 import { dropout, linear } from '../graph/composites';
 import { Value } from '../graph/value';
 import { TensorData } from '../onnx/model';
-import { Prng } from '../init';
+import { Rng } from '../random';
 import { WeightSource } from './weights';
 
 /** The config.json key holding the PEFT description. */
@@ -226,7 +226,7 @@ function encoderLayers(weights: ReadonlyMap<string, TensorF32>): { prefix: strin
   return { prefix, layers };
 }
 
-function kaimingUniform(rows: number, cols: number, rng: Prng): Float32Array {
+function kaimingUniform(rows: number, cols: number, rng: Rng): Float32Array {
   // torch's kaiming_uniform_(a=√5) on a [rows, fan_in] weight: U(−1/√fan_in, 1/√fan_in).
   const bound = 1 / Math.sqrt(cols);
   const data = new Float32Array(rows * cols);
@@ -241,7 +241,7 @@ function kaimingUniform(rows: number, cols: number, rng: Prng): Float32Array {
  * from the word embeddings of randomly sampled vocabulary tokens (Lester et al.'s sampled-vocab init).
  */
 export function initPeftWeights(config: EncoderConfig, peft: PeftConfig, weights: ReadonlyMap<string, TensorF32>, seed: number): Map<string, TensorF32> {
-  const rng = new Prng(seed);
+  const rng = new Rng(seed, 'splitmix32');
   const added = new Map<string, TensorF32>();
   const hidden = config.hidden_size;
   const { prefix, layers } = encoderLayers(weights);

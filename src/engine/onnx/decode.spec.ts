@@ -5,7 +5,8 @@ import { describeWithFixtures, hfTinyDir } from '../../../test/helpers/fixtures'
 import { readSafetensors } from '../formats/safetensors';
 import { decodeModel } from './decode';
 import { encodeModel, writeModelFile } from './encode';
-import { ModelData, float16BitsToFloat32, float32ToFloat16Bits, tensorFromNumbers } from './model';
+import { f16ToF32, f32ToF16 } from '../formats/float16';
+import { ModelData, tensorFromNumbers } from './model';
 
 describe('ONNX encoder', () => {
   const model: ModelData = {
@@ -26,7 +27,7 @@ describe('ONNX encoder', () => {
   it('round-trips every dtype and attribute kind', () => {
     const decoded = decodeModel(encodeModel(model));
     const byName = Object.fromEntries(decoded.graph.initializers.map((t) => [t.name, t]));
-    expect(Array.from(byName.h.data as Uint16Array, float16BitsToFloat32)).toEqual([1, -2.5, 65504]);
+    expect(Array.from(byName.h.data as Uint16Array, f16ToF32)).toEqual([1, -2.5, 65504]);
     expect(Array.from(byName.b.data as Uint8Array)).toEqual([1, 0]);
     expect(Array.from(byName.i.data as Int32Array)).toEqual([-7, 7]);
     expect(byName.l.dims).toEqual([]);
@@ -36,13 +37,13 @@ describe('ONNX encoder', () => {
   });
 
   it('converts float16 with round-to-nearest-even', () => {
-    expect(float32ToFloat16Bits(1)).toBe(0x3c00);
-    expect(float32ToFloat16Bits(-2)).toBe(0xc000);
-    expect(float32ToFloat16Bits(65504)).toBe(0x7bff);
-    expect(float32ToFloat16Bits(1e6)).toBe(0x7c00); // overflow → inf
-    expect(float32ToFloat16Bits(2 ** -24)).toBe(0x0001); // smallest subnormal
-    expect(float32ToFloat16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie rounds to even
-    expect(float32ToFloat16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    expect(f32ToF16(1)).toBe(0x3c00);
+    expect(f32ToF16(-2)).toBe(0xc000);
+    expect(f32ToF16(65504)).toBe(0x7bff);
+    expect(f32ToF16(1e6)).toBe(0x7c00); // overflow → inf
+    expect(f32ToF16(2 ** -24)).toBe(0x0001); // smallest subnormal
+    expect(f32ToF16(1 + 2 ** -11)).toBe(0x3c00); // tie rounds to even
+    expect(f32ToF16(1 + 3 * 2 ** -11)).toBe(0x3c02);
   });
 
   it('writes files atomically with the same bytes as encodeModel', () => {

@@ -3,6 +3,7 @@
  * produces these objects directly, so the in-memory graph is inspectable data (autodiff walks
  * `GraphData.nodes` in reverse) and serialization is a separate, mechanical step.
  */
+import { f16ToF32, f32ToF16 } from '../formats/float16';
 
 /** Element types the engine emits. Names follow numpy/ORT (`float32`, `int64`, ...). */
 export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
@@ -126,13 +127,13 @@ export function tensorFromNumbers(dtype: DType, dims: readonly number[], values:
     case 'bool':
       return { dtype, dims, data: Uint8Array.from(values, (v) => (v ? 1 : 0)) };
     case 'float16':
-      return { dtype, dims, data: Uint16Array.from(values, float32ToFloat16Bits) };
+      return { dtype, dims, data: Uint16Array.from(values, f32ToF16) };
   }
 }
 
 /** The tensor's values as plain numbers (int64 beyond 2^53 loses precision; fine for shapes). */
 export function tensorToNumbers(tensor: TensorData): number[] {
-  if (tensor.dtype === 'float16') return Array.from(tensor.data as Uint16Array, float16BitsToFloat32);
+  if (tensor.dtype === 'float16') return Array.from(tensor.data as Uint16Array, f16ToF32);
   if (tensor.data instanceof BigInt64Array) return Array.from(tensor.data, (v) => Number(v));
   return Array.from(tensor.data as ArrayLike<number>);
 }
@@ -140,43 +141,4 @@ export function tensorToNumbers(tensor: TensorData): number[] {
 /** Little-endian bytes of a typed array, as a view (no copy) on little-endian hosts. */
 export function tensorBytes(data: TensorArray): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** Round-to-nearest-even float32 → IEEE half bits. */
-export function float32ToFloat16Bits(value: number): number {
-  f32[0] = value;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  e = half >>> 10;
-  return sign | half;
-}
-
-export function float16BitsToFloat32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >>> 10) & 0x1f;
-  const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }

@@ -1,4 +1,4 @@
-import { evaluate64, tensor64 } from '../autodiff/float64-evaluator';
+import { evaluate64, tensor64 } from '../../../test/support/float64-evaluator';
 import { GraphBuilder } from '../graph/builder';
 import { DEFAULT_OPTIMIZER, emitAdamW, isDecayExempt, weightDecayOf } from './adamw';
 import { constantSchedule, constantWithWarmupSchedule, linearSchedule } from './schedule';

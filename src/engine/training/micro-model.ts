@@ -1,6 +1,7 @@
 import { EncoderConfig } from '../formats/config';
 import { TensorF32 } from '../formats/safetensors';
-import { Prng, initWeights } from '../init';
+import { initWeights } from '../init';
+import { Rng } from '../random';
 import { TrainableHead } from './training-graph';
 
 /**
@@ -41,7 +42,7 @@ export function microConfig(head: TrainableHead, dropout = 0): EncoderConfig {
 /** Weights with random (not HF-initial) biases and LayerNorm parameters, so none is trivially 0 or 1. */
 export function microWeights(config: EncoderConfig, head: TrainableHead, seed = 5): Map<string, TensorF32> {
   const weights = initWeights(config, head, seed);
-  const rng = new Prng(seed + 1);
+  const rng = new Rng(seed + 1, 'splitmix32');
   for (const [name, t] of weights) {
     if (name.endsWith('bias') || /LayerNorm/.test(name)) {
       const base = name.endsWith('weight') ? 1 : 0;

@@ -1,6 +1,6 @@
-import { Tensor64, evaluate64, tensor64 } from '../autodiff/float64-evaluator';
+import { Tensor64, evaluate64, tensor64 } from '../../../test/support/float64-evaluator';
 import { PEFT_CONFIG_KEY, PeftConfig, initPeftWeights } from '../nn/peft';
-import { Prng } from '../init';
+import { Rng } from '../random';
 import { decodeModel } from '../onnx/decode';
 import { GraphData } from '../onnx/model';
 import { microBatch, microConfig, microWeights } from './micro-model';
@@ -197,7 +197,7 @@ describe('training graph gradients: finite differences through the whole model (
     const base = microWeights(config, head);
     const added = initPeftWeights(config, peft, base, 3);
     // Non-zero starting values everywhere (LoRA B starts at 0, which would hide A's gradient).
-    const rng = new Prng(11);
+    const rng = new Rng(11, 'splitmix32');
     for (const t of added.values()) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.2 * rng.normal();
     const trainable = new Set([...added.keys(), 'classifier.weight', 'classifier.bias']);
     const { graph } = finiteDifferenceCheck({ ...specFor(head), config, weights: new Map([...base, ...added]), trainable });

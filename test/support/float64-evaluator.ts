@@ -1,5 +1,5 @@
-import { intAttr, intsAttr, floatAttr } from '../graph/attributes';
-import { AttributeValue, DType, GraphData, NodeData, TensorData, tensorToNumbers } from '../onnx/model';
+import { intAttr, intsAttr, floatAttr } from '../../src/engine/graph/attributes';
+import { AttributeValue, DType, GraphData, NodeData, TensorData, tensorToNumbers } from '../../src/engine/onnx/model';
 
 /**
  * A reference interpreter of the engine's graph IR in float64 (plain JS loops, no ONNX Runtime).

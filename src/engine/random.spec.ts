@@ -70,3 +70,18 @@ describe('Rng (xoshiro128** seeded by SplitMix64)', () => {
     expect(() => new Rng(0).int(0)).toThrow(RangeError);
   });
 });
+
+describe('Rng seeded by the 32-bit SplitMix (initial weights)', () => {
+  it('keeps the stream initial weights have always been drawn from', () => {
+    // Values of the engine's former init-only generator, pinned when the two were merged.
+    const seed0 = new Rng(0, 'splitmix32');
+    expect(Array.from({ length: 6 }, () => seed0.uint32())).toEqual([3809008728, 1133695204, 53579671, 2891528803, 139681546, 2203266335]);
+    const seed123 = new Rng(123, 'splitmix32');
+    expect(seed123.uniform()).toBe(0.7326505965320393);
+    expect(seed123.normal()).toBe(-1.2712590376324149);
+  });
+
+  it('takes any number modulo 2^32', () => {
+    expect(new Rng(-1, 'splitmix32').uint32()).toBe(new Rng(0xffffffff, 'splitmix32').uint32());
+  });
+});

@@ -1,4 +1,4 @@
-import { derivedSeed } from './pretrain';
+import { derivedSeed } from './seeds';
 
 describe('derivedSeed', () => {
   it('is a pure function of (seed, purpose, index) and fits ONNX int seeds', () => {
