@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     console.log(`(no fixtures at ${tiny}; skipping the hf-tiny comparison)`);
   }
   if (flags['skip-large']) return;
-  let python = '';
+  let python: string;
   try {
     python = execFileSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).trim();
   } catch {

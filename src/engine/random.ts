@@ -37,7 +37,7 @@ function seedSplitMix64(seed: number): Uint32Array {
   [state, out] = splitMix64(state);
   s[0] = Number(out & 0xffffffffn);
   s[1] = Number(out >> 32n);
-  [state, out] = splitMix64(state);
+  [, out] = splitMix64(state);
   s[2] = Number(out & 0xffffffffn);
   s[3] = Number(out >> 32n);
   return s;

@@ -48,7 +48,7 @@ export interface BatchedResult<R> {
 /** Runs one batch; must return one result per item, in the items' order. */
 export type BatchRunner<I, R> = (items: I[]) => Promise<R[]>;
 
-interface PendingRequest<I, R> {
+interface PendingRequest<R> {
   id: number;
   results: R[];
   remaining: number;
@@ -62,7 +62,7 @@ interface PendingRequest<I, R> {
 }
 
 interface QueuedItem<I, R> {
-  request: PendingRequest<I, R>;
+  request: PendingRequest<R>;
   index: number;
   item: I;
   length: number;
@@ -119,7 +119,7 @@ export class DynamicBatcher<I, R> {
     }
 
     return new Promise<BatchedResult<R>>((resolve, reject) => {
-      const request: PendingRequest<I, R> = {
+      const request: PendingRequest<R> = {
         id: this.nextRequestId++,
         results: new Array<R>(items.length),
         remaining: items.length,
@@ -152,7 +152,7 @@ export class DynamicBatcher<I, R> {
     return this.drain();
   }
 
-  private abort(request: PendingRequest<I, R>): void {
+  private abort(request: PendingRequest<R>): void {
     if (request.settled) return;
     // Queued sequences leave now; any already on the model finish there and are dropped.
     this.queue = this.queue.filter((q) => q.request !== request);
@@ -272,7 +272,7 @@ export class DynamicBatcher<I, R> {
     this.schedule();
   }
 
-  private settle(request: PendingRequest<I, R>, error?: unknown): void {
+  private settle(request: PendingRequest<R>, error?: unknown): void {
     if (request.settled) return;
     request.settled = true;
     request.detachAbort?.();

@@ -92,7 +92,7 @@ describe('GET /metrics', () => {
 
   it('passes `promtool check metrics`', async () => {
     if (!existsSync(PROMTOOL)) {
-      // eslint-disable-next-line no-console
+       
       console.warn(`skipping promtool check: ${PROMTOOL} is not installed (Debian package "prometheus")`);
       return;
     }
@@ -100,7 +100,7 @@ describe('GET /metrics', () => {
     expect(res.headers['content-type']).toContain('text/plain');
     const file = join(mkdtempSync(join(tmpdir(), 'berth-metrics-')), 'metrics.txt');
     writeFileSync(file, res.text);
-    let output = '';
+    let output: string;
     let failed = false;
     try {
       output = execFileSync('sh', ['-c', `"${PROMTOOL}" check metrics < "${file}" 2>&1`], { encoding: 'utf8' });

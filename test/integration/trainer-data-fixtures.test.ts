@@ -145,7 +145,7 @@ const haveRealData = Object.values(realData).every((p) => existsSync(p));
   const timed = async <T>(name: string, read: () => Promise<T>, summary: (value: T) => unknown): Promise<T> => {
     const start = performance.now();
     const value = await read();
-    // eslint-disable-next-line no-console
+     
     console.log(`${name}: ${JSON.stringify(summary(value))} in ${((performance.now() - start) / 1000).toFixed(2)} s`);
     return value;
   };

@@ -38,7 +38,7 @@ describe('berth init-model', () => {
 
   const withSharedData = existsSync(BERT_BASE_UNCASED) ? it : it.skip;
   if (!existsSync(BERT_BASE_UNCASED)) {
-    // eslint-disable-next-line no-console
+     
     console.warn(`skipping the bert-base-uncased init-model test: no tokenizer folder at ${BERT_BASE_UNCASED} (set BERTH_SHARED_DATA)`);
   }
   withSharedData("takes Hugging Face's bert-base-uncased tokenizer folder, which has no special_tokens_map.json", async () => {

@@ -74,7 +74,10 @@ export function reshapeShape(input: Shape, target: readonly Dim[], allowZero = f
   const num: Dim[] = [...input];
   let numConst = 1;
   const numSyms: string[] = [];
-  for (const d of num) typeof d === 'number' ? (numConst *= d) : numSyms.push(d);
+  for (const d of num) {
+    if (typeof d === 'number') numConst *= d;
+    else numSyms.push(d);
+  }
   let denConst = 1;
   for (const d of known) {
     if (typeof d === 'number') denConst *= d;

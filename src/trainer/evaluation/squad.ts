@@ -10,6 +10,7 @@ const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
 /** Python's `\b(a|an|the)\b` under re.UNICODE: word characters are letters, digits and "_". */
 const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
 /** The characters Python's str.split() splits on (JavaScript's \s lacks \x1c-\x1f and \x85, and adds \ufeff). */
+// eslint-disable-next-line no-control-regex -- Python counts these control characters as whitespace
 const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
 
 function pySplit(text: string): string[] {

@@ -1,0 +1,92 @@
+// ESLint: typescript-eslint's recommended rules, Prettier's formatting left to Prettier, and the
+// layering of src/ (docs/architecture.md) enforced by eslint-plugin-boundaries.
+import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+/**
+ * What each room of src/ may import from the others. A room not listed under another's `may
+ * import` is off limits to it; every room may import its own files. Keep docs/architecture.md's
+ * import matrix in step with this table.
+ */
+const LAYERS = {
+  errors: [],
+  engine: [],
+  config: [],
+  tokenizer: ['engine', 'errors'],
+  runtime: ['engine', 'errors'],
+  tasks: ['tokenizer', 'errors'],
+  store: ['errors'],
+  serving: ['engine', 'errors', 'runtime', 'store', 'tasks', 'tokenizer'],
+  trainer: ['engine', 'errors', 'runtime', 'tasks', 'tokenizer'],
+  jobs: ['engine', 'errors', 'serving', 'store', 'trainer'],
+  metrics: ['http'],
+  http: ['config', 'engine', 'errors', 'metrics', 'serving'],
+  modules: ['config', 'engine', 'errors', 'http', 'jobs', 'metrics', 'serving', 'store', 'tasks', 'tokenizer', 'trainer'],
+  cli: ['config', 'engine', 'errors', 'runtime', 'serving', 'store', 'tasks', 'tokenizer', 'trainer'],
+  app: ['config', 'errors', 'http', 'jobs', 'metrics', 'modules', 'serving', 'store'],
+};
+
+/** Packages only one layer may use: the HTTP framework at the edge, ONNX Runtime in its adapter. */
+const EDGE = ['http', 'metrics', 'modules', 'app'];
+const PACKAGE_OWNERS = [
+  { packages: ['@nestjs/*', 'fastify', '@fastify/*'], owners: EDGE },
+  { packages: ['onnxruntime-node'], owners: ['runtime'] },
+];
+
+// The first descriptor that matches a file wins: the rooms first, then `app` (main.ts,
+// app.module.ts and the other files directly under src/).
+const elements = [
+  ...Object.keys(LAYERS)
+    .filter((layer) => layer !== 'app')
+    .map((layer) => ({ type: layer, pattern: `src/${layer}` })),
+  { type: 'app', pattern: 'src' },
+];
+
+const policies = [
+  ...Object.entries(LAYERS).map(([layer, allowed]) => ({
+    from: { element: { type: layer } },
+    allow: { to: { element: { types: { anyOf: [layer, ...allowed] } } } },
+  })),
+  { allow: { to: { module: { origin: { anyOf: ['external', 'core'] } } } } },
+  ...PACKAGE_OWNERS.map(({ packages, owners }) => ({
+    from: { element: { types: { noneOf: owners } } },
+    disallow: { to: { module: { origin: 'external', source: { anyOf: packages } } } },
+  })),
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'data/**', 'models/**', '.bench-out/**', 'src/metadata.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.spec.ts'],
+    plugins: { boundaries },
+    settings: {
+      'boundaries/elements': elements,
+      'import/resolver': { typescript: { project: './tsconfig.json' } },
+    },
+    rules: {
+      'boundaries/dependencies': ['error', { default: 'disallow', policies }],
+    },
+  },
+  {
+    // Tests and benchmarks may reach for `any` when they build hostile or partial inputs.
+    files: ['**/*.spec.ts', '**/*.test.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  prettier,
+);
