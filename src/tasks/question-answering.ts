@@ -7,7 +7,7 @@
  * the outer product start ⊗ end with start ≤ end < start + max_answer_len. Spans are widened to
  * whole words (HF's `align_to_words`) and returned as code-point offsets into the context.
  */
-import type { Answer } from '../serving/contracts';
+import type { Answer } from './types';
 import type { QaWindow } from '../tokenizer/tokenizer';
 
 export interface SpanCandidate {

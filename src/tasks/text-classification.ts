@@ -5,7 +5,7 @@
  * head returns its raw value); `top_k` 1 by default, null for every label; scores sorted best
  * first.
  */
-import type { LabelScore } from '../serving/contracts';
+import type { LabelScore } from './types';
 import { FloatRow, sigmoid, softmax } from './math';
 
 export type ClassificationFunction = 'softmax' | 'sigmoid' | 'none';

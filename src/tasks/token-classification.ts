@@ -9,7 +9,7 @@
  * `end`, where HF decodes the tokens (which lowercases and strips accents for uncased models:
  * "Zürich" comes back as "zurich" from HF, as "Zürich" here). Offsets and scores are HF's.
  */
-import type { AggregationStrategy, Entity } from '../serving/contracts';
+import type { AggregationStrategy, Entity } from './types';
 import { argmax, softmax } from './math';
 
 /** One window's tokens as the tokenizer gave them (code-point offsets into the original text). */
