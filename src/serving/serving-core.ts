@@ -10,7 +10,6 @@ import { locateHfModelDir } from '../engine/formats/hf-dir';
 import {
   ClientClosedError,
   DomainError,
-  InputTooLongError,
   InvalidInputError,
   ModelLoadError,
   ModelNotFoundError,
@@ -20,13 +19,16 @@ import {
 } from '../errors/domain-error';
 import type { BatchingOptions } from '../runtime/batcher';
 import type { Device, EncodedSequence, SequenceOutputs } from '../runtime/onnx-session';
-import { poolHiddenStates } from '../tasks/feature-extraction';
-import { maskPositions, predictMask } from '../tasks/fill-mask';
-import { postprocessQa } from '../tasks/question-answering';
-import { ClassificationFunction, defaultFunctionToApply, rankLabels } from '../tasks/text-classification';
-import { postprocessNer } from '../tasks/token-classification';
-import { hypothesisFor, rankCandidates, zeroShotScores } from '../tasks/zero-shot';
-import type { QaWindow, TokenizedInput } from '../tokenizer/tokenizer';
+import { embeddingsPipeline } from '../tasks/feature-extraction';
+import { fillMaskPipeline } from '../tasks/fill-mask';
+import { RequestLimits } from '../tasks/limits';
+import { nliPipeline } from '../tasks/nli';
+import type { ModelRequirement, Stages, TaskPipeline } from '../tasks/pipeline';
+import { qaPipeline } from '../tasks/question-answering';
+import { classifyPipeline } from '../tasks/text-classification';
+import { nerPipeline } from '../tasks/token-classification';
+import { zeroShotPipeline } from '../tasks/zero-shot';
+import type { TokenizedInput } from '../tokenizer/tokenizer';
 import type {
   Answer,
   ClassifyItem,
@@ -84,11 +86,6 @@ interface ModelEntry {
   lock: Promise<unknown>;
 }
 
-const DEFAULT_TEMPLATE = 'This example is {}.';
-
-/** Tasks each endpoint accepts. */
-type Want = 'text-classification' | 'nli' | 'token-classification' | 'question-answering' | 'fill-mask' | 'feature-extraction';
-
 export class ServingCore implements InferenceApi, ModelRepositoryApi {
   private readonly store: ModelStore;
   private readonly entries = new Map<string, ModelEntry>();
@@ -97,8 +94,11 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
   private requests = 0;
   private idleWaiters: Array<() => void> = [];
 
+  private readonly limits: RequestLimits;
+
   private constructor(private readonly opts: ServingCoreOptions) {
     this.store = new ModelStore(opts.modelsDir, opts.dataDir, opts.logger);
+    this.limits = new RequestLimits(opts.limits);
   }
 
   /** Loads and warms every model (a failure marks that model failed; the rest serve), then ready. */
@@ -350,269 +350,40 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
     return entry;
   }
 
-  // ---- inference ------------------------------------------------------------------------------
+  // ---- inference: each task is one pipeline (src/tasks) ------------------------------------------
 
-  async classify(model: string | undefined, inputs: TextInput[], params: ClassifyParams, opts: RequestOptions = {}): Promise<Served<ClassifyItem[]>> {
-    this.checkCount(inputs.length);
-    const pairs = inputs.map((input, i) => {
-      const text = typeof input === 'string' ? input : input.text;
-      this.checkText(text, `inputs[${i}]`);
-      const pair = typeof input === 'string' ? undefined : input.text_pair;
-      if (pair !== undefined) this.checkText(pair, `inputs[${i}].text_pair`);
-      return pair === undefined ? text : ([text, pair] as [string, string]);
-    });
-    if (params.top_k !== undefined && params.top_k !== null && (!Number.isInteger(params.top_k) || params.top_k < 1)) {
-      throw new InvalidInputError(`top_k must be a positive integer or null for every label (got ${params.top_k})`);
-    }
-    return this.serve(model, 'text-classification', opts, async (v, t) => {
-      const encoded = await t.tokenize(() => encodeTruncating(v, pairs, 'longest_first'));
-      const outputs = await t.run(encoded.map((e) => e.input));
-      const { config, labels } = v.descriptor;
-      const fn: ClassificationFunction = params.function_to_apply ?? defaultFunctionToApply(labels.length, config.problem_type);
-      const topK = params.top_k === undefined ? 1 : params.top_k;
-      return outputs.map((o, i) => ({ labels: rankLabels(o.logits.data, labels, fn, topK), truncated: encoded[i].truncated }));
-    });
+  classify(model: string | undefined, inputs: TextInput[], params: ClassifyParams, opts: RequestOptions = {}): Promise<Served<ClassifyItem[]>> {
+    return this.serve(classifyPipeline, model, inputs, params, opts);
   }
 
-  async nli(model: string | undefined, pairs: NliPair[], opts: RequestOptions = {}): Promise<Served<ClassifyItem[]>> {
-    this.checkCount(pairs.length);
-    pairs.forEach((p, i) => {
-      this.checkText(p.premise, `pairs[${i}].premise`);
-      this.checkText(p.hypothesis, `pairs[${i}].hypothesis`);
-    });
-    return this.serve(model, 'nli', opts, async (v, t) => {
-      const encoded = await t.tokenize(() =>
-        encodeTruncating(
-          v,
-          pairs.map((p) => [p.premise, p.hypothesis] as [string, string]),
-          'longest_first',
-        ),
-      );
-      const outputs = await t.run(encoded.map((e) => e.input));
-      return outputs.map((o, i) => ({ labels: rankLabels(o.logits.data, v.descriptor.labels, 'softmax', null), truncated: encoded[i].truncated }));
-    });
+  nli(model: string | undefined, pairs: NliPair[], opts: RequestOptions = {}): Promise<Served<ClassifyItem[]>> {
+    return this.serve(nliPipeline, model, pairs, {}, opts);
   }
 
-  async zeroShot(model: string | undefined, sequences: string[], params: ZeroShotParams, opts: RequestOptions = {}): Promise<Served<ZeroShotItem[]>> {
-    this.checkCount(sequences.length);
-    sequences.forEach((s, i) => this.checkText(s, `sequences[${i}]`));
-    const labels = params.candidate_labels ?? [];
-    if (labels.length === 0) throw new InvalidInputError('candidate_labels must hold at least one label');
-    if (labels.length > this.opts.limits.maxCandidateLabels) {
-      throw new InvalidInputError(`too many candidate labels: ${labels.length} (limit ${this.opts.limits.maxCandidateLabels})`, {
-        limit: this.opts.limits.maxCandidateLabels,
-        received: labels.length,
-      });
-    }
-    labels.forEach((l, i) => {
-      if (typeof l !== 'string' || l.trim() === '') throw new InvalidInputError(`candidate_labels[${i}] is empty`);
-    });
-    const template = params.hypothesis_template ?? DEFAULT_TEMPLATE;
-    if (!template.includes('{}')) {
-      throw new InvalidInputError(`hypothesis_template must contain "{}" where the label goes (got "${template}")`);
-    }
-    return this.serve(model, 'nli', opts, async (v, t) => {
-      const nli = v.descriptor.nli!;
-      const hypotheses = labels.map((l) => hypothesisFor(template, l));
-      // Every (sequence, hypothesis) pair goes to the batcher in one submission.
-      const pairInputs = sequences.flatMap((s) => hypotheses.map((h) => [s, h] as [string, string]));
-      // As HF: only the sequence is cut, never the hypothesis.
-      const encoded = await t.tokenize(() => encodeTruncating(v, pairInputs, 'only_first'));
-      const outputs = await t.run(encoded.map((e) => e.input));
-      return sequences.map((sequence, s) => {
-        const rows = labels.map((_, c) => outputs[s * labels.length + c].logits.data);
-        const scores = zeroShotScores(rows, nli, params.multi_label ?? false);
-        const truncated = labels.some((_, c) => encoded[s * labels.length + c].truncated);
-        return { sequence, ...rankCandidates(labels, scores), truncated };
-      });
-    });
+  zeroShot(model: string | undefined, sequences: string[], params: ZeroShotParams, opts: RequestOptions = {}): Promise<Served<ZeroShotItem[]>> {
+    return this.serve(zeroShotPipeline, model, sequences, params, opts);
   }
 
-  async ner(model: string | undefined, texts: string[], params: NerParams, opts: RequestOptions = {}): Promise<Served<Entity[][]>> {
-    this.checkCount(texts.length);
-    texts.forEach((s, i) => this.checkText(s, `texts[${i}]`));
-    return this.serve(model, 'token-classification', opts, async (v, t) => {
-      const room = v.maxLength - v.tokenizer.numSpecialTokens(false);
-      const stride = params.stride ?? Math.min(64, Math.floor(room / 4));
-      if (!Number.isInteger(stride) || stride < 0 || stride >= room) {
-        throw new InvalidInputError(`stride must be an integer from 0 to ${room - 1} for this model (got ${stride})`);
-      }
-      const encoded = await t.tokenize(() => v.tokenizer.encodeBatch(texts, { truncation: 'longest_first', stride, returnOverflowing: true }));
-      const flat = encoded.flat();
-      const outputs = await t.run(flat);
-      const { labels } = v.descriptor;
-      let k = 0;
-      return texts.map((text, i) => {
-        const windows = encoded[i].map((w, windowIndex) => ({
-          tokens: w,
-          logits: outputs[k++].logits.data,
-          // Window w's first text token is token w·(room − stride) of the whole text.
-          indexBase: windowIndex * (room - stride),
-        }));
-        return postprocessNer(text, windows, labels.length, {
-          aggregation: params.aggregation_strategy ?? 'simple',
-          ignoreLabels: params.ignore_labels ?? ['O'],
-          labels,
-          unkId: v.tokenizer.specialIds.unk,
-          subwordPrefix: v.continuingSubwordPrefix,
-        });
-      });
-    });
+  ner(model: string | undefined, texts: string[], params: NerParams, opts: RequestOptions = {}): Promise<Served<Entity[][]>> {
+    return this.serve(nerPipeline, model, texts, params, opts);
   }
 
-  async qa(model: string | undefined, inputs: QaInput[], params: QaParams, opts: RequestOptions = {}): Promise<Served<Answer[][]>> {
-    this.checkCount(inputs.length);
-    inputs.forEach((q, i) => {
-      this.checkText(q.question, `inputs[${i}].question`);
-      this.checkText(q.context, `inputs[${i}].context`);
-    });
-    const topK = params.top_k ?? 1;
-    const maxAnswerLen = params.max_answer_len ?? 15;
-    if (!Number.isInteger(topK) || topK < 1) throw new InvalidInputError(`top_k must be a positive integer (got ${topK})`);
-    if (!Number.isInteger(maxAnswerLen) || maxAnswerLen < 1) {
-      throw new InvalidInputError(`max_answer_len must be a positive integer (got ${maxAnswerLen})`);
-    }
-    for (const key of ['max_seq_len', 'doc_stride', 'max_question_len'] as const) {
-      const value = params[key];
-      if (value !== undefined && (!Number.isInteger(value) || value < (key === 'doc_stride' ? 0 : 1))) {
-        throw new InvalidInputError(`${key} must be a ${key === 'doc_stride' ? 'non-negative' : 'positive'} integer (got ${value})`);
-      }
-    }
-    return this.serve(model, 'question-answering', opts, async (v, t) => {
-      const maxSeqLen = Math.min(params.max_seq_len ?? Math.min(384, v.maxLength), v.maxLength);
-      const docStride = params.doc_stride ?? Math.min(Math.floor(maxSeqLen / 2), 128);
-      const maxQuestionLen = params.max_question_len ?? 64;
-      const questionTokens = await t.tokenize(() =>
-        v.tokenizer.encodeBatch(
-          inputs.map((q) => q.question),
-          { addSpecialTokens: false, truncation: false },
-        ),
-      );
-      const perInput = await t.tokenize(() =>
-        Promise.all(
-          inputs.map(async (q, i) => {
-            const qLen = questionTokens[i][0].ids.length;
-            if (qLen > maxQuestionLen) {
-              throw new InputTooLongError(`inputs[${i}].question has ${qLen} tokens; max_question_len is ${maxQuestionLen}`, {
-                tokens: qLen,
-                limit: maxQuestionLen,
-              });
-            }
-            const room = maxSeqLen - qLen - v.tokenizer.numSpecialTokens(true);
-            if (room < 1) {
-              throw new InputTooLongError(`inputs[${i}].question leaves no room for the context within max_seq_len ${maxSeqLen}`);
-            }
-            // The overlap must be smaller than the room the context has in a window; cap it there.
-            const stride = Math.max(0, Math.min(docStride, room - 1));
-            return v.tokenizer.encode(q.question, q.context, { maxLength: maxSeqLen, truncation: 'only_second', stride, returnOverflowing: true });
-          }),
-        ),
-      );
-      const outputs = await t.run(perInput.flat());
-      let k = 0;
-      return inputs.map((q, i) =>
-        postprocessQa(
-          q.context,
-          perInput[i].map((w) => {
-            const o = outputs[k++];
-            return { window: qaWindow(w, v.tokenizer.specialIds.cls), startLogits: o.start_logits.data, endLogits: o.end_logits.data };
-          }),
-          { topK, maxAnswerLen, handleImpossibleAnswer: params.handle_impossible_answer ?? false },
-        ),
-      );
-    });
+  qa(model: string | undefined, inputs: QaInput[], params: QaParams, opts: RequestOptions = {}): Promise<Served<Answer[][]>> {
+    return this.serve(qaPipeline, model, inputs, params, opts);
   }
 
-  async embeddings(model: string | undefined, texts: string[], params: EmbeddingParams, opts: RequestOptions = {}): Promise<Served<EmbeddingItem[]>> {
-    this.checkCount(texts.length);
-    texts.forEach((s, i) => this.checkText(s, `texts[${i}]`));
-    return this.serve(model, 'feature-extraction', opts, async (v, t) => {
-      const encoded = await t.tokenize(() => encodeTruncating(v, texts, 'longest_first'));
-      const outputs = await t.run(encoded.map((e) => e.input));
-      const pooling = params.pooling ?? 'mean';
-      return outputs.map((o, i) => {
-        const hidden = o.last_hidden_state;
-        const main = encoded[i].input;
-        const item: EmbeddingItem = {
-          embedding: poolHiddenStates(hidden.data, main.attentionMask, hidden.dims[hidden.dims.length - 1], pooling, params.normalize ?? false),
-          truncated: encoded[i].truncated,
-        };
-        if (pooling === 'none') item.tokens = main.tokens;
-        return item;
-      });
-    });
+  embeddings(model: string | undefined, texts: string[], params: EmbeddingParams, opts: RequestOptions = {}): Promise<Served<EmbeddingItem[]>> {
+    return this.serve(embeddingsPipeline, model, texts, params, opts);
   }
 
-  async fillMask(model: string | undefined, texts: string[], params: FillMaskParams, opts: RequestOptions = {}): Promise<Served<FillMaskCandidate[][]>> {
-    this.checkCount(texts.length);
-    texts.forEach((s, i) => this.checkText(s, `texts[${i}]`));
-    const topK = params.top_k ?? 5;
-    if (!Number.isInteger(topK) || topK < 1) throw new InvalidInputError(`top_k must be a positive integer (got ${topK})`);
-    return this.serve(model, 'fill-mask', opts, async (v, t) => {
-      const maskId = v.tokenizer.specialIds.mask;
-      if (maskId === undefined) throw new WrongTaskError(v.name, 'fill-mask model without a mask token', 'a [MASK] token');
-      const maskToken = v.tokenizer.idToToken(maskId) ?? '[MASK]';
-      // No truncation: cutting the text could cut the mask itself.
-      const encoded = await t.tokenize(() => v.tokenizer.encodeBatch(texts, { truncation: false }));
-      const masks = encoded.map(([e], i) => {
-        if (e.ids.length > v.maxLength) {
-          throw new InputTooLongError(`texts[${i}] has ${e.ids.length} tokens; this model takes at most ${v.maxLength}`, {
-            tokens: e.ids.length,
-            limit: v.maxLength,
-          });
-        }
-        const positions = maskPositions(e.ids, maskId);
-        if (positions.length === 0) throw new InvalidInputError(`texts[${i}] has no ${maskToken} token to fill`);
-        return positions;
-      });
-      const outputs = await t.run(encoded.map((w) => w[0]));
-      const vocab = outputs[0]?.logits.dims[1] ?? 0;
-      return Promise.all(
-        encoded.map(async ([e], i) => {
-          const single = masks[i].length === 1;
-          const candidates: FillMaskCandidate[] = [];
-          for (const [m, position] of masks[i].entries()) {
-            const row = outputs[i].logits.data.subarray(position * vocab, (position + 1) * vocab);
-            for (const p of predictMask(row, topK)) {
-              const ids = e.ids.slice();
-              ids[position] = p.token;
-              const candidate: FillMaskCandidate = {
-                score: p.score,
-                token: p.token,
-                token_str: await v.tokenizer.decode([p.token]),
-                // As HF: with one mask the sequence is decoded without special tokens.
-                sequence: await v.tokenizer.decode(ids, single),
-              };
-              if (!single) candidate.mask_index = m;
-              candidates.push(candidate);
-            }
-          }
-          return candidates;
-        }),
-      );
-    });
+  fillMask(model: string | undefined, texts: string[], params: FillMaskParams, opts: RequestOptions = {}): Promise<Served<FillMaskCandidate[][]>> {
+    return this.serve(fillMaskPipeline, model, texts, params, opts);
   }
 
   // ---- request plumbing -------------------------------------------------------------------------
 
-  private checkCount(n: number): void {
-    if (n === 0) throw new InvalidInputError('no inputs: send at least one');
-    const limit = this.opts.limits.maxInputsPerRequest;
-    if (n > limit) throw new InvalidInputError(`too many inputs: ${n} (limit ${limit} per request)`, { limit, received: n });
-  }
-
-  private checkText(text: string, where: string): void {
-    if (typeof text !== 'string' || text.trim() === '') throw new InvalidInputError(`${where} is empty`);
-    const limit = this.opts.limits.maxTextChars;
-    // Characters are code points, as the HTTP layer counts them and as offsets are reported.
-    const n = text.length > limit ? codePointCount(text) : text.length;
-    if (n > limit) {
-      throw new InputTooLongError(`${where} has ${n} characters (limit ${limit})`, { field: where, limit, received: n });
-    }
-  }
-
   /** Resolves the model (default per task), checks its task, holds its version for the request. */
-  private resolve(model: string | undefined, want: Want): LoadedVersion {
+  private resolve(model: string | undefined, want: ModelRequirement): LoadedVersion {
     if (this.closing) throw new ModelNotReadyError('the server is shutting down');
     const name = model ?? this.defaultModelFor(want);
     if (name === undefined) {
@@ -641,20 +412,17 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
     return v;
   }
 
-  private async serve<T>(
-    model: string | undefined,
-    want: Want,
-    opts: RequestOptions,
-    body: (v: LoadedVersion, stages: StageClock) => Promise<T>,
-  ): Promise<Served<T>> {
+  /** Checks the request, resolves and holds the model version, runs the pipeline on it, times it. */
+  private async serve<I, P, R>(pipeline: TaskPipeline<I, P, R>, model: string | undefined, inputs: I[], params: P, opts: RequestOptions): Promise<Served<R[]>> {
+    pipeline.check(inputs, params, this.limits);
     const started = performance.now();
-    const v = this.resolve(model, want);
+    const v = this.resolve(model, pipeline.requires);
     const release = v.acquire();
     this.requests++;
     try {
       if (opts.signal?.aborted) throw new ClientClosedError();
       const clock = new StageClock(v, opts.signal);
-      const result = await body(v, clock);
+      const result = await pipeline.run(v, clock, inputs, params);
       const totalMs = performance.now() - started;
       return {
         model: v.name,
@@ -679,7 +447,7 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
 }
 
 /** Collects a request's stage timings while it tokenizes and runs. */
-class StageClock {
+class StageClock implements Stages {
   tokenizationMs = 0;
   queueMs = 0;
   inferenceMs = 0;
@@ -706,34 +474,6 @@ class StageClock {
     return results;
   }
 }
-
-/**
- * Encodes without truncation first, so that truncation is known rather than guessed; only the
- * inputs that do not fit are encoded again, cut to the model's maximum with `strategy`.
- */
-async function encodeTruncating(
-  v: LoadedVersion,
-  inputs: Array<string | [string, string]>,
-  strategy: 'longest_first' | 'only_first',
-): Promise<Array<{ input: TokenizedInput; truncated: boolean }>> {
-  const whole = await v.tokenizer.encodeBatch(inputs, { truncation: false });
-  const tooLong = whole.map((w, i) => (w[0].ids.length > v.maxLength ? i : -1)).filter((i) => i >= 0);
-  const cut = tooLong.length > 0 ? await v.tokenizer.encodeBatch(tooLong.map((i) => inputs[i]), { truncation: strategy }) : [];
-  const result = whole.map((w) => ({ input: w[0], truncated: false }));
-  tooLong.forEach((i, k) => (result[i] = { input: cut[k][0], truncated: true }));
-  return result;
-}
-
-function qaWindow(w: TokenizedInput, clsId: number): QaWindow {
-  return { sequenceIds: w.sequenceIds, offsets: w.offsets, wordIds: w.wordIds, clsIndex: w.ids.indexOf(clsId) };
-}
-
-function codePointCount(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
 
 function existsMetrics(dir: string): boolean {
   return existsSync(join(dir, 'metrics.json'));
