@@ -1,9 +1,9 @@
 /**
  * The contract between the serving core (plain TypeScript: model repository, ONNX Runtime
  * sessions, dynamic batcher, task pipelines) and the HTTP layer (NestJS modules). The HTTP layer
- * validates and shapes requests; the core owns every number. The per-task request and result
- * types live with the tasks (`../tasks/types.ts`) and are re-exported here, so the HTTP layer
- * imports one contract.
+ * validates request types and shapes; the core owns every number and every request limit. The
+ * per-task request and result types live with the tasks (`../tasks/types.ts`) and are
+ * re-exported here, so the HTTP layer imports one contract.
  */
 import type {
   Answer,

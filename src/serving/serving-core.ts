@@ -21,7 +21,7 @@ import type { BatchingOptions } from '../runtime/batcher';
 import type { Device, EncodedSequence, SequenceOutputs } from '../runtime/onnx-session';
 import { embeddingsPipeline } from '../tasks/feature-extraction';
 import { fillMaskPipeline } from '../tasks/fill-mask';
-import { RequestLimits } from '../tasks/limits';
+import { LimitsConfig, RequestLimits } from '../tasks/limits';
 import { nliPipeline } from '../tasks/nli';
 import type { ModelRequirement, Stages, TaskPipeline } from '../tasks/pipeline';
 import { qaPipeline } from '../tasks/question-answering';
@@ -69,7 +69,8 @@ export interface ServingCoreOptions {
   intraOpThreads?: number;
   interOpThreads?: number;
   batching: BatchingOptions;
-  limits: { maxInputsPerRequest: number; maxCandidateLabels: number; maxTextChars: number };
+  /** Checked by every task pipeline, for every route (../tasks/limits.ts). */
+  limits: LimitsConfig;
   defaults?: Partial<Record<DefaultableTask, string>>;
   observer?: ServingObserver;
   logger?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };

@@ -44,7 +44,7 @@ export const embeddingsPipeline: TaskPipeline<string, EmbeddingParams, Embedding
 
   check(texts, _params, limits) {
     limits.inputs(texts.length);
-    limits.texts(texts.map((s, i): [string, string] => [`texts[${i}]`, s]));
+    limits.texts(texts.map((s, i): [string, string] => [`inputs[${i}]`, s]));
   },
 
   async run(model, stages, texts, params) {

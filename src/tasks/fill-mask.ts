@@ -28,14 +28,16 @@ export function maskPositions(ids: ArrayLike<number>, maskId: number): number[] 
   return out;
 }
 
+/** The most candidates a request may ask for, per mask. */
+const TOP_K_MAX = 1000;
+
 export const fillMaskPipeline: TaskPipeline<string, FillMaskParams, FillMaskCandidate[]> = {
   requires: 'fill-mask',
 
   check(texts, params, limits) {
+    limits.topK(params.top_k, TOP_K_MAX);
     limits.inputs(texts.length);
-    limits.texts(texts.map((s, i): [string, string] => [`texts[${i}]`, s]));
-    const topK = params.top_k ?? 5;
-    if (!Number.isInteger(topK) || topK < 1) throw new InvalidInputError(`top_k must be a positive integer (got ${topK})`);
+    limits.texts(texts.map((s, i): [string, string] => [`inputs[${i}]`, s]));
   },
 
   async run(model, stages, texts, params) {

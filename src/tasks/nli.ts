@@ -14,8 +14,8 @@ export const nliPipeline: TaskPipeline<NliPair, object, ClassifyItem> = {
     limits.inputs(pairs.length);
     limits.texts(
       pairs.flatMap((p, i): Array<[string, string]> => [
-        [`pairs[${i}].premise`, p.premise],
-        [`pairs[${i}].hypothesis`, p.hypothesis],
+        [`inputs[${i}].premise`, p.premise],
+        [`inputs[${i}].hypothesis`, p.hypothesis],
       ]),
     );
   },

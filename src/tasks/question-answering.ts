@@ -134,20 +134,15 @@ function qaWindow(w: TokenizedInput, clsId: number): QaWindow {
   return { sequenceIds: w.sequenceIds, offsets: w.offsets, wordIds: w.wordIds, clsIndex: w.ids.indexOf(clsId) };
 }
 
+/** The most answers a request may ask for, per input. */
+const TOP_K_MAX = 100;
+
 export const qaPipeline: TaskPipeline<QaInput, QaParams, Answer[]> = {
   requires: 'question-answering',
 
   check(inputs, params, limits) {
-    limits.inputs(inputs.length);
-    limits.texts(
-      inputs.flatMap((q, i): Array<[string, string]> => [
-        [`inputs[${i}].question`, q.question],
-        [`inputs[${i}].context`, q.context],
-      ]),
-    );
-    const topK = params.top_k ?? 1;
+    limits.topK(params.top_k, TOP_K_MAX);
     const maxAnswerLen = params.max_answer_len ?? 15;
-    if (!Number.isInteger(topK) || topK < 1) throw new InvalidInputError(`top_k must be a positive integer (got ${topK})`);
     if (!Number.isInteger(maxAnswerLen) || maxAnswerLen < 1) {
       throw new InvalidInputError(`max_answer_len must be a positive integer (got ${maxAnswerLen})`);
     }
@@ -157,6 +152,13 @@ export const qaPipeline: TaskPipeline<QaInput, QaParams, Answer[]> = {
         throw new InvalidInputError(`${key} must be a ${key === 'doc_stride' ? 'non-negative' : 'positive'} integer (got ${value})`);
       }
     }
+    limits.inputs(inputs.length);
+    limits.texts(
+      inputs.flatMap((q, i): Array<[string, string]> => [
+        [`inputs[${i}].question`, q.question],
+        [`inputs[${i}].context`, q.context],
+      ]),
+    );
   },
 
   async run(model, stages, inputs, params) {

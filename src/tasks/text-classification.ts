@@ -8,7 +8,6 @@
  * The pipeline below: texts or text pairs, truncated to the model maximum (and said so), one
  * ranked label list per input.
  */
-import { InvalidInputError } from '../errors/domain-error';
 import type { ClassifyItem, ClassifyParams, LabelScore, TextInput } from './types';
 import { FloatRow, sigmoid, softmax } from './math';
 import { encodeTruncating, TaskPipeline } from './pipeline';
@@ -36,6 +35,9 @@ export function rankLabels(logits: FloatRow, labels: string[], fn: Classificatio
   return topK === null ? ranked : ranked.slice(0, Math.max(0, topK));
 }
 
+/** The most labels a request may ask for (`null` asks for every label). */
+const TOP_K_MAX = 100_000;
+
 function textOrPair(input: TextInput): string | [string, string] {
   if (typeof input === 'string') return input;
   return input.text_pair === undefined ? input.text : [input.text, input.text_pair];
@@ -45,17 +47,15 @@ export const classifyPipeline: TaskPipeline<TextInput, ClassifyParams, ClassifyI
   requires: 'text-classification',
 
   check(inputs, params, limits) {
+    limits.topK(params.top_k, TOP_K_MAX);
     limits.inputs(inputs.length);
     limits.texts(
       inputs.flatMap((input, i): Array<[string, string]> =>
         typeof input === 'string'
           ? [[`inputs[${i}]`, input]]
-          : [[`inputs[${i}]`, input.text], ...(input.text_pair !== undefined ? [[`inputs[${i}].text_pair`, input.text_pair] as [string, string]] : [])],
+          : [[`inputs[${i}].text`, input.text], ...(input.text_pair !== undefined ? [[`inputs[${i}].text_pair`, input.text_pair] as [string, string]] : [])],
       ),
     );
-    if (params.top_k !== undefined && params.top_k !== null && (!Number.isInteger(params.top_k) || params.top_k < 1)) {
-      throw new InvalidInputError(`top_k must be a positive integer or null for every label (got ${params.top_k})`);
-    }
   },
 
   async run(model, stages, inputs, params) {

@@ -236,7 +236,7 @@ export const nerPipeline: TaskPipeline<string, NerParams, Entity[]> = {
 
   check(texts, _params, limits) {
     limits.inputs(texts.length);
-    limits.texts(texts.map((s, i): [string, string] => [`texts[${i}]`, s]));
+    limits.texts(texts.map((s, i): [string, string] => [`inputs[${i}]`, s]));
   },
 
   async run(model, stages, texts, params) {

@@ -50,16 +50,8 @@ export const zeroShotPipeline: TaskPipeline<string, ZeroShotParams, ZeroShotItem
 
   check(sequences, params, limits) {
     limits.inputs(sequences.length);
-    limits.texts(sequences.map((s, i): [string, string] => [`sequences[${i}]`, s]));
-    const labels = params.candidate_labels ?? [];
-    if (labels.length === 0) throw new InvalidInputError('candidate_labels must hold at least one label');
-    const max = limits.config.maxCandidateLabels;
-    if (labels.length > max) {
-      throw new InvalidInputError(`too many candidate labels: ${labels.length} (limit ${max})`, { limit: max, received: labels.length });
-    }
-    labels.forEach((l, i) => {
-      if (typeof l !== 'string' || l.trim() === '') throw new InvalidInputError(`candidate_labels[${i}] is empty`);
-    });
+    limits.texts(sequences.map((s, i): [string, string] => [`inputs[${i}]`, s]));
+    limits.candidateLabels(params.candidate_labels ?? []);
     const template = params.hypothesis_template ?? DEFAULT_HYPOTHESIS_TEMPLATE;
     if (!template.includes('{}')) {
       throw new InvalidInputError(`hypothesis_template must contain "{}" where the label goes (got "${template}")`);
