@@ -1,24 +1,13 @@
 /**
- * The serving core: the model repository (versions on disk, the active pointer, hot-swap) and the
- * inference facade (tokenize → batch → run → post-process per task). Plain TypeScript: the HTTP
- * layer constructs it with `ServingCore.start(...)` and maps its domain errors to statuses.
+ * The serving core, as the HTTP layer sees it: the model repository (model-repository.ts) and,
+ * over it, the inference facade. Each inference call checks its request (the task pipeline's
+ * `check`: parameters and limits), holds the serving version of the model (the task's default when
+ * unnamed), makes sure that model serves the task, runs the task pipeline (src/tasks) with its
+ * stages timed, and releases the version. Plain TypeScript: the HTTP layer constructs it with
+ * `ServingCore.start(...)` and maps its domain errors to statuses.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { readConfig } from '../engine/formats/config';
-import { locateHfModelDir } from '../engine/formats/hf-dir';
-import {
-  ClientClosedError,
-  DomainError,
-  InvalidInputError,
-  ModelLoadError,
-  ModelNotFoundError,
-  ModelNotReadyError,
-  VersionNotFoundError,
-  WrongTaskError,
-} from '../errors/domain-error';
-import type { BatchingOptions } from '../runtime/batcher';
-import type { Device, EncodedSequence, SequenceOutputs } from '../runtime/onnx-session';
+import { ClientClosedError, DomainError, InvalidInputError, WrongTaskError } from '../errors/domain-error';
+import type { EncodedSequence, SequenceOutputs } from '../runtime/onnx-session';
 import { embeddingsPipeline } from '../tasks/feature-extraction';
 import { fillMaskPipeline } from '../tasks/fill-mask';
 import { LimitsConfig, RequestLimits } from '../tasks/limits';
@@ -48,307 +37,80 @@ import type {
   QaParams,
   RequestOptions,
   Served,
-  ServedTask,
-  ServingObserver,
   TextInput,
   ZeroShotItem,
   ZeroShotParams,
 } from './contracts';
-import { ModelUnloadedError, NoPreviousVersionError } from './errors';
-import { describeModel, LoadedVersion } from './loaded-version';
-import { assertModelName, isValidModelName, ModelStore } from './model-store';
+import type { LoadedVersion } from './loaded-version';
+import { DefaultableTask, ModelRepository, ModelRepositoryOptions } from './model-repository';
 
-export type DefaultableTask = ServedTask | 'nli' | 'zero-shot';
+export type { DefaultableTask } from './model-repository';
 
-export interface ServingCoreOptions {
-  /** Read-only embedded models (each subdirectory an HF layout directory). */
-  modelsDir: string;
-  /** Writable: versions and active pointers live under `<dataDir>/models`. */
-  dataDir: string;
-  device: Device;
-  intraOpThreads?: number;
-  interOpThreads?: number;
-  batching: BatchingOptions;
+export interface ServingCoreOptions extends ModelRepositoryOptions {
   /** Checked by every task pipeline, for every route (../tasks/limits.ts). */
   limits: LimitsConfig;
-  defaults?: Partial<Record<DefaultableTask, string>>;
-  observer?: ServingObserver;
-  logger?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
-}
-
-interface ModelEntry {
-  name: string;
-  status: ModelInfo['status'];
-  active?: LoadedVersion;
-  /** The version serving (or meant to serve, while loading or failed). */
-  activeVersion: number;
-  error?: string;
-  /** Activations of one model run one after another. */
-  lock: Promise<unknown>;
 }
 
 export class ServingCore implements InferenceApi, ModelRepositoryApi {
-  private readonly store: ModelStore;
-  private readonly entries = new Map<string, ModelEntry>();
-  private ready = false;
-  private closing = false;
-  private requests = 0;
-  private idleWaiters: Array<() => void> = [];
-
-  private readonly limits: RequestLimits;
-
-  private constructor(private readonly opts: ServingCoreOptions) {
-    this.store = new ModelStore(opts.modelsDir, opts.dataDir, opts.logger);
-    this.limits = new RequestLimits(opts.limits);
-  }
+  private constructor(
+    /** The repository itself, for what the contract does not cover (`converge`). */
+    readonly models: ModelRepository,
+    private readonly limits: RequestLimits,
+  ) {}
 
   /** Loads and warms every model (a failure marks that model failed; the rest serve), then ready. */
   static async start(opts: ServingCoreOptions): Promise<ServingCore> {
-    const core = new ServingCore(opts);
-    const names = core.store.modelNames();
-    for (const name of names) {
-      core.entries.set(name, { name, status: 'loading', activeVersion: core.store.activeOrDefault(name), lock: Promise.resolve() });
-    }
-    // One at a time: loads compete for the same cores, and logs stay readable.
-    for (const name of names) await core.loadInitial(core.entries.get(name)!);
-    core.ready = true;
-    return core;
+    return new ServingCore(await ModelRepository.start(opts), new RequestLimits(opts.limits));
   }
 
-  private async loadInitial(entry: ModelEntry): Promise<void> {
-    try {
-      const dir = this.store.versionDir(entry.name, entry.activeVersion);
-      entry.active = await LoadedVersion.load(entry.name, entry.activeVersion, dir, this.loadOptions());
-      entry.status = 'ready';
-      this.opts.observer?.activeVersion(entry.name, entry.activeVersion);
-      this.opts.logger?.info(
-        { model: entry.name, version: entry.activeVersion, task: entry.active.task, ms: Math.round(entry.active.loadMs) },
-        'model ready',
-      );
-    } catch (e) {
-      entry.status = 'failed';
-      entry.error = e instanceof Error ? e.message : String(e);
-      this.opts.logger?.error({ model: entry.name, version: entry.activeVersion, err: entry.error }, 'model failed to load');
-    }
-  }
-
-  private loadOptions() {
-    return {
-      device: this.opts.device,
-      intraOpThreads: this.opts.intraOpThreads,
-      interOpThreads: this.opts.interOpThreads,
-      batching: this.opts.batching,
-      observer: this.opts.observer,
-      logger: this.opts.logger,
-    };
-  }
+  // ---- the repository, delegated ----------------------------------------------------------------
 
   isReady(): boolean {
-    return this.ready && !this.closing;
+    return this.models.isReady();
   }
 
-  /** Requests in progress, across every model and version. */
   inFlight(): number {
-    return this.requests;
+    return this.models.inFlight();
   }
 
-  /** Refuses new requests, waits for those in flight, then releases every session. */
-  async close(): Promise<void> {
-    this.closing = true;
-    if (this.requests > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    await Promise.all([...this.entries.values()].map((e) => e.active?.retire()));
-  }
-
-  // ---- repository -------------------------------------------------------------------------
-
-  versionDir(name: string, version: number): string {
-    return this.store.versionDir(name, version);
+  close(): Promise<void> {
+    return this.models.close();
   }
 
   list(): ModelInfo[] {
-    return [...this.entries.keys()].sort().map((name) => this.get(name));
+    return this.models.list();
   }
 
   get(name: string): ModelInfo {
-    const entry = this.entry(name);
-    const versions = this.store.versions(name);
-    const active = entry.active;
-    let descriptor = active?.descriptor;
-    let maxLength = active?.maxLength ?? 0;
-    if (!descriptor) {
-      // Not loaded (failed): describe it from its config when that is readable.
-      try {
-        const files = locateHfModelDir(this.store.versionDir(name, entry.activeVersion));
-        const config = readConfig(files.configFile);
-        const d = describeModel(config, files.configFile);
-        descriptor = { ...d, task: d.task === 'base' ? 'feature-extraction' : d.task };
-        maxLength = config.max_position_embeddings;
-      } catch {
-        descriptor = undefined;
-      }
-    }
-    return {
-      name,
-      task: descriptor?.task ?? 'feature-extraction',
-      nli: descriptor?.nli != null,
-      architecture: descriptor?.architecture ?? 'unknown',
-      labels: descriptor?.labels ?? [],
-      max_sequence_length: maxLength,
-      versions,
-      active_version: entry.activeVersion,
-      // The hardware: TensorRT runs on the CUDA device.
-      device: this.opts.device === 'cpu' ? 'cpu' : 'cuda',
-      load_time_ms: active ? Math.round(active.loadMs) : 0,
-      fine_tunable: active ? active.fineTunable : this.hasSafetensors(name, entry.activeVersion),
-      status: entry.status,
-    };
+    return this.models.get(name);
   }
 
-  private hasSafetensors(name: string, version: number): boolean {
-    try {
-      return locateHfModelDir(this.store.versionDir(name, version)).safetensorsFile !== undefined;
-    } catch {
-      return false;
-    }
+  versionDir(name: string, version: number): string {
+    return this.models.versionDir(name, version);
   }
 
   defaultModelFor(task: DefaultableTask): string | undefined {
-    const configured = this.opts.defaults?.[task];
-    if (configured !== undefined) return configured;
-    const ready = [...this.entries.values()].filter((e) => e.status === 'ready' && e.active).sort((a, b) => a.name.localeCompare(b.name));
-    if (task === 'nli' || task === 'zero-shot') return ready.find((e) => e.active!.descriptor.nli)?.name;
-    if (task === 'text-classification') {
-      // Prefer a plain classifier; an NLI model classifies pairs, not texts.
-      return (
-        ready.find((e) => e.active!.task === task && !e.active!.descriptor.nli)?.name ??
-        ready.find((e) => e.active!.task === task)?.name
-      );
-    }
-    if (task === 'feature-extraction') return ready.find((e) => e.active!.hasHiddenStates)?.name;
-    return ready.find((e) => e.active!.task === task)?.name;
+    return this.models.defaultModelFor(task);
   }
 
-  async importVersion(name: string, sourceDir: string): Promise<ModelVersionInfo> {
-    assertModelName(name);
-    const entry = this.entries.get(name);
-    const run = async () => {
-      // Loaded and warmed in a scratch session first (not a load of a serving version, so not
-      // observed): a version that cannot serve is never registered.
-      const candidate = (this.store.versionNumbers(name).at(-1) ?? 0) + 1;
-      const probe = await LoadedVersion.load(name, candidate, sourceDir, { ...this.loadOptions(), observer: undefined });
-      await probe.retire();
-      const info = this.store.importVersion(name, sourceDir, existsMetrics(sourceDir) ? 'fine-tuned' : 'imported');
-      if (!this.entries.has(name)) {
-        // A model new to the repository serves its first version at once.
-        const fresh: ModelEntry = { name, status: 'loading', activeVersion: info.version, lock: Promise.resolve() };
-        this.entries.set(name, fresh);
-        await this.loadInitial(fresh);
-      }
-      return info;
-    };
-    if (!entry) return run();
-    return this.serialize(entry, run);
+  importVersion(name: string, sourceDir: string): Promise<ModelVersionInfo> {
+    return this.models.importVersion(name, sourceDir);
   }
 
-  async activate(name: string, version: number): Promise<ModelInfo> {
-    const entry = this.entry(name);
-    if (!this.store.versionNumbers(name).includes(version)) throw new VersionNotFoundError(name, version);
-    return this.serialize(entry, async () => {
-      if (entry.status === 'ready' && entry.active?.version === version) return this.get(name);
-      await this.swapTo(entry, version, () => this.store.recordActivation(name, entry.activeVersion, version));
-      return this.get(name);
-    });
+  activate(name: string, version: number): Promise<ModelInfo> {
+    return this.models.activate(name, version);
   }
 
-  async rollback(name: string): Promise<ModelInfo> {
-    const entry = this.entry(name);
-    return this.serialize(entry, async () => {
-      const target = this.store.previousVersion(name, entry.activeVersion);
-      if (target === undefined) throw new NoPreviousVersionError(name, entry.activeVersion);
-      await this.swapTo(entry, target, () => this.store.recordRollback(name, target));
-      this.opts.observer?.lifecycle?.(name, 'rollback');
-      this.opts.logger?.info({ model: name, version: target }, 'model rolled back');
-      return this.get(name);
-    });
+  rollback(name: string): Promise<ModelInfo> {
+    return this.models.rollback(name);
   }
 
-  async unload(name: string): Promise<ModelInfo> {
-    const entry = this.entry(name);
-    return this.serialize(entry, async () => {
-      if (entry.status === 'unloaded') return this.get(name);
-      const previous = entry.active;
-      // From here new requests are refused; those already holding the version finish on it.
-      entry.active = undefined;
-      entry.status = 'unloaded';
-      entry.error = undefined;
-      if (previous) {
-        const draining = previous.inFlight;
-        await previous.retire();
-        this.opts.logger?.info({ model: name, version: previous.version, drained: draining }, 'model unloaded');
-      }
-      this.opts.observer?.lifecycle?.(name, 'unload');
-      return this.get(name);
-    });
+  unload(name: string): Promise<ModelInfo> {
+    return this.models.unload(name);
   }
 
-  async load(name: string): Promise<ModelInfo> {
-    const entry = this.entry(name);
-    return this.serialize(entry, async () => {
-      if (entry.status === 'ready' && entry.active) return this.get(name);
-      const version = this.store.activeOrDefault(name);
-      // The model keeps its status (unloaded or failed) until the new session is warm.
-      const fresh = await LoadedVersion.load(name, version, this.store.versionDir(name, version), this.loadOptions());
-      entry.active = fresh;
-      entry.activeVersion = version;
-      entry.status = 'ready';
-      entry.error = undefined;
-      this.opts.observer?.activeVersion(name, version);
-      this.opts.observer?.lifecycle?.(name, 'load');
-      this.opts.logger?.info({ model: name, version, ms: Math.round(fresh.loadMs) }, 'model loaded');
-      return this.get(name);
-    });
-  }
-
-  /**
-   * Loads and warms `version` beside the version serving now (a failure leaves that one serving
-   * and the pointer untouched), persists the change with `persist`, switches new requests to it,
-   * then drains and releases the old session.
-   */
-  private async swapTo(entry: ModelEntry, version: number, persist: () => void): Promise<void> {
-    const name = entry.name;
-    const started = performance.now();
-    const fresh = await LoadedVersion.load(name, version, this.store.versionDir(name, version), this.loadOptions());
-    try {
-      persist();
-    } catch (e) {
-      await fresh.retire();
-      throw e;
-    }
-    const previous = entry.active;
-    entry.active = fresh;
-    entry.activeVersion = version;
-    entry.status = 'ready';
-    entry.error = undefined;
-    this.opts.observer?.activeVersion(name, version);
-    if (previous) {
-      // New requests already see `fresh`; the old one finishes what it holds, then is released.
-      await previous.retire();
-      const seconds = (performance.now() - started) / 1000;
-      this.opts.observer?.swapped(name, previous.version, version, seconds);
-      this.opts.logger?.info({ model: name, from: previous.version, to: version, seconds }, 'model version swapped');
-    }
-  }
-
-  private serialize<T>(entry: ModelEntry, fn: () => Promise<T>): Promise<T> {
-    const next = entry.lock.then(fn, fn);
-    entry.lock = next.catch(() => undefined);
-    return next;
-  }
-
-  private entry(name: string): ModelEntry {
-    const entry = isValidModelName(name) ? this.entries.get(name) : undefined;
-    if (!entry) throw new ModelNotFoundError(name);
-    return entry;
+  load(name: string): Promise<ModelInfo> {
+    return this.models.load(name);
   }
 
   // ---- inference: each task is one pipeline (src/tasks) ------------------------------------------
@@ -381,46 +143,14 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
     return this.serve(fillMaskPipeline, model, texts, params, opts);
   }
 
-  // ---- request plumbing -------------------------------------------------------------------------
-
-  /** Resolves the model (default per task), checks its task, holds its version for the request. */
-  private resolve(model: string | undefined, want: ModelRequirement): LoadedVersion {
-    if (this.closing) throw new ModelNotReadyError('the server is shutting down');
-    const name = model ?? this.defaultModelFor(want);
-    if (name === undefined) {
-      throw new DomainError('MODEL_NOT_FOUND', `no loaded model serves ${want}; name one with "model"`, { task: want });
-    }
-    const entry = this.entry(name);
-    if (entry.status === 'unloaded') throw new ModelUnloadedError(name);
-    if (entry.status === 'loading' || (!entry.active && entry.status !== 'failed')) throw new ModelNotReadyError(`model "${name}" is still loading`);
-    if (!entry.active) throw new ModelLoadError(`model "${name}" failed to load: ${entry.error ?? 'unknown error'}`, { model: name });
-    const v = entry.active;
-    const ok =
-      want === 'nli'
-        ? v.descriptor.nli !== null
-        : want === 'feature-extraction'
-          ? v.hasHiddenStates
-          : v.task === want;
-    if (!ok) {
-      const wanted =
-        want === 'nli'
-          ? 'an NLI model (labels with entailment and contradiction)'
-          : want === 'feature-extraction'
-            ? `a graph with a last_hidden_state output (a task head's logits are not embeddings)`
-            : `a ${want} model`;
-      throw new WrongTaskError(name, v.descriptor.nli ? 'NLI text-classification' : v.task, wanted);
-    }
-    return v;
-  }
-
-  /** Checks the request, resolves and holds the model version, runs the pipeline on it, times it. */
+  /** Checks the request, holds the model's serving version, checks its task, runs the pipeline on it, times it. */
   private async serve<I, P, R>(pipeline: TaskPipeline<I, P, R>, model: string | undefined, inputs: I[], params: P, opts: RequestOptions): Promise<Served<R[]>> {
     pipeline.check(inputs, params, this.limits);
     const started = performance.now();
-    const v = this.resolve(model, pipeline.requires);
-    const release = v.acquire();
-    this.requests++;
+    const lease = this.models.acquire(model, pipeline.requires);
+    const v = lease.version;
     try {
+      requireTask(v, pipeline.requires);
       if (opts.signal?.aborted) throw new ClientClosedError();
       const clock = new StageClock(v, opts.signal);
       const result = await pipeline.run(v, clock, inputs, params);
@@ -436,15 +166,22 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
       if (e instanceof RangeError) throw new InvalidInputError(e.message);
       throw e;
     } finally {
-      release();
-      this.requests--;
-      if (this.requests === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        waiters.forEach((w) => w());
-      }
+      lease.release();
     }
   }
+}
+
+/** WRONG_TASK unless `v` serves what the pipeline requires. */
+function requireTask(v: LoadedVersion, want: ModelRequirement): void {
+  const ok = want === 'nli' ? v.descriptor.nli !== null : want === 'feature-extraction' ? v.hasHiddenStates : v.task === want;
+  if (ok) return;
+  const wanted =
+    want === 'nli'
+      ? 'an NLI model (labels with entailment and contradiction)'
+      : want === 'feature-extraction'
+        ? `a graph with a last_hidden_state output (a task head's logits are not embeddings)`
+        : `a ${want} model`;
+  throw new WrongTaskError(v.name, v.descriptor.nli ? 'NLI text-classification' : v.task, wanted);
 }
 
 /** Collects a request's stage timings while it tokenizes and runs. */
@@ -474,8 +211,4 @@ class StageClock implements Stages {
     this.inferenceMs += inferenceMs;
     return results;
   }
-}
-
-function existsMetrics(dir: string): boolean {
-  return existsSync(join(dir, 'metrics.json'));
 }
