@@ -1,12 +1,27 @@
 /**
  * The contract between the serving core (plain TypeScript: model repository, ONNX Runtime
  * sessions, dynamic batcher, task pipelines) and the HTTP layer (NestJS modules). The HTTP layer
- * validates and shapes requests; the core owns every number. Field names follow the Hugging Face
- * pipelines, so the same words mean the same thing on both sides.
- *
- * Offsets (`start`, `end`) are indices into the caller's original string counted in Unicode code
- * points, as Hugging Face (Python) reports them.
+ * validates request types and shapes; the core owns every number and every request limit. The
+ * per-task request and result types live with the tasks (`../tasks/types.ts`) and are
+ * re-exported here, so the HTTP layer imports one contract.
  */
+import type {
+  Answer,
+  ClassifyItem,
+  ClassifyParams,
+  EmbeddingItem,
+  EmbeddingParams,
+  Entity,
+  FillMaskCandidate,
+  FillMaskParams,
+  NerParams,
+  NliPair,
+  QaInput,
+  QaParams,
+  TextInput,
+  ZeroShotItem,
+  ZeroShotParams,
+} from '../tasks/types';
 
 export type ServedTask =
   | 'text-classification'
@@ -40,121 +55,27 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-// ---- text classification --------------------------------------------------------------------
+// ---- per-task requests and results: defined beside the tasks, re-exported here ----------------
 
-export type TextInput = string | { text: string; text_pair?: string };
-
-export interface ClassifyParams {
-  /** null → every label; default 1 (as the HF pipeline). */
-  top_k?: number | null;
-  function_to_apply?: 'softmax' | 'sigmoid' | 'none';
-}
-
-export interface LabelScore {
-  label: string;
-  score: number;
-}
-
-export interface ClassifyItem {
-  labels: LabelScore[];
-  /** True when the input was longer than the model allows and was cut. */
-  truncated: boolean;
-}
-
-// ---- NLI and zero-shot ------------------------------------------------------------------------
-
-export interface NliPair {
-  premise: string;
-  hypothesis: string;
-}
-
-export interface ZeroShotParams {
-  candidate_labels: string[];
-  hypothesis_template?: string; // default 'This example is {}.'
-  multi_label?: boolean;
-}
-
-export interface ZeroShotItem {
-  sequence: string;
-  labels: string[];
-  scores: number[];
-  truncated: boolean;
-}
-
-// ---- token classification ---------------------------------------------------------------------
-
-export type AggregationStrategy = 'none' | 'simple' | 'first' | 'average' | 'max';
-
-export interface NerParams {
-  aggregation_strategy?: AggregationStrategy; // default 'simple'
-  ignore_labels?: string[]; // default ['O']
-  /** Overlap, in tokens, between windows of a long text. */
-  stride?: number;
-}
-
-export interface Entity {
-  /** Present with aggregation `none` (the raw tag, e.g. B-PER). */
-  entity?: string;
-  /** Always present (with `none` it is the tag without its B-/I- prefix). */
-  entity_group: string;
-  score: number;
-  word: string;
-  start: number;
-  end: number;
-  /** Token index, present with aggregation `none`. */
-  index?: number;
-}
-
-// ---- question answering ------------------------------------------------------------------------
-
-export interface QaInput {
-  question: string;
-  context: string;
-}
-
-export interface QaParams {
-  top_k?: number;
-  doc_stride?: number;
-  max_answer_len?: number;
-  max_seq_len?: number;
-  max_question_len?: number;
-  handle_impossible_answer?: boolean;
-}
-
-export interface Answer {
-  answer: string;
-  score: number;
-  start: number;
-  end: number;
-}
-
-// ---- embeddings and fill-mask -------------------------------------------------------------------
-
-export interface EmbeddingParams {
-  /** 'none' returns one vector per token. */
-  pooling?: 'cls' | 'mean' | 'none';
-  normalize?: boolean;
-}
-
-export interface EmbeddingItem {
-  /** [dim] when pooled, [tokens][dim] with pooling 'none'. */
-  embedding: number[] | number[][];
-  tokens?: string[];
-  truncated: boolean;
-}
-
-export interface FillMaskParams {
-  top_k?: number; // default 5
-}
-
-export interface FillMaskCandidate {
-  score: number;
-  token: number;
-  token_str: string;
-  sequence: string;
-  /** Which mask (0-based, in text order) this candidate fills; present only when the text has several. */
-  mask_index?: number;
-}
+export type {
+  AggregationStrategy,
+  Answer,
+  ClassifyItem,
+  ClassifyParams,
+  EmbeddingItem,
+  EmbeddingParams,
+  Entity,
+  FillMaskCandidate,
+  FillMaskParams,
+  LabelScore,
+  NerParams,
+  NliPair,
+  QaInput,
+  QaParams,
+  TextInput,
+  ZeroShotItem,
+  ZeroShotParams,
+} from '../tasks/types';
 
 // ---- the facade the HTTP layer calls --------------------------------------------------------------
 

@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
 import { InvalidInputError, ModelNotFoundError, VersionNotFoundError } from '../errors/domain-error';
 import { SCRATCH, scratchName } from '../store/scratch';
+import type { ActivationLog } from './activation-log';
 import type { ModelVersionInfo } from './contracts';
 
 export const MODEL_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
@@ -67,7 +68,8 @@ export interface ModelStoreLogger {
   warn(obj: object, msg?: string): void;
 }
 
-export class ModelStore {
+/** Also the single-server activation log: `active.json` and `history.json` per model. */
+export class ModelStore implements ActivationLog {
   constructor(
     readonly modelsDir: string,
     readonly dataDir: string,

@@ -2,8 +2,13 @@
  * Embeddings from an encoder's `last_hidden_state` [tokens, hidden]: the [CLS] vector, the mean
  * over real tokens (the attention mask decides which; padding never counts), or every token
  * vector; optionally L2-normalised (per vector).
+ *
+ * The pipeline below truncates to the model maximum (and says so); with pooling `none` it also
+ * returns the tokens.
  */
 import { l2Normalize, sliceRow } from './math';
+import { encodeTruncating, TaskPipeline } from './pipeline';
+import type { EmbeddingItem, EmbeddingParams } from './types';
 
 export type Pooling = 'cls' | 'mean' | 'none';
 
@@ -33,3 +38,28 @@ export function poolHiddenStates(
   const denom = Math.max(count, 1e-9);
   return finish(sum.map((v) => v / denom));
 }
+
+export const embeddingsPipeline: TaskPipeline<string, EmbeddingParams, EmbeddingItem> = {
+  requires: 'feature-extraction',
+
+  check(texts, _params, limits) {
+    limits.inputs(texts.length);
+    limits.texts(texts.map((s, i): [string, string] => [`inputs[${i}]`, s]));
+  },
+
+  async run(model, stages, texts, params) {
+    const encoded = await stages.tokenize(() => encodeTruncating(model, texts, 'longest_first'));
+    const outputs = await stages.run(encoded.map((e) => e.input));
+    const pooling = params.pooling ?? 'mean';
+    return outputs.map((o, i) => {
+      const hidden = o.last_hidden_state;
+      const main = encoded[i].input;
+      const item: EmbeddingItem = {
+        embedding: poolHiddenStates(hidden.data, main.attentionMask, hidden.dims[hidden.dims.length - 1], pooling, params.normalize ?? false),
+        truncated: encoded[i].truncated,
+      };
+      if (pooling === 'none') item.tokens = main.tokens;
+      return item;
+    });
+  },
+};

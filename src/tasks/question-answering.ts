@@ -6,9 +6,14 @@
  * are softmaxed, the null score is start[CLS]·end[CLS], and candidate spans are the entries of
  * the outer product start ⊗ end with start ≤ end < start + max_answer_len. Spans are widened to
  * whole words (HF's `align_to_words`) and returned as code-point offsets into the context.
+ *
+ * The pipeline below refuses a question longer than `max_question_len` tokens, and caps
+ * `doc_stride` below the room the context has in a window.
  */
-import type { Answer } from '../serving/contracts';
-import type { QaWindow } from '../tokenizer/tokenizer';
+import { InputTooLongError, InvalidInputError } from '../errors/domain-error';
+import type { QaWindow, TokenizedInput } from '../tokenizer/tokenizer';
+import type { TaskPipeline } from './pipeline';
+import type { Answer, QaInput, QaParams } from './types';
 
 export interface SpanCandidate {
   start: number;
@@ -124,3 +129,81 @@ export function postprocessQa(
   answers.sort((a, b) => b.score - a.score);
   return answers.slice(0, opts.topK);
 }
+
+function qaWindow(w: TokenizedInput, clsId: number): QaWindow {
+  return { sequenceIds: w.sequenceIds, offsets: w.offsets, wordIds: w.wordIds, clsIndex: w.ids.indexOf(clsId) };
+}
+
+/** The most answers a request may ask for, per input. */
+const TOP_K_MAX = 100;
+
+export const qaPipeline: TaskPipeline<QaInput, QaParams, Answer[]> = {
+  requires: 'question-answering',
+
+  check(inputs, params, limits) {
+    limits.topK(params.top_k, TOP_K_MAX);
+    const maxAnswerLen = params.max_answer_len ?? 15;
+    if (!Number.isInteger(maxAnswerLen) || maxAnswerLen < 1) {
+      throw new InvalidInputError(`max_answer_len must be a positive integer (got ${maxAnswerLen})`);
+    }
+    for (const key of ['max_seq_len', 'doc_stride', 'max_question_len'] as const) {
+      const value = params[key];
+      if (value !== undefined && (!Number.isInteger(value) || value < (key === 'doc_stride' ? 0 : 1))) {
+        throw new InvalidInputError(`${key} must be a ${key === 'doc_stride' ? 'non-negative' : 'positive'} integer (got ${value})`);
+      }
+    }
+    limits.inputs(inputs.length);
+    limits.texts(
+      inputs.flatMap((q, i): Array<[string, string]> => [
+        [`inputs[${i}].question`, q.question],
+        [`inputs[${i}].context`, q.context],
+      ]),
+    );
+  },
+
+  async run(model, stages, inputs, params) {
+    const { tokenizer } = model;
+    const maxSeqLen = Math.min(params.max_seq_len ?? Math.min(384, model.maxLength), model.maxLength);
+    const docStride = params.doc_stride ?? Math.min(Math.floor(maxSeqLen / 2), 128);
+    const maxQuestionLen = params.max_question_len ?? 64;
+    const questionTokens = await stages.tokenize(() =>
+      tokenizer.encodeBatch(
+        inputs.map((q) => q.question),
+        { addSpecialTokens: false, truncation: false },
+      ),
+    );
+    const perInput = await stages.tokenize(() =>
+      Promise.all(
+        inputs.map(async (q, i) => {
+          const qLen = questionTokens[i][0].ids.length;
+          if (qLen > maxQuestionLen) {
+            throw new InputTooLongError(`inputs[${i}].question has ${qLen} tokens; max_question_len is ${maxQuestionLen}`, {
+              tokens: qLen,
+              limit: maxQuestionLen,
+            });
+          }
+          const room = maxSeqLen - qLen - tokenizer.numSpecialTokens(true);
+          if (room < 1) {
+            throw new InputTooLongError(`inputs[${i}].question leaves no room for the context within max_seq_len ${maxSeqLen}`);
+          }
+          // The overlap must be smaller than the room the context has in a window; cap it there.
+          const stride = Math.max(0, Math.min(docStride, room - 1));
+          return tokenizer.encode(q.question, q.context, { maxLength: maxSeqLen, truncation: 'only_second', stride, returnOverflowing: true });
+        }),
+      ),
+    );
+    const outputs = await stages.run(perInput.flat());
+    const options = { topK: params.top_k ?? 1, maxAnswerLen: params.max_answer_len ?? 15, handleImpossibleAnswer: params.handle_impossible_answer ?? false };
+    let k = 0;
+    return inputs.map((q, i) =>
+      postprocessQa(
+        q.context,
+        perInput[i].map((w) => {
+          const o = outputs[k++];
+          return { window: qaWindow(w, tokenizer.specialIds.cls), startLogits: o.start_logits.data, endLogits: o.end_logits.data };
+        }),
+        options,
+      ),
+    );
+  },
+};

@@ -8,9 +8,14 @@
  * One deliberate difference: `word` is the exact slice of the caller's text between `start` and
  * `end`, where HF decodes the tokens (which lowercases and strips accents for uncased models:
  * "Zürich" comes back as "zurich" from HF, as "Zürich" here). Offsets and scores are HF's.
+ *
+ * The pipeline below runs every text in `stride`-overlapping windows of the model maximum (default
+ * overlap: a quarter of the window, at most 64 tokens), whatever the aggregation.
  */
-import type { AggregationStrategy, Entity } from '../serving/contracts';
+import { InvalidInputError } from '../errors/domain-error';
 import { argmax, softmax } from './math';
+import type { TaskPipeline } from './pipeline';
+import type { AggregationStrategy, Entity, NerParams } from './types';
 
 /** One window's tokens as the tokenizer gave them (code-point offsets into the original text). */
 export interface NerWindowTokens {
@@ -225,3 +230,40 @@ export function postprocessNer(
   if (windows.length > 1) all = mergeOverlapping(all);
   return all.map((e) => ({ ...e, word: codePoints.slice(e.start, e.end).join('') }));
 }
+
+export const nerPipeline: TaskPipeline<string, NerParams, Entity[]> = {
+  requires: 'token-classification',
+
+  check(texts, _params, limits) {
+    limits.inputs(texts.length);
+    limits.texts(texts.map((s, i): [string, string] => [`inputs[${i}]`, s]));
+  },
+
+  async run(model, stages, texts, params) {
+    const { tokenizer } = model;
+    const room = model.maxLength - tokenizer.numSpecialTokens(false);
+    const stride = params.stride ?? Math.min(64, Math.floor(room / 4));
+    if (!Number.isInteger(stride) || stride < 0 || stride >= room) {
+      throw new InvalidInputError(`stride must be an integer from 0 to ${room - 1} for this model (got ${stride})`);
+    }
+    const encoded = await stages.tokenize(() => tokenizer.encodeBatch(texts, { truncation: 'longest_first', stride, returnOverflowing: true }));
+    const outputs = await stages.run(encoded.flat());
+    const { labels } = model.descriptor;
+    let k = 0;
+    return texts.map((text, i) => {
+      const windows = encoded[i].map((w, windowIndex) => ({
+        tokens: w,
+        logits: outputs[k++].logits.data,
+        // Window w's first text token is token w·(room − stride) of the whole text.
+        indexBase: windowIndex * (room - stride),
+      }));
+      return postprocessNer(text, windows, labels.length, {
+        aggregation: params.aggregation_strategy ?? 'simple',
+        ignoreLabels: params.ignore_labels ?? ['O'],
+        labels,
+        unkId: tokenizer.specialIds.unk,
+        subwordPrefix: model.continuingSubwordPrefix,
+      });
+    });
+  },
+};

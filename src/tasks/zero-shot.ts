@@ -9,8 +9,16 @@
  * the contradiction id as "0, or the last label when entailment is 0"; for the usual label
  * orders — entailment/neutral/contradiction and contradiction/neutral/entailment — that is the
  * same label.)
+ *
+ * The pipeline below sends every (sequence, hypothesis) pair to the batcher in one submission;
+ * as in HF only the sequence is cut to the model maximum, never the hypothesis.
  */
+import { InvalidInputError } from '../errors/domain-error';
 import { softmax } from './math';
+import { encodeTruncating, TaskPipeline } from './pipeline';
+import type { ZeroShotItem, ZeroShotParams } from './types';
+
+export const DEFAULT_HYPOTHESIS_TEMPLATE = 'This example is {}.';
 
 export interface NliIds {
   entailment: number;
@@ -35,3 +43,34 @@ export function rankCandidates(labels: string[], scores: number[]): { labels: st
   const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
   return { labels: order.map((i) => labels[i]), scores: order.map((i) => scores[i]) };
 }
+
+export const zeroShotPipeline: TaskPipeline<string, ZeroShotParams, ZeroShotItem> = {
+  // Any NLI model serves zero-shot; the default model is the NLI default.
+  requires: 'nli',
+
+  check(sequences, params, limits) {
+    limits.inputs(sequences.length);
+    limits.texts(sequences.map((s, i): [string, string] => [`inputs[${i}]`, s]));
+    limits.candidateLabels(params.candidate_labels ?? []);
+    const template = params.hypothesis_template ?? DEFAULT_HYPOTHESIS_TEMPLATE;
+    if (!template.includes('{}')) {
+      throw new InvalidInputError(`hypothesis_template must contain "{}" where the label goes (got "${template}")`);
+    }
+  },
+
+  async run(model, stages, sequences, params) {
+    const nli = model.descriptor.nli!;
+    const labels = params.candidate_labels;
+    const template = params.hypothesis_template ?? DEFAULT_HYPOTHESIS_TEMPLATE;
+    const hypotheses = labels.map((l) => hypothesisFor(template, l));
+    const pairs = sequences.flatMap((s) => hypotheses.map((h) => [s, h] as [string, string]));
+    const encoded = await stages.tokenize(() => encodeTruncating(model, pairs, 'only_first'));
+    const outputs = await stages.run(encoded.map((e) => e.input));
+    return sequences.map((sequence, s) => {
+      const rows = labels.map((_, c) => outputs[s * labels.length + c].logits.data);
+      const scores = zeroShotScores(rows, nli, params.multi_label ?? false);
+      const truncated = labels.some((_, c) => encoded[s * labels.length + c].truncated);
+      return { sequence, ...rankCandidates(labels, scores), truncated };
+    });
+  },
+};

@@ -93,7 +93,6 @@ export class HfCompatService {
         const { texts, single } = textsOf(dto.inputs);
         const p = validateDto(HfZeroShotParamsDto, params, 'parameters');
         const labels = typeof p.candidate_labels === 'string' ? p.candidate_labels.split(',').map((s) => s.trim()).filter((s) => s) : p.candidate_labels;
-        if (labels.length === 0) throw invalidInputs('accompanied by at least one candidate label');
         const served = await this.inference.zeroShot(model, texts, { candidate_labels: labels, hypothesis_template: p.hypothesis_template, multi_label: p.multi_label }, signal);
         const lists = served.result.map((r) => r.labels.map((label, i) => ({ label, score: r.scores[i] })));
         return wrap(served, single ? lists[0] : lists);

@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../../src/app.module';
 import { loadConfig } from '../../../src/config/app-config';
 import { JsonLogger } from '../../../src/http/json-logger';
+import { RequestLimits } from '../../../src/tasks/limits';
 import { FakeCore } from './fake-core';
 
 export interface TestApp {
@@ -33,6 +34,7 @@ export async function fakeApp(env: Record<string, string> = {}, core = new FakeC
     config,
     coreFactory: async (_config, observer) => {
       core.observer = observer;
+      core.limits = new RequestLimits(config.limits);
       for (const m of core.list()) observer.activeVersion(m.name, m.active_version);
       return core;
     },

@@ -1,5 +1,15 @@
+import { loadConfig } from '../../../src/config/app-config';
 import { ClientClosedError, ModelNotFoundError, OverloadedError, VersionNotFoundError, WrongTaskError, InvalidInputError } from '../../../src/errors/domain-error';
 import type { ServingCoreHandle } from '../../../src/modules/core/core-host';
+import { embeddingsPipeline } from '../../../src/tasks/feature-extraction';
+import { fillMaskPipeline } from '../../../src/tasks/fill-mask';
+import { RequestLimits } from '../../../src/tasks/limits';
+import { nliPipeline } from '../../../src/tasks/nli';
+import type { TaskPipeline } from '../../../src/tasks/pipeline';
+import { qaPipeline } from '../../../src/tasks/question-answering';
+import { classifyPipeline } from '../../../src/tasks/text-classification';
+import { nerPipeline } from '../../../src/tasks/token-classification';
+import { zeroShotPipeline } from '../../../src/tasks/zero-shot';
 import { ModelUnloadedError, NoPreviousVersionError } from '../../../src/serving/errors';
 import type {
   Answer,
@@ -28,7 +38,8 @@ import type {
 /**
  * A stand-in for the serving core with the contract's behaviour and simple, predictable numbers,
  * so HTTP tests can check shapes, parameter plumbing and error mapping without ONNX Runtime.
- * Every call is recorded in `calls`.
+ * Requests are checked as the core checks them (each task pipeline's `check`: parameters and the
+ * request limits) before a model is resolved. Every call that passes is recorded in `calls`.
  */
 export interface FakeCall {
   method: string;
@@ -83,6 +94,8 @@ export class FakeCore implements ServingCoreHandle {
   observer: ServingObserver | undefined;
   /** Requests that left because their client went away. */
   aborted = 0;
+  /** The request limits (the server's defaults; `fakeApp` sets the app's own). */
+  limits = new RequestLimits(loadConfig({}).limits);
   private inflight = 0;
 
   readonly models = new Map<string, FakeModel>([
@@ -105,7 +118,17 @@ export class FakeCore implements ServingCoreHandle {
     return m.info;
   }
 
-  private async serve<T>(method: string, task: ServedTask | 'nli' | 'zero-shot', name: string | undefined, inputs: unknown, params: unknown, opts: RequestOptions | undefined, run: (info: ModelInfo) => T): Promise<Served<T>> {
+  private async serve<I, P, T>(
+    method: string,
+    task: ServedTask | 'nli' | 'zero-shot',
+    pipeline: TaskPipeline<I, P, unknown>,
+    name: string | undefined,
+    inputs: I[],
+    params: P,
+    opts: RequestOptions | undefined,
+    run: (info: ModelInfo) => T,
+  ): Promise<Served<T>> {
+    pipeline.check(inputs, params, this.limits);
     const info = this.resolve(name, task);
     this.calls.push({ method, model: name, inputs, params });
     if (this.failWith !== undefined) throw this.failWith;
@@ -156,17 +179,17 @@ export class FakeCore implements ServingCoreHandle {
   }
 
   classify(model: string | undefined, inputs: TextInput[], params: ClassifyParams, opts?: RequestOptions): Promise<Served<ClassifyItem[]>> {
-    return this.serve('classify', 'text-classification', model, inputs, params, opts, (info) =>
+    return this.serve('classify', 'text-classification', classifyPipeline, model, inputs, params, opts, (info) =>
       inputs.map((x) => this.labelScores(info, typeof x === 'string' ? x : x.text + '|' + (x.text_pair ?? ''), params.top_k)),
     );
   }
 
   nli(model: string | undefined, pairs: NliPair[], opts?: RequestOptions): Promise<Served<ClassifyItem[]>> {
-    return this.serve('nli', 'nli', model, pairs, {}, opts, (info) => pairs.map((p) => this.labelScores(info, p.premise + '|' + p.hypothesis, null)));
+    return this.serve('nli', 'nli', nliPipeline, model, pairs, {}, opts, (info) => pairs.map((p) => this.labelScores(info, p.premise + '|' + p.hypothesis, null)));
   }
 
   zeroShot(model: string | undefined, sequences: string[], params: ZeroShotParams, opts?: RequestOptions): Promise<Served<ZeroShotItem[]>> {
-    return this.serve('zeroShot', 'zero-shot', model, sequences, params, opts, () =>
+    return this.serve('zeroShot', 'zero-shot', zeroShotPipeline, model, sequences, params, opts, () =>
       sequences.map((sequence) => {
         const scores = FakeCore.scores(sequence, params.candidate_labels.length);
         const order = params.candidate_labels.map((l, i) => ({ l, s: scores[i] })).sort((a, b) => b.s - a.s);
@@ -176,7 +199,7 @@ export class FakeCore implements ServingCoreHandle {
   }
 
   ner(model: string | undefined, texts: string[], params: NerParams, opts?: RequestOptions): Promise<Served<Entity[][]>> {
-    return this.serve('ner', 'token-classification', model, texts, params, opts, () =>
+    return this.serve('ner', 'token-classification', nerPipeline, model, texts, params, opts, () =>
       texts.map((t) => {
         // The first word is a person.
         const end = t.indexOf(' ') === -1 ? t.length : t.indexOf(' ');
@@ -187,7 +210,7 @@ export class FakeCore implements ServingCoreHandle {
   }
 
   qa(model: string | undefined, inputs: QaInput[], params: QaParams, opts?: RequestOptions): Promise<Served<Answer[][]>> {
-    return this.serve('qa', 'question-answering', model, inputs, params, opts, () =>
+    return this.serve('qa', 'question-answering', qaPipeline, model, inputs, params, opts, () =>
       inputs.map((q) => {
         const words = q.context.split(' ');
         return Array.from({ length: params.top_k ?? 1 }, (_, i) => {
@@ -200,7 +223,7 @@ export class FakeCore implements ServingCoreHandle {
   }
 
   embeddings(model: string | undefined, texts: string[], params: EmbeddingParams, opts?: RequestOptions): Promise<Served<EmbeddingItem[]>> {
-    return this.serve('embeddings', 'feature-extraction', model, texts, params, opts, () =>
+    return this.serve('embeddings', 'feature-extraction', embeddingsPipeline, model, texts, params, opts, () =>
       texts.map((t) =>
         params.pooling === 'none'
           ? { embedding: [[t.length, 1], [t.length, 2]], truncated: false }
@@ -210,7 +233,7 @@ export class FakeCore implements ServingCoreHandle {
   }
 
   fillMask(model: string | undefined, texts: string[], params: FillMaskParams, opts?: RequestOptions): Promise<Served<FillMaskCandidate[][]>> {
-    return this.serve('fillMask', 'fill-mask', model, texts, params, opts, () =>
+    return this.serve('fillMask', 'fill-mask', fillMaskPipeline, model, texts, params, opts, () =>
       texts.map((t) => {
         if (!t.includes('[MASK]')) throw new InvalidInputError('no [MASK] token in the input');
         return Array.from({ length: params.top_k ?? 5 }, (_, i) => ({ score: 0.5 / (i + 1), token: 1000 + i, token_str: `w${i}`, sequence: t.replace('[MASK]', `w${i}`) }));

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsOptional, ValidateIf } from 'class-validator';
 import type { TextInput } from '../../../serving/contracts';
 import { ClassifyInputs, ModelName } from '../../../http/validation';
 import { LabelScoreDto, ServedEnvelopeDto } from './common.dto';
@@ -14,8 +14,6 @@ export class ClassifyRequestDto {
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsInt()
-  @Min(1)
-  @Max(100000)
   top_k?: number | null;
 
   @ApiPropertyOptional({

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional } from 'class-validator';
 import { ModelName, TextInputs } from '../../../http/validation';
 import { ServedEnvelopeDto } from './common.dto';
 
 export class FillMaskParamsDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 5 }) @IsOptional() @IsInt() @Min(1) @Max(1000) top_k?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 5 }) @IsOptional() @IsInt() top_k?: number;
 }
 
 export class FillMaskRequestDto extends FillMaskParamsDto {

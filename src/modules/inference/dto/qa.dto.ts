@@ -5,7 +5,7 @@ import { ModelName, ObjectInputs } from '../../../http/validation';
 import { ServedEnvelopeDto } from './common.dto';
 
 export class QaParamsDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 }) @IsOptional() @IsInt() @Min(1) @Max(100) top_k?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 }) @IsOptional() @IsInt() top_k?: number;
   @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Overlap, in tokens, between context windows (default min(max_seq_len / 2, 128); 0 for none).' })
   @IsOptional() @IsInt() @Min(0) @Max(4096) doc_stride?: number;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 15, description: 'Longest answer, in tokens.' })

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayNotEmpty, IsArray, IsBoolean, IsOptional, IsString, Matches, MinLength } from 'class-validator';
+import { IsArray, IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
 import { ModelName, TextInputs } from '../../../http/validation';
 import { ServedEnvelopeDto } from './common.dto';
 
@@ -10,9 +10,7 @@ export class ZeroShotRequestDto {
 
   @ApiProperty({ type: [String], minItems: 1, description: 'The labels to choose from (capped by BERTH_MAX_CANDIDATE_LABELS).' })
   @IsArray()
-  @ArrayNotEmpty()
   @IsString({ each: true })
-  @MinLength(1, { each: true })
   candidate_labels!: string[];
 
   @ApiPropertyOptional({ default: 'This example is {}.', description: 'Hypothesis built per label; "{}" is replaced by the label.' })
