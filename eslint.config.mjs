@@ -16,7 +16,7 @@ const LAYERS = {
   config: [],
   tokenizer: ['engine', 'errors'],
   runtime: ['engine', 'errors'],
-  tasks: ['tokenizer', 'errors'],
+  tasks: ['errors', 'runtime', 'tokenizer'],
   store: ['errors'],
   serving: ['engine', 'errors', 'runtime', 'store', 'tasks', 'tokenizer'],
   trainer: ['engine', 'errors', 'runtime', 'tasks', 'tokenizer'],
@@ -49,7 +49,8 @@ const policies = [
     from: { element: { type: layer } },
     allow: { to: { element: { types: { anyOf: [layer, ...allowed] } } } },
   })),
-  { allow: { to: { module: { origin: { anyOf: ['external', 'core'] } } } } },
+  { allow: { to: { module: { origin: 'external' } } } },
+  { allow: { to: { module: { origin: 'core' } } } },
   ...PACKAGE_OWNERS.map(({ packages, owners }) => ({
     from: { element: { types: { noneOf: owners } } },
     disallow: { to: { module: { origin: 'external', source: { anyOf: packages } } } },
