@@ -206,7 +206,7 @@ export class ModelRepository implements ModelRepositoryApi {
       const candidate = (this.store.versionNumbers(name).at(-1) ?? 0) + 1;
       const probe = await LoadedVersion.load(name, candidate, sourceDir, { ...this.loadOptions(), observer: undefined });
       await probe.retire();
-      const info = this.store.importVersion(name, sourceDir, existsMetrics(sourceDir) ? 'fine-tuned' : 'imported');
+      const info = await this.store.importVersion(name, sourceDir, existsMetrics(sourceDir) ? 'fine-tuned' : 'imported');
       if (!this.entries.has(name)) {
         // A model new to the repository serves its first version at once.
         const fresh: ModelEntry = { name, status: 'loading', activeVersion: info.version, lock: Promise.resolve() };

@@ -42,31 +42,31 @@ describe('ModelStore', () => {
     expect(() => store.versionDir('nope', 1)).toThrow(ModelNotFoundError);
   });
 
-  it('imports copies as the next number, leaving no temporary directory behind', () => {
-    const a = store.importVersion('sentiment', hfDir(join(root, 'up-a'), { 'metrics.json': '{"accuracy":0.9}' }), 'fine-tuned');
-    const b = store.importVersion('sentiment', hfDir(join(root, 'up-b')));
+  it('imports copies as the next number, leaving no temporary directory behind', async () => {
+    const a = await store.importVersion('sentiment', hfDir(join(root, 'up-a'), { 'metrics.json': '{"accuracy":0.9}' }), 'fine-tuned');
+    const b = await store.importVersion('sentiment', hfDir(join(root, 'up-b')));
     expect([a.version, b.version]).toEqual([2, 3]);
     expect(a).toMatchObject({ source: 'fine-tuned', metrics: { accuracy: 0.9 } });
     expect(b.source).toBe('imported');
     expect(readdirSync(join(root, 'data', 'models', 'sentiment', 'versions')).sort()).toEqual(['2', '3']);
     expect(readFileSync(join(store.versionDir('sentiment', b.version), 'onnx', 'model.onnx'), 'utf8')).toBe('graph');
     // A model new to the repository starts at version 1.
-    expect(store.importVersion('fresh', hfDir(join(root, 'up-c'))).version).toBe(1);
+    expect((await store.importVersion('fresh', hfDir(join(root, 'up-c')))).version).toBe(1);
     expect(store.modelNames()).toEqual(['fresh', 'sentiment']);
   });
 
-  it('refuses imports that are not HF directories, contain links, or have bad names', () => {
+  it('refuses imports that are not HF directories, contain links, or have bad names', async () => {
     mkdirSync(join(root, 'empty'));
-    expect(() => store.importVersion('sentiment', join(root, 'empty'))).toThrow(FormatError);
+    await expect(store.importVersion('sentiment', join(root, 'empty'))).rejects.toThrow(FormatError);
     const linked = hfDir(join(root, 'linked'));
     symlinkSync('/etc/passwd', join(linked, 'vocab.txt'));
-    expect(() => store.importVersion('sentiment', linked)).toThrow(InvalidInputError);
-    expect(() => store.importVersion('../up', hfDir(join(root, 'ok')))).toThrow(InvalidInputError);
+    await expect(store.importVersion('sentiment', linked)).rejects.toThrow(InvalidInputError);
+    await expect(store.importVersion('../up', hfDir(join(root, 'ok')))).rejects.toThrow(InvalidInputError);
     expect(existsSync(join(root, 'data', 'models', 'sentiment', 'versions')) ? readdirSync(join(root, 'data', 'models', 'sentiment', 'versions')) : []).toEqual([]);
   });
 
-  it('the active pointer is written by rename and read back by a new store', () => {
-    store.importVersion('sentiment', hfDir(join(root, 'up')));
+  it('the active pointer is written by rename and read back by a new store', async () => {
+    await store.importVersion('sentiment', hfDir(join(root, 'up')));
     store.writeActive('sentiment', 2);
     const files = readdirSync(join(root, 'data', 'models', 'sentiment'));
     expect(files.sort()).toEqual(['active.json', 'versions']);
@@ -82,8 +82,8 @@ describe('ModelStore', () => {
   });
 
   describe('rollback history', () => {
-    beforeEach(() => {
-      for (let i = 0; i < 3; i++) store.importVersion('sentiment', hfDir(join(root, `up-${i}`))); // versions 2, 3, 4
+    beforeEach(async () => {
+      for (let i = 0; i < 3; i++) await store.importVersion('sentiment', hfDir(join(root, `up-${i}`))); // versions 2, 3, 4
     });
 
     it('remembers each activation and walks back through them, on disk', () => {

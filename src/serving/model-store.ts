@@ -30,6 +30,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
 import { InvalidInputError, ModelNotFoundError, VersionNotFoundError } from '../errors/domain-error';
@@ -241,7 +242,7 @@ export class ModelStore implements ActivationLog {
    * in the source are refused (a version must not point outside itself, and an upload never
    * holds one); the copy dereferences regardless, so no link can land in a version.
    */
-  importVersion(name: string, sourceDir: string, source: ModelVersionInfo['source'] = 'imported'): ModelVersionInfo {
+  async importVersion(name: string, sourceDir: string, source: ModelVersionInfo['source'] = 'imported'): Promise<ModelVersionInfo> {
     assertModelName(name);
     locateHfModelDir(sourceDir, { servable: true });
     assertNoLinks(sourceDir);
@@ -249,9 +250,10 @@ export class ModelStore implements ActivationLog {
     mkdirSync(versions, { recursive: true });
     const tmp = join(versions, scratchName(SCRATCH.version.prefix));
     try {
-      cpSync(sourceDir, tmp, { recursive: true, dereference: true, errorOnExist: true, force: false });
+      // Copied on libuv's thread pool: a model of hundreds of megabytes must not hold the event loop.
+      await cp(sourceDir, tmp, { recursive: true, dereference: true, errorOnExist: true, force: false });
       const record: VersionRecord = { source, created_at: new Date().toISOString() };
-      writeFileSync(join(tmp, VERSION_RECORD), JSON.stringify(record, null, 2) + '\n');
+      await writeFile(join(tmp, VERSION_RECORD), JSON.stringify(record, null, 2) + '\n');
       for (let attempt = 0; attempt < 100; attempt++) {
         const existing = this.versionNumbers(name);
         const next = existing.length === 0 ? 1 : existing[existing.length - 1] + 1;
@@ -269,7 +271,7 @@ export class ModelStore implements ActivationLog {
       }
       throw new Error(`could not allocate a version number for ${name}`);
     } finally {
-      if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true });
     }
   }
 }
