@@ -12,23 +12,24 @@ export default async () => {
         ["./modules/inference/dto/zero-shot.dto"]: await import("./modules/inference/dto/zero-shot.dto"),
         ["./modules/kserve/kserve.dto"]: await import("./modules/kserve/kserve.dto"),
         ["./modules/models/models.dto"]: await import("./modules/models/models.dto"),
-        ["./modules/health/health.controller"]: await import("./modules/health/health.controller"),
-        ["./modules/info/info.controller"]: await import("./modules/info/info.controller")
+        ["./http/error-body.dto"]: await import("./http/error-body.dto"),
+        ["./modules/health/health.dto"]: await import("./modules/health/health.dto"),
+        ["./modules/info/info.dto"]: await import("./modules/info/info.dto")
     };
     return {
         "@nestjs/swagger": {
             "models": [
                 [import("./modules/files/files.dto"), {
                         "FileDetailsDto": {
-                            task: { required: true, enum: ["classification", "ner", "qa"] },
-                            format: { required: true, type: () => String },
-                            stats: { required: true, type: "object", additionalProperties: true }
+                            task: { required: true, description: "The task the file was validated for.", enum: ["classification", "ner", "qa"] },
+                            format: { required: true, type: () => String, description: "Detected format." },
+                            stats: { required: true, type: "object", additionalProperties: true, description: "rows; label_counts (classification labels or NER tags); token_lengths {count, mean, p50, p90, p99, max} when a model was named." }
                         },
                         "FileObjectDto": {
-                            id: { required: true, type: () => String },
+                            id: { required: true, type: () => String, example: "file-AbC123" },
                             object: { required: true, type: () => String },
                             bytes: { required: true, type: () => Number },
-                            created_at: { required: true, type: () => Number },
+                            created_at: { required: true, type: () => Number, description: "Unix seconds." },
                             filename: { required: true, type: () => String },
                             purpose: { required: true, type: () => String },
                             status: { required: true, type: () => String },
@@ -38,8 +39,8 @@ export default async () => {
                             object: { required: true, type: () => String },
                             data: { required: true, type: () => [t["./modules/files/files.dto"].FileObjectDto] },
                             has_more: { required: true, type: () => Boolean },
-                            first_id: { required: true, type: () => String, nullable: true },
-                            last_id: { required: true, type: () => String, nullable: true }
+                            first_id: { required: false, type: () => String, nullable: true },
+                            last_id: { required: false, type: () => String, nullable: true }
                         },
                         "FileDeletedDto": {
                             id: { required: true, type: () => String },
@@ -49,16 +50,18 @@ export default async () => {
                     }],
                 [import("./modules/fine-tuning/fine-tuning.dto"), {
                         "CreateJobDto": {
-                            model: { required: true, type: () => String },
-                            training_file: { required: true, type: () => String },
-                            validation_file: { required: false, type: () => String, nullable: true },
-                            hyperparameters: { required: false, type: "object", additionalProperties: true },
-                            method: { required: false, type: "object", additionalProperties: true },
-                            suffix: { required: false, type: () => String },
-                            seed: { required: false, type: () => Number },
-                            metadata: { required: false, type: "object", additionalProperties: { type: "string" } },
-                            auto_activate: { required: false, type: () => Boolean },
-                            integrations: { required: false, type: () => [Object], nullable: true }
+                            model: { required: true, type: () => String, description: "The base model (a served, fine-tunable model)." },
+                            training_file: { required: true, type: () => String, description: "Id of an uploaded file (purpose fine-tune)." },
+                            validation_file: { required: false, type: () => String, nullable: true, description: "Id of an uploaded validation file; without one a seeded share of the training rows is held out (10%)." },
+                            hyperparameters: { required: false, type: "object", additionalProperties: true, description: "Legacy OpenAI placement of the hyperparameters: n_epochs (or epochs), batch_size (\"auto\" or an integer), learning_rate_multiplier (\u00D7 5e-5) or learning_rate, warmup_ratio, weight_decay, max_seq_length, validation_split, lora_r, lora_alpha, lora_dropout, lora_targets, adapter_reduction, prompt_tokens." },
+                            method: { required: false, type: "object", additionalProperties: true, description: "{type: full|lora|adapter|head|prompt (OpenAI's \"supervised\" means full), <type>: {hyperparameters: {\u2026}}}. n_epochs (or epochs), batch_size (\"auto\" or an integer), learning_rate_multiplier (\u00D7 5e-5) or learning_rate, warmup_ratio, weight_decay, max_seq_length, validation_split, lora_r, lora_alpha, lora_dropout, lora_targets, adapter_reduction, prompt_tokens.", example: { "type": "lora", "lora": {
+                                        "hyperparameters": { "n_epochs": 3, "lora_r": 8 }
+                                    } } },
+                            suffix: { required: false, type: () => String, description: "Names the output model <base>-ft-<suffix>; without it the result is the next version of the base model." },
+                            seed: { required: false, type: () => Number, description: "Seed for shuffling, dropout and the held-out split (default 42)." },
+                            metadata: { required: false, type: "object", additionalProperties: { type: "string" }, description: "Up to 16 string pairs, returned as given." },
+                            auto_activate: { required: false, type: () => Boolean, description: "Activate the new version when it finishes, if it loads, answers golden inputs sanely and scores at least as well as the active version." },
+                            integrations: { required: false, type: () => [Object], nullable: true, description: "Accepted for compatibility; must be empty." }
                         },
                         "JobErrorDto": {
                             code: { required: true, type: () => String },
@@ -66,14 +69,14 @@ export default async () => {
                             param: { required: true, type: () => String, nullable: true }
                         },
                         "JobObjectDto": {
-                            id: { required: true, type: () => String },
+                            id: { required: true, type: () => String, example: "ftjob-AbC123" },
                             object: { required: true, type: () => String },
-                            created_at: { required: true, type: () => Number },
+                            created_at: { required: true, type: () => Number, description: "Unix seconds." },
                             finished_at: { required: true, type: () => Number, nullable: true },
                             model: { required: true, type: () => String },
-                            fine_tuned_model: { required: true, type: () => String, nullable: true },
+                            fine_tuned_model: { required: true, type: () => String, nullable: true, description: "The model that serves the result (with berth.version)." },
                             organization_id: { required: true, type: () => String },
-                            status: { required: true, type: () => String },
+                            status: { required: true, enum: ["validating_files", "queued", "running", "succeeded", "failed", "cancelled"] },
                             training_file: { required: true, type: () => String },
                             validation_file: { required: true, type: () => String, nullable: true },
                             hyperparameters: { required: true, type: "object", additionalProperties: true },
@@ -86,7 +89,7 @@ export default async () => {
                             metadata: { required: true, type: "object", additionalProperties: { type: "string" }, nullable: true },
                             estimated_finish: { required: true, type: () => Number, nullable: true },
                             integrations: { required: true, type: () => [Object], nullable: true },
-                            berth: { required: true, type: "object", additionalProperties: true }
+                            berth: { required: true, type: "object", additionalProperties: true, description: "task, auto_activate, version, progress, result (selected metrics, activation decision)." }
                         },
                         "JobListDto": {
                             object: { required: true, type: () => String },
@@ -97,9 +100,9 @@ export default async () => {
                             id: { required: true, type: () => String },
                             object: { required: true, type: () => String },
                             created_at: { required: true, type: () => Number },
-                            level: { required: true, type: () => String },
+                            level: { required: true, enum: ["info", "warn", "error"] },
                             message: { required: true, type: () => String },
-                            type: { required: true, type: () => String },
+                            type: { required: true, enum: ["message", "metrics"] },
                             data: { required: true, type: "object", additionalProperties: true, nullable: true }
                         },
                         "JobEventListDto": {
@@ -111,7 +114,7 @@ export default async () => {
                             id: { required: true, type: () => String },
                             object: { required: true, type: () => String },
                             created_at: { required: true, type: () => Number },
-                            fine_tuned_model_checkpoint: { required: true, type: () => String, nullable: true },
+                            fine_tuned_model_checkpoint: { required: true, type: () => String, nullable: true, description: "The model version holding this checkpoint (only the selected one is kept)." },
                             fine_tuning_job_id: { required: true, type: () => String },
                             metrics: { required: true, type: "object", additionalProperties: true },
                             step_number: { required: true, type: () => Number }
@@ -120,8 +123,8 @@ export default async () => {
                             object: { required: true, type: () => String },
                             data: { required: true, type: () => [t["./modules/fine-tuning/fine-tuning.dto"].JobCheckpointDto] },
                             has_more: { required: true, type: () => Boolean },
-                            first_id: { required: true, type: () => String, nullable: true },
-                            last_id: { required: true, type: () => String, nullable: true }
+                            first_id: { required: false, type: () => String, nullable: true },
+                            last_id: { required: false, type: () => String, nullable: true }
                         }
                     }],
                 [import("./modules/inference/dto/common.dto"), {
@@ -257,11 +260,11 @@ export default async () => {
                     }],
                 [import("./modules/kserve/kserve.dto"), {
                         "InferInputTensorDto": {
-                            name: { required: true, type: () => String },
-                            shape: { required: true, type: () => [Number] },
-                            datatype: { required: true, type: () => String },
+                            name: { required: true, type: () => String, description: "text (and text_pair) for classification, NER, fill-mask and embeddings; question and context for QA.", example: "text" },
+                            shape: { required: true, type: () => [Number], example: [2] },
+                            datatype: { required: true, type: () => String, description: "Text inputs are BYTES, sent as JSON strings.", example: "BYTES" },
                             parameters: { required: false, type: "object", additionalProperties: true },
-                            data: { required: true, type: () => [Object] }
+                            data: { required: true, type: () => [Object], description: "Row-major, flat or nested.", example: ["I loved it", "Dreadful"] }
                         },
                         "InferRequestedOutputDto": {
                             name: { required: true, type: () => String },
@@ -269,7 +272,7 @@ export default async () => {
                         },
                         "InferRequestDto": {
                             id: { required: false, type: () => String },
-                            parameters: { required: false, type: "object", additionalProperties: true },
+                            parameters: { required: false, type: "object", additionalProperties: true, description: "Task parameters as the /v1 endpoints name them (function_to_apply, candidate_labels, aggregation_strategy, top_k, ...)." },
                             inputs: { required: true, type: () => [t["./modules/kserve/kserve.dto"].InferInputTensorDto] },
                             outputs: { required: false, type: () => [t["./modules/kserve/kserve.dto"].InferRequestedOutputDto] }
                         },
@@ -293,7 +296,7 @@ export default async () => {
                         "ModelMetadataDto": {
                             name: { required: true, type: () => String },
                             versions: { required: true, type: () => [String] },
-                            platform: { required: true, type: () => String },
+                            platform: { required: true, type: () => String, example: "onnxruntime_onnx" },
                             inputs: { required: true, type: () => [t["./modules/kserve/kserve.dto"].TensorMetadataDto] },
                             outputs: { required: true, type: () => [t["./modules/kserve/kserve.dto"].TensorMetadataDto] }
                         },
@@ -319,12 +322,12 @@ export default async () => {
                             source: { required: true, enum: ["embedded", "imported", "fine-tuned"] },
                             created_at: { required: true, type: () => String },
                             size_bytes: { required: true, type: () => Number },
-                            metrics: { required: false, type: "object", additionalProperties: true }
+                            metrics: { required: false, type: "object", additionalProperties: true, description: "How this version was trained and evaluated." }
                         },
                         "ModelDto": {
                             name: { required: true, type: () => String },
                             task: { required: true, enum: ["text-classification", "token-classification", "question-answering", "fill-mask", "feature-extraction"] },
-                            nli: { required: true, type: () => Boolean },
+                            nli: { required: true, type: () => Boolean, description: "Also serves NLI and zero-shot classification." },
                             architecture: { required: true, type: () => String },
                             labels: { required: true, type: () => [String] },
                             max_sequence_length: { required: true, type: () => Number },
@@ -332,8 +335,8 @@ export default async () => {
                             active_version: { required: true, type: () => Number },
                             device: { required: true, enum: ["cpu", "cuda"] },
                             load_time_ms: { required: true, type: () => Number },
-                            fine_tunable: { required: true, type: () => Boolean },
-                            status: { required: true, enum: ["loading", "ready", "failed", "unloaded"] }
+                            fine_tunable: { required: true, type: () => Boolean, description: "False when the model has no model.safetensors: servable, not fine-tunable." },
+                            status: { required: true, description: "unloaded: released on request; inference on it answers 409 CONFLICT until POST /v1/models/{name}/load.", enum: ["failed", "loading", "ready", "unloaded"] }
                         },
                         "ModelListDto": {
                             object: { required: true, type: () => String },
@@ -341,7 +344,65 @@ export default async () => {
                         },
                         "ImportedVersionDto": {
                             version: { required: true, type: () => t["./modules/models/models.dto"].ModelVersionDto },
-                            model: { required: false, type: () => t["./modules/models/models.dto"].ModelDto }
+                            model: { required: false, type: () => t["./modules/models/models.dto"].ModelDto, description: "The model after activation, when activate=true." }
+                        }
+                    }],
+                [import("./http/error-body.dto"), {
+                        "ErrorDetailDto": {
+                            code: { required: true, type: () => String, description: "Stable machine-readable code.", example: "INVALID_INPUT" },
+                            message: { required: true, type: () => String, example: "invalid request: inputs: must be a non-empty string" },
+                            details: { required: false, type: "object", additionalProperties: true, description: "Code-specific fields (for validation: the field list)." }
+                        },
+                        "ErrorBodyDto": {
+                            error: { required: true, type: () => t["./http/error-body.dto"].ErrorDetailDto }
+                        }
+                    }],
+                [import("./modules/health/health.dto"), {
+                        "LiveDto": {
+                            status: { required: true, type: () => String }
+                        },
+                        "ModelStatusDto": {
+                            name: { required: true, type: () => String },
+                            status: { required: true, enum: ["failed", "loading", "ready", "unloaded"] },
+                            active_version: { required: true, type: () => Number }
+                        },
+                        "ReadyDto": {
+                            status: { required: true, type: () => String },
+                            models: { required: true, type: () => [t["./modules/health/health.dto"].ModelStatusDto] }
+                        }
+                    }],
+                [import("./modules/info/info.dto"), {
+                        "LimitsDto": {
+                            max_inputs_per_request: { required: true, type: () => Number, description: "Texts per request (client batch size cap)." },
+                            max_candidate_labels: { required: true, type: () => Number },
+                            max_text_chars: { required: true, type: () => Number, description: "Characters (code points) per text." },
+                            max_body_bytes: { required: true, type: () => Number },
+                            max_archive_bytes: { required: true, type: () => Number }
+                        },
+                        "BatchingDto": {
+                            enabled: { required: true, type: () => Boolean },
+                            max_batch_size: { required: true, type: () => Number },
+                            max_batch_tokens: { required: true, type: () => Number },
+                            max_wait_ms: { required: true, type: () => Number },
+                            max_queue: { required: true, type: () => Number }
+                        },
+                        "InfoModelDto": {
+                            name: { required: true, type: () => String },
+                            task: { required: true, type: () => String },
+                            nli: { required: true, type: () => Boolean },
+                            active_version: { required: true, type: () => Number },
+                            status: { required: true, type: () => String },
+                            max_sequence_length: { required: true, type: () => Number }
+                        },
+                        "InfoDto": {
+                            name: { required: true, type: () => String, example: "berth" },
+                            version: { required: true, type: () => String },
+                            device: { required: true, type: () => String },
+                            state: { required: true, enum: ["failed", "ready", "starting", "closed"] },
+                            limits: { required: true, type: () => t["./modules/info/info.dto"].LimitsDto },
+                            batching: { required: true, type: () => t["./modules/info/info.dto"].BatchingDto },
+                            models: { required: true, type: () => [t["./modules/info/info.dto"].InfoModelDto] },
+                            defaults: { required: false, type: "object", additionalProperties: { type: "string" }, description: "Default model per task." }
                         }
                     }],
                 [import("./modules/inference/dto/nli.dto"), {
@@ -355,9 +416,9 @@ export default async () => {
                     }],
                 [import("./modules/hf-compat/hf-compat.dto"), {
                         "HfRequestDto": {
-                            inputs: { required: true, type: () => Object },
-                            parameters: { required: false, type: "object", additionalProperties: true },
-                            options: { required: false, type: "object", additionalProperties: true }
+                            inputs: { required: true, type: () => Object, description: "Task-dependent: a text or array of texts; {text, text_pair} for pair classification; {question, context} (or an array) for question answering." },
+                            parameters: { required: false, type: "object", additionalProperties: true, description: "The task's parameters, as the Hugging Face pipeline names them." },
+                            options: { required: false, type: "object", additionalProperties: true, description: "Accepted for compatibility (wait_for_model, use_cache); ignored." }
                         },
                         "HfClassifyParamsDto": {
                             top_k: { required: false, type: () => Number, nullable: true },
@@ -373,13 +434,13 @@ export default async () => {
             "controllers": [
                 [import("./modules/health/health.controller"), {
                         "HealthController": {
-                            "live": { type: t["./modules/health/health.controller"].LiveDto },
-                            "ready": { type: t["./modules/health/health.controller"].ReadyDto }
+                            "live": { type: t["./modules/health/health.dto"].LiveDto },
+                            "ready": { type: t["./modules/health/health.dto"].ReadyDto }
                         }
                     }],
                 [import("./modules/info/info.controller"), {
                         "InfoController": {
-                            "info": { type: t["./modules/info/info.controller"].InfoDto }
+                            "info": { type: t["./modules/info/info.dto"].InfoDto }
                         }
                     }],
                 [import("./metrics/metrics.controller"), {
