@@ -46,6 +46,11 @@ export default async () => {
                             id: { required: true, type: () => String },
                             object: { required: true, type: () => String },
                             deleted: { required: true, type: () => Boolean }
+                        },
+                        "ListFilesQueryDto": {
+                            limit: { required: false, type: () => Number, description: "1\u201310000, default 10000" },
+                            after: { required: false, type: () => String, description: "Id of the last file of the previous page" },
+                            purpose: { required: false, type: () => String }
                         }
                     }],
                 [import("./modules/fine-tuning/fine-tuning.dto"), {
@@ -125,6 +130,19 @@ export default async () => {
                             has_more: { required: true, type: () => Boolean },
                             first_id: { required: false, type: () => String, nullable: true },
                             last_id: { required: false, type: () => String, nullable: true }
+                        },
+                        "ListJobsQueryDto": {
+                            limit: { required: false, type: () => Number, description: "1\u2013100, default 20" },
+                            after: { required: false, type: () => String, description: "Id of the last job of the previous page" }
+                        },
+                        "ListEventsQueryDto": {
+                            limit: { required: false, type: () => Number, description: "1\u20131000, default 20" },
+                            after: { required: false, type: () => String, description: "Id of the last event of the previous page" },
+                            stream: { required: false, type: () => Boolean }
+                        },
+                        "ListCheckpointsQueryDto": {
+                            limit: { required: false, type: () => Number, description: "1\u2013100, default 10" },
+                            after: { required: false, type: () => String }
                         }
                     }],
                 [import("./modules/inference/dto/common.dto"), {
@@ -345,6 +363,9 @@ export default async () => {
                         "ImportedVersionDto": {
                             version: { required: true, type: () => t["./modules/models/models.dto"].ModelVersionDto },
                             model: { required: false, type: () => t["./modules/models/models.dto"].ModelDto, description: "The model after activation, when activate=true." }
+                        },
+                        "ImportVersionQueryDto": {
+                            activate: { required: false, type: () => Boolean, description: "Activate the new version once imported." }
                         }
                     }],
                 [import("./http/error-body.dto"), {

@@ -1,7 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { IsOptional, IsString } from 'class-validator';
+import { QueryInt } from '../../http/validation';
 
 /**
- * Response bodies of /v1/files. The @nestjs/swagger CLI plugin documents these classes from their
+ * Request and response shapes of /v1/files. The @nestjs/swagger CLI plugin documents these classes from their
  * types and JSDoc comments; explicit decorators only add what a type cannot say.
  */
 
@@ -41,4 +43,18 @@ export class FileDeletedDto {
   id!: string;
   @ApiProperty({ enum: ['file'] }) object!: 'file';
   @ApiProperty({ enum: [true] }) deleted!: true;
+}
+
+/** `GET /v1/files` query parameters. */
+export class ListFilesQueryDto {
+  /** 1–10000, default 10000 */
+  @QueryInt(1, 10_000)
+  limit?: number;
+  /** Id of the last file of the previous page */
+  @IsOptional()
+  @IsString()
+  after?: string;
+  @IsOptional()
+  @IsString()
+  purpose?: string;
 }

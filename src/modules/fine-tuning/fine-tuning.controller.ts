@@ -1,13 +1,21 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ApiErrorResponses } from '../../http/api-errors.decorator';
 import { pathRedactor, type PathRedactor } from '../../http/path-redaction';
 import { Scope } from '../../http/scope.decorator';
 import { FINISHED_STATUSES, seqOfEventId } from '../../store';
-import { pageLimit } from '../files/paging';
-import { CreateJobDto, JobCheckpointListDto, JobEventListDto, JobListDto, JobObjectDto } from './fine-tuning.dto';
+import {
+  CreateJobDto,
+  JobCheckpointListDto,
+  JobEventListDto,
+  JobListDto,
+  JobObjectDto,
+  ListCheckpointsQueryDto,
+  ListEventsQueryDto,
+  ListJobsQueryDto,
+} from './fine-tuning.dto';
 import { eventObject, FineTuningService, jobObject } from './fine-tuning.service';
 
 @ApiTags('fine-tuning')
@@ -36,11 +44,9 @@ export class FineTuningController {
 
   @Get()
   @ApiOperation({ summary: 'List fine-tuning jobs, newest first' })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–100, default 20' })
-  @ApiQuery({ name: 'after', required: false, type: String, description: 'Id of the last job of the previous page' })
   @ApiOkResponse({ type: JobListDto })
-  list(@Query('limit') limit?: string, @Query('after') after?: string): JobListDto {
-    return this.jobs.list(pageLimit(limit, 20, 100), after);
+  list(@Query() query: ListJobsQueryDto): JobListDto {
+    return this.jobs.list(query.limit ?? 20, query.after);
   }
 
   @Get(':id')
@@ -62,30 +68,19 @@ export class FineTuningController {
   @ApiOperation({
     summary: "A job's events, newest first; with stream=true a server-sent event stream (oldest first, then live) that ends when the job does",
   })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–1000, default 20' })
-  @ApiQuery({ name: 'after', required: false, type: String, description: 'Id of the last event of the previous page' })
-  @ApiQuery({ name: 'stream', required: false, type: Boolean })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: JobEventListDto })
-  events(
-    @Param('id') id: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @Query('limit') limit?: string,
-    @Query('after') after?: string,
-    @Query('stream') stream?: string,
-  ): JobEventListDto | undefined {
-    if (stream !== 'true' && stream !== '1') return this.jobs.events(id, pageLimit(limit, 20, 1000), after);
-    this.stream(id, reply, after);
+  events(@Param('id') id: string, @Query() query: ListEventsQueryDto, @Res({ passthrough: true }) reply: FastifyReply): JobEventListDto | undefined {
+    if (!query.stream) return this.jobs.events(id, query.limit ?? 20, query.after);
+    this.stream(id, reply, query.after);
     return undefined;
   }
 
   @Get(':id/checkpoints')
   @ApiOperation({ summary: "A job's checkpoints (one per evaluation; the selected one is the version written)" })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–100, default 10' })
-  @ApiQuery({ name: 'after', required: false, type: String })
   @ApiOkResponse({ type: JobCheckpointListDto })
-  checkpoints(@Param('id') id: string, @Query('limit') limit?: string, @Query('after') after?: string): JobCheckpointListDto {
-    return this.jobs.checkpoints(id, pageLimit(limit, 10, 100), after);
+  checkpoints(@Param('id') id: string, @Query() query: ListCheckpointsQueryDto): JobCheckpointListDto {
+    return this.jobs.checkpoints(id, query.limit ?? 10, query.after);
   }
 
   /** Replays the job's events oldest first, then sends new ones as they happen; ends with the job. */

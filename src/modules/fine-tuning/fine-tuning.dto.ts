@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { QueryBool, QueryInt } from '../../http/validation';
 import type { EventLevel, EventType, JobStatus } from '../../store';
 
 /**
@@ -140,4 +141,38 @@ export class JobCheckpointListDto {
   has_more!: boolean;
   first_id?: string | null;
   last_id?: string | null;
+}
+
+/** `GET /v1/fine_tuning/jobs` query parameters. */
+export class ListJobsQueryDto {
+  /** 1–100, default 20 */
+  @QueryInt(1, 100)
+  limit?: number;
+  /** Id of the last job of the previous page */
+  @IsOptional()
+  @IsString()
+  after?: string;
+}
+
+/** `GET /v1/fine_tuning/jobs/{id}/events` query parameters. */
+export class ListEventsQueryDto {
+  /** 1–1000, default 20 */
+  @QueryInt(1, 1000)
+  limit?: number;
+  /** Id of the last event of the previous page */
+  @IsOptional()
+  @IsString()
+  after?: string;
+  @QueryBool()
+  stream?: boolean;
+}
+
+/** `GET /v1/fine_tuning/jobs/{id}/checkpoints` query parameters. */
+export class ListCheckpointsQueryDto {
+  /** 1–100, default 10 */
+  @QueryInt(1, 100)
+  limit?: number;
+  @IsOptional()
+  @IsString()
+  after?: string;
 }

@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { QueryBool } from '../../http/validation';
 
 /**
- * Response bodies of /v1/models. The @nestjs/swagger CLI plugin documents these classes from their
+ * Request and response shapes of /v1/models. The @nestjs/swagger CLI plugin documents these classes from their
  * types and JSDoc comments; explicit decorators only add what a type cannot say.
  */
 
@@ -43,4 +44,11 @@ export class ImportedVersionDto {
   version!: ModelVersionDto;
   /** The model after activation, when activate=true. */
   model?: ModelDto;
+}
+
+/** `POST /v1/models/{name}/versions` query parameters. */
+export class ImportVersionQueryDto {
+  /** Activate the new version once imported. */
+  @QueryBool()
+  activate?: boolean;
 }
