@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ApiErrorResponses } from '../../http/api-errors.decorator';
 import { pathRedactor, type PathRedactor } from '../../http/path-redaction';
 import { Scope } from '../../http/scope.decorator';
-import { FINISHED_STATUSES, seqOfEventId } from '../../store';
+import { sendEventStream } from '../../http/sse';
 import {
   CreateJobDto,
   JobCheckpointListDto,
@@ -16,7 +16,7 @@ import {
   ListEventsQueryDto,
   ListJobsQueryDto,
 } from './fine-tuning.dto';
-import { eventObject, FineTuningService, jobObject } from './fine-tuning.service';
+import { FineTuningService, jobObject } from './fine-tuning.service';
 
 @ApiTags('fine-tuning')
 @ApiBearerAuth()
@@ -72,7 +72,7 @@ export class FineTuningController {
   @ApiOkResponse({ type: JobEventListDto })
   events(@Param('id') id: string, @Query() query: ListEventsQueryDto, @Res({ passthrough: true }) reply: FastifyReply): JobEventListDto | undefined {
     if (!query.stream) return this.jobs.events(id, query.limit ?? 20, query.after);
-    this.stream(id, reply, query.after);
+    sendEventStream(reply, this.jobs.eventStream(id, query.after), { redact: this.redact });
     return undefined;
   }
 
@@ -81,37 +81,5 @@ export class FineTuningController {
   @ApiOkResponse({ type: JobCheckpointListDto })
   checkpoints(@Param('id') id: string, @Query() query: ListCheckpointsQueryDto): JobCheckpointListDto {
     return this.jobs.checkpoints(id, query.limit ?? 10, query.after);
-  }
-
-  /** Replays the job's events oldest first, then sends new ones as they happen; ends with the job. */
-  private stream(id: string, reply: FastifyReply, after?: string): void {
-    this.jobs.get(id);
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    let last = (after && seqOfEventId(after)) || 0;
-    let closed = false;
-    const send = (): void => {
-      if (closed) return;
-      for (const e of this.jobs.eventsSince(id, last)) {
-        last = e.seq;
-        raw.write(this.redact(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(eventObject(e))}\n\n`));
-      }
-      // A finished status is final and its event is the job's last one (the runner may still be
-      // cleaning up its work directory, which emits nothing more).
-      if (FINISHED_STATUSES.includes(this.jobs.get(id).status)) end();
-    };
-    const unsubscribe = this.jobs.runner.subscribe(id, () => send());
-    const end = (): void => {
-      if (closed) return;
-      closed = true;
-      unsubscribe();
-      raw.end('event: done\ndata: [DONE]\n\n');
-    };
-    raw.on('close', () => {
-      closed = true;
-      unsubscribe();
-    });
-    send();
   }
 }
