@@ -1,26 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { ModelNotReadyError } from '../../errors/domain-error';
 import { ErrorBodyDto } from '../../http/error-body.dto';
 import { Scope } from '../../http/scope.decorator';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { LiveDto, ReadyDto } from './health.dto';
-
-/** Readiness for the process as a whole; shared by /health/ready and KServe's /v2/health/ready. */
-export function readiness(host: CoreHost): ReadyDto {
-  const state = host.state();
-  if (state !== 'ready') {
-    const reason =
-      state === 'failed'
-        ? `the serving core failed to start: ${host.failureMessage() ?? 'unknown error'}`
-        : state === 'closed'
-          ? 'the server is shutting down'
-          : 'the server is still loading its models';
-    throw new ModelNotReadyError(reason);
-  }
-  const models = host.get().list().map((m) => ({ name: m.name, status: m.status, active_version: m.active_version }));
-  return { status: 'ready', models };
-}
+import { readiness } from './readiness';
 
 @ApiTags('health')
 @Scope('public')
