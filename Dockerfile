@@ -10,7 +10,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # Compiling TypeScript needs no native addons, so no install scripts run here.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 RUN npm run build
 

@@ -132,7 +132,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   await app.register(multipart as never, { limits: { fileSize: config.limits.archiveBytes, files: 1, fields: 4 } });
   installRoutePolicy(fastify, config, logger);
   installPathRedaction(fastify, pathRedactor(config));
-  installSwaggerUi(fastify, serializeOpenApi(buildOpenApiDocument(app)), config.auth.publicDocs ? 'public' : 'inference');
+  installSwaggerUi(fastify, serializeOpenApi(await buildOpenApiDocument(app)), config.auth.publicDocs ? 'public' : 'inference');
 
   await app.init();
   const started = host.start();

@@ -1,16 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-
-export class ErrorDetailDto {
-  @ApiProperty({ example: 'INVALID_INPUT', description: 'Stable machine-readable code.' }) code!: string;
-  @ApiProperty({ example: 'invalid request: inputs: must be a non-empty string' }) message!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Code-specific fields (for validation: the field list).' })
-  details!: Record<string, unknown>;
-}
-
-export class ErrorBodyDto {
-  @ApiProperty({ type: ErrorDetailDto }) error!: ErrorDetailDto;
-}
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ErrorBodyDto } from './error-body.dto';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (validation, malformed JSON, wrong task for the model, too many inputs or labels)',

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import metadata from '../metadata';
 import { BERTH_VERSION } from '../modules/info/version';
 
 /** Recursively orders object keys so the committed document is byte-stable across runs. */
@@ -15,7 +16,14 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+/**
+ * The document for the app's routes. DTO schemas come from the @nestjs/swagger CLI plugin (types
+ * and JSDoc comments of `*.dto.ts`), loaded from src/metadata.ts (`npm run openapi` regenerates it)
+ * so that builds that run no TypeScript transformers (SWC: the tests and scripts) describe the API
+ * exactly as `nest build` does; explicit decorators add what the plugin cannot express.
+ */
+export async function buildOpenApiDocument(app: INestApplication): Promise<OpenAPIObject> {
+  await SwaggerModule.loadPluginMetadata(metadata);
   const config = new DocumentBuilder()
     .setTitle('Berth')
     .setDescription(

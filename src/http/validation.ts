@@ -1,7 +1,7 @@
-import { applyDecorators, ValidationPipe } from '@nestjs/common';
+import { applyDecorators, ArgumentMetadata, PipeTransform, ValidationPipe } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { plainToInstance } from 'class-transformer';
-import { ValidateBy, ValidationArguments, ValidationError, ValidationOptions, validateSync } from 'class-validator';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateBy, ValidationArguments, ValidationError, ValidationOptions, validateSync } from 'class-validator';
 import { InvalidInputError } from '../errors/domain-error';
 
 /**
@@ -18,7 +18,7 @@ function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const e of errors) {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
-    if (e.constraints) out.push({ field, problems: Object.values(e.constraints) });
+    if (e.constraints) out.push({ field, problems: [...new Set(Object.values(e.constraints))] });
     if (e.children?.length) out.push(...flatten(e.children, field));
   }
   return out;
@@ -32,8 +32,14 @@ export function validationFailure(errors: ValidationError[]): InvalidInputError 
 
 const OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true } as const;
 
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({ ...OPTIONS, transform: true, exceptionFactory: validationFailure });
+/**
+ * The global pipe. Bodies must not carry unknown fields; unknown query parameters are dropped, as
+ * they always were (clients of the OpenAI API send some that Berth does not take, such as `order`).
+ */
+export function createValidationPipe(): PipeTransform {
+  const bodies = new ValidationPipe({ ...OPTIONS, transform: true, exceptionFactory: validationFailure });
+  const queries = new ValidationPipe({ ...OPTIONS, forbidNonWhitelisted: false, transform: true, exceptionFactory: validationFailure });
+  return { transform: (value: unknown, metadata: ArgumentMetadata) => (metadata.type === 'query' ? queries : bodies).transform(value, metadata) };
 }
 
 /** Validates a plain object against a DTO class outside a route's body (task-specific parameters). */
@@ -148,6 +154,41 @@ export function ModelName(): PropertyDecorator {
 }
 
 export const MODEL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+
+// ---- query parameters ----------------------------------------------------------------------------
+// Query strings arrive as text; these turn them into typed values. An empty value (`?limit=`) reads
+// as absent. They only validate: the swagger plugin documents a query DTO's property from its type
+// and JSDoc comment, as it does a body's.
+
+const absentIfEmpty = (value: unknown): unknown => (value === '' ? undefined : value);
+
+/** An optional integer query parameter in [min, max], written in decimal digits only. */
+export function QueryInt(min: number, max: number): PropertyDecorator {
+  const message = (a: ValidationArguments): string => `${a.property} must be an integer from ${min} to ${max}, got "${String(a.value)}"`;
+  return applyDecorators(
+    Transform(({ value }) => {
+      const v = absentIfEmpty(value);
+      return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    }),
+    IsOptional(),
+    IsInt({ message }),
+    Min(min, { message }),
+    Max(max, { message }),
+  );
+}
+
+/** An optional boolean query parameter: `true`/`1` or `false`/`0`. */
+export function QueryBool(): PropertyDecorator {
+  const values: Record<string, boolean> = { true: true, '1': true, false: false, '0': false };
+  return applyDecorators(
+    Transform(({ value }) => {
+      const v = absentIfEmpty(value);
+      return typeof v === 'string' && Object.hasOwn(values, v) ? values[v] : v;
+    }),
+    IsOptional(),
+    IsBoolean({ message: (a: ValidationArguments) => `${a.property} must be true, 1, false or 0, got "${String(a.value)}"` }),
+  );
+}
 
 /** Normalises one-or-many into an array (the shape the core always takes). */
 export function asArray<T>(v: T | T[]): T[] {

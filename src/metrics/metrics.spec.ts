@@ -1,4 +1,26 @@
-import { BerthMetrics } from './metrics';
+import type { FineTuningObserver } from '../jobs/job-runner';
+import type { LifecycleEvent, ServingObserver } from '../serving/contracts';
+import { JOB_STATUSES, type JobStatus } from '../store/job-repository';
+import { BerthMetrics, JOB_STATUS_LABELS, type JobStatusLabel, type LifecycleEventLabel, type RejectionLabel } from './metrics';
+
+/** True when A and B are the same union (checked by the compiler: `npm run lint`). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+describe('BerthMetrics against the interfaces it serves', () => {
+  it('states the same label values as the domain', () => {
+    expect(JOB_STATUS_LABELS).toEqual(JOB_STATUSES);
+    const statuses: Same<JobStatusLabel, JobStatus> = true;
+    const lifecycle: Same<LifecycleEventLabel, LifecycleEvent> = true;
+    const rejections: Same<RejectionLabel, Parameters<ServingObserver['rejected']>[1]> = true;
+    expect([statuses, lifecycle, rejections]).toEqual([true, true, true]);
+  });
+
+  it('is a ServingObserver and a FineTuningObserver', () => {
+    const metrics = new BerthMetrics({ processMetrics: false });
+    const observers: [ServingObserver, FineTuningObserver] = [metrics, metrics];
+    expect(observers).toHaveLength(2);
+  });
+});
 
 /** The value of `name{labels}` in Prometheus text, or undefined when the series is absent. */
 async function sample(metrics: BerthMetrics, name: string, labels: Record<string, string>): Promise<number | undefined> {

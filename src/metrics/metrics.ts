@@ -1,16 +1,24 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FineTuningObserver } from '../jobs/job-runner';
-import type { LifecycleEvent, ServingObserver } from '../serving/contracts';
-import { JOB_STATUSES, type JobStatus } from '../store/job-repository';
 
 /**
  * Every metric Berth exports, defined once. Each app instance owns its registry, so tests can run
  * several apps in one process without "metric already registered" clashes.
  *
  * Request metrics are recorded in exactly one place (`recordRequest`, called once per response by
- * the HTTP layer); batch, queue and model metrics come from the serving core through the
- * `ServingObserver` hooks. Nothing else writes to these.
+ * the HTTP layer); batch, queue and model metrics come from the serving core through its
+ * `ServingObserver` hooks, job metrics from the job runner through its `FineTuningObserver` hooks.
+ * Nothing else writes to these. This file imports nothing of Berth's: it states the label values
+ * it exports itself, and metrics.spec.ts holds them equal to the domain's (and BerthMetrics
+ * assignable to both observer interfaces).
  */
+
+/** The `status` label of berth_fine_tuning_jobs: every job status, each exported from the start. */
+export const JOB_STATUS_LABELS = ['validating_files', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatusLabel = (typeof JOB_STATUS_LABELS)[number];
+/** The `event` label of berth_model_lifecycle_events_total. */
+export type LifecycleEventLabel = 'rollback' | 'unload' | 'load';
+/** The `reason` label of berth_rejected_requests_total. */
+export type RejectionLabel = 'overloaded' | 'client_closed';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
@@ -32,7 +40,7 @@ export interface RequestRecord {
   stages?: { tokenizationSeconds: number; queueSeconds: number; inferenceSeconds: number };
 }
 
-export class BerthMetrics implements ServingObserver, FineTuningObserver {
+export class BerthMetrics {
   readonly registry = new Registry();
 
   readonly requests = new Counter({
@@ -169,7 +177,7 @@ export class BerthMetrics implements ServingObserver, FineTuningObserver {
 
   constructor(options: { processMetrics?: boolean } = {}) {
     // Every status is exported from the start, so a dashboard sees 0 rather than no series.
-    for (const status of JOB_STATUSES) this.fineTuningJobs.set({ status }, 0);
+    for (const status of JOB_STATUS_LABELS) this.fineTuningJobs.set({ status }, 0);
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry });
       // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for
@@ -197,7 +205,7 @@ export class BerthMetrics implements ServingObserver, FineTuningObserver {
   queued(model: string, queueSeconds: number): void {
     this.queueDuration.observe({ model }, queueSeconds);
   }
-  rejected(model: string, reason: 'overloaded' | 'client_closed'): void {
+  rejected(model: string, reason: RejectionLabel): void {
     this.rejectedTotal.inc({ model, reason });
   }
   modelLoaded(model: string, _version: number, seconds: number): void {
@@ -211,13 +219,13 @@ export class BerthMetrics implements ServingObserver, FineTuningObserver {
     this.swapDuration.observe({ model }, seconds);
   }
 
-  lifecycle(model: string, event: LifecycleEvent): void {
+  lifecycle(model: string, event: LifecycleEventLabel): void {
     this.lifecycleEvents.inc({ model, event });
   }
 
   // ---- FineTuningObserver ------------------------------------------------------------------------
-  jobCounts(counts: Readonly<Record<JobStatus, number>>): void {
-    for (const status of JOB_STATUSES) this.fineTuningJobs.set({ status }, counts[status] ?? 0);
+  jobCounts(counts: Readonly<Record<JobStatusLabel, number>>): void {
+    for (const status of JOB_STATUS_LABELS) this.fineTuningJobs.set({ status }, counts[status] ?? 0);
   }
   trainingStep(job: { id: string; model: string; method: string }, step: { step: number; loss: number; learningRate: number; examplesPerSecond: number }): void {
     this.trainingSteps.inc({ model: job.model, method: job.method });

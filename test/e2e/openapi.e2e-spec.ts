@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import { OPENAPI_FILE, renderOpenApi } from '../../scripts/generate-openapi';
+import { METADATA_FILE, OPENAPI_FILE, renderOpenApi, renderPluginMetadata } from '../../scripts/generate-openapi';
 import { fakeApp } from './support/app';
 
 describe('OpenAPI document', () => {
@@ -8,6 +8,10 @@ describe('OpenAPI document', () => {
     const generated = await renderOpenApi();
     const committed = readFileSync(OPENAPI_FILE, 'utf8');
     expect(committed).toBe(generated);
+  });
+
+  it('the committed src/metadata.ts is what the swagger plugin derives from the DTOs (run `npm run openapi` after changing one)', () => {
+    expect(readFileSync(METADATA_FILE, 'utf8')).toBe(renderPluginMetadata());
   });
 
   it('is generated deterministically', async () => {

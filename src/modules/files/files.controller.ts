@@ -1,12 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorResponses } from '../../http/api-errors.decorator';
 import { attachmentDisposition } from '../../http/content-disposition';
 import { AcceptsBody, Scope } from '../../http/scope.decorator';
-import { FileDeletedDto, FileListDto, FileObjectDto } from './files.dto';
+import { FileDeletedDto, FileListDto, FileObjectDto, ListFilesQueryDto } from './files.dto';
 import { fileObject, FilesService } from './files.service';
-import { pageLimit } from './paging';
 
 @ApiTags('files')
 @ApiBearerAuth()
@@ -42,12 +41,9 @@ export class FilesController {
 
   @Get()
   @ApiOperation({ summary: 'List uploaded files, newest first' })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–10000, default 10000' })
-  @ApiQuery({ name: 'after', required: false, type: String, description: 'Id of the last file of the previous page' })
-  @ApiQuery({ name: 'purpose', required: false, type: String })
   @ApiOkResponse({ type: FileListDto })
-  list(@Query('limit') limit?: string, @Query('after') after?: string, @Query('purpose') purpose?: string): FileListDto {
-    return this.files.list({ limit: pageLimit(limit, 10_000, 10_000), after, purpose });
+  list(@Query() query: ListFilesQueryDto): FileListDto {
+    return this.files.list({ limit: query.limit ?? 10_000, after: query.after, purpose: query.purpose });
   }
 
   @Get(':id')

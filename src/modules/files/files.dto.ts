@@ -1,40 +1,60 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsOptional, IsString } from 'class-validator';
+import { QueryInt } from '../../http/validation';
+
+/**
+ * Request and response shapes of /v1/files. The @nestjs/swagger CLI plugin documents these classes from their
+ * types and JSDoc comments; explicit decorators only add what a type cannot say.
+ */
 
 export class FileDetailsDto {
-  @ApiProperty({ enum: ['classification', 'ner', 'qa'], description: 'The task the file was validated for.' })
+  /** The task the file was validated for. */
   task!: 'classification' | 'ner' | 'qa';
-  @ApiProperty({ enum: ['csv', 'tsv', 'jsonl', 'conll', 'squad-json'], description: 'Detected format.' })
+  /** Detected format. */
+  @ApiProperty({ enum: ['csv', 'tsv', 'jsonl', 'conll', 'squad-json'] })
   format!: string;
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
-    description: 'rows; label_counts (classification labels or NER tags); token_lengths {count, mean, p50, p90, p99, max} when a model was named.',
-  })
+  /** rows; label_counts (classification labels or NER tags); token_lengths {count, mean, p50, p90, p99, max} when a model was named. */
   stats!: Record<string, unknown>;
 }
 
 /** An uploaded file, in the shape of the OpenAI Files API plus Berth's dataset details. */
 export class FileObjectDto {
-  @ApiProperty({ example: 'file-AbC123' }) id!: string;
+  /** @example file-AbC123 */
+  id!: string;
   @ApiProperty({ enum: ['file'] }) object!: 'file';
-  @ApiProperty() bytes!: number;
-  @ApiProperty({ description: 'Unix seconds.' }) created_at!: number;
-  @ApiProperty() filename!: string;
+  bytes!: number;
+  /** Unix seconds. */
+  created_at!: number;
+  filename!: string;
   @ApiProperty({ enum: ['fine-tune'] }) purpose!: string;
   @ApiProperty({ enum: ['processed'] }) status!: 'processed';
-  @ApiProperty({ type: FileDetailsDto }) berth!: FileDetailsDto;
+  berth!: FileDetailsDto;
 }
 
 export class FileListDto {
   @ApiProperty({ enum: ['list'] }) object!: 'list';
-  @ApiProperty({ type: [FileObjectDto] }) data!: FileObjectDto[];
-  @ApiProperty() has_more!: boolean;
-  @ApiPropertyOptional({ nullable: true, type: String }) first_id!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) last_id!: string | null;
+  data!: FileObjectDto[];
+  has_more!: boolean;
+  first_id?: string | null;
+  last_id?: string | null;
 }
 
 export class FileDeletedDto {
-  @ApiProperty() id!: string;
+  id!: string;
   @ApiProperty({ enum: ['file'] }) object!: 'file';
   @ApiProperty({ enum: [true] }) deleted!: true;
+}
+
+/** `GET /v1/files` query parameters. */
+export class ListFilesQueryDto {
+  /** 1–10000, default 10000 */
+  @QueryInt(1, 10_000)
+  limit?: number;
+  /** Id of the last file of the previous page */
+  @IsOptional()
+  @IsString()
+  after?: string;
+  @IsOptional()
+  @IsString()
+  purpose?: string;
 }

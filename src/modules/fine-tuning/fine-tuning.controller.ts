@@ -1,14 +1,22 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ApiErrorResponses } from '../../http/api-errors.decorator';
 import { pathRedactor, type PathRedactor } from '../../http/path-redaction';
 import { Scope } from '../../http/scope.decorator';
-import { FINISHED_STATUSES, seqOfEventId } from '../../store';
-import { pageLimit } from '../files/paging';
-import { CreateJobDto, JobCheckpointListDto, JobEventListDto, JobListDto, JobObjectDto } from './fine-tuning.dto';
-import { eventObject, FineTuningService, jobObject } from './fine-tuning.service';
+import { sendEventStream } from '../../http/sse';
+import {
+  CreateJobDto,
+  JobCheckpointListDto,
+  JobEventListDto,
+  JobListDto,
+  JobObjectDto,
+  ListCheckpointsQueryDto,
+  ListEventsQueryDto,
+  ListJobsQueryDto,
+} from './fine-tuning.dto';
+import { FineTuningService, jobObject } from './fine-tuning.service';
 
 @ApiTags('fine-tuning')
 @ApiBearerAuth()
@@ -36,11 +44,9 @@ export class FineTuningController {
 
   @Get()
   @ApiOperation({ summary: 'List fine-tuning jobs, newest first' })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–100, default 20' })
-  @ApiQuery({ name: 'after', required: false, type: String, description: 'Id of the last job of the previous page' })
   @ApiOkResponse({ type: JobListDto })
-  list(@Query('limit') limit?: string, @Query('after') after?: string): JobListDto {
-    return this.jobs.list(pageLimit(limit, 20, 100), after);
+  list(@Query() query: ListJobsQueryDto): JobListDto {
+    return this.jobs.list(query.limit ?? 20, query.after);
   }
 
   @Get(':id')
@@ -62,61 +68,18 @@ export class FineTuningController {
   @ApiOperation({
     summary: "A job's events, newest first; with stream=true a server-sent event stream (oldest first, then live) that ends when the job does",
   })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–1000, default 20' })
-  @ApiQuery({ name: 'after', required: false, type: String, description: 'Id of the last event of the previous page' })
-  @ApiQuery({ name: 'stream', required: false, type: Boolean })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: JobEventListDto })
-  events(
-    @Param('id') id: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @Query('limit') limit?: string,
-    @Query('after') after?: string,
-    @Query('stream') stream?: string,
-  ): JobEventListDto | undefined {
-    if (stream !== 'true' && stream !== '1') return this.jobs.events(id, pageLimit(limit, 20, 1000), after);
-    this.stream(id, reply, after);
+  events(@Param('id') id: string, @Query() query: ListEventsQueryDto, @Res({ passthrough: true }) reply: FastifyReply): JobEventListDto | undefined {
+    if (!query.stream) return this.jobs.events(id, query.limit ?? 20, query.after);
+    sendEventStream(reply, this.jobs.eventStream(id, query.after), { redact: this.redact });
     return undefined;
   }
 
   @Get(':id/checkpoints')
   @ApiOperation({ summary: "A job's checkpoints (one per evaluation; the selected one is the version written)" })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1–100, default 10' })
-  @ApiQuery({ name: 'after', required: false, type: String })
   @ApiOkResponse({ type: JobCheckpointListDto })
-  checkpoints(@Param('id') id: string, @Query('limit') limit?: string, @Query('after') after?: string): JobCheckpointListDto {
-    return this.jobs.checkpoints(id, pageLimit(limit, 10, 100), after);
-  }
-
-  /** Replays the job's events oldest first, then sends new ones as they happen; ends with the job. */
-  private stream(id: string, reply: FastifyReply, after?: string): void {
-    this.jobs.get(id);
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    let last = (after && seqOfEventId(after)) || 0;
-    let closed = false;
-    const send = (): void => {
-      if (closed) return;
-      for (const e of this.jobs.eventsSince(id, last)) {
-        last = e.seq;
-        raw.write(this.redact(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(eventObject(e))}\n\n`));
-      }
-      // A finished status is final and its event is the job's last one (the runner may still be
-      // cleaning up its work directory, which emits nothing more).
-      if (FINISHED_STATUSES.includes(this.jobs.get(id).status)) end();
-    };
-    const unsubscribe = this.jobs.runner.subscribe(id, () => send());
-    const end = (): void => {
-      if (closed) return;
-      closed = true;
-      unsubscribe();
-      raw.end('event: done\ndata: [DONE]\n\n');
-    };
-    raw.on('close', () => {
-      closed = true;
-      unsubscribe();
-    });
-    send();
+  checkpoints(@Param('id') id: string, @Query() query: ListCheckpointsQueryDto): JobCheckpointListDto {
+    return this.jobs.checkpoints(id, query.limit ?? 10, query.after);
   }
 }

@@ -2,13 +2,14 @@ import { Inject, Injectable, OnApplicationBootstrap, BeforeApplicationShutdown }
 import { join } from 'node:path';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { DomainError, InvalidInputError, WrongTaskError } from '../../errors/domain-error';
+import type { EventStreamSource } from '../../http/sse';
 import { MODEL_NAME } from '../../http/validation';
 import { FineTuningObserver, JobRunner } from '../../jobs/job-runner';
 import { repositoryPublisher } from '../../jobs/publish';
 import { TrainingExecutor } from '../../jobs/training-executor';
 import { workerTrainingExecutor } from '../../jobs/worker-executor';
 import type { ModelInfo } from '../../serving/contracts';
-import { BerthStore, FINISHED_STATUSES, StoredCheckpoint, StoredEvent, StoredFile, StoredJob } from '../../store';
+import { BerthStore, FINISHED_STATUSES, seqOfEventId, StoredCheckpoint, StoredEvent, StoredFile, StoredJob } from '../../store';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { labelsOf } from '../files/dataset-inspection';
 import type { CreateJobDto, JobCheckpointDto, JobCheckpointListDto, JobEventDto, JobEventListDto, JobListDto, JobObjectDto } from './fine-tuning.dto';
@@ -252,9 +253,27 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     return { object: 'list', data: page.data.map(eventObject), has_more: page.hasMore };
   }
 
-  /** Events oldest first after `seq` (for a stream), and whether the job has finished. */
-  eventsSince(id: string, seq: number): StoredEvent[] {
-    return this.store.jobs.eventsSince(id, seq);
+  /**
+   * A job's events as a live stream: those after `after` oldest first, then new ones as they
+   * happen; it ends with the job. An unknown job is refused here, before anything is streamed.
+   */
+  eventStream(id: string, after?: string): EventStreamSource {
+    this.get(id);
+    return (emit, end) => {
+      let last = (after && seqOfEventId(after)) || 0;
+      const send = (): void => {
+        for (const e of this.store.jobs.eventsSince(id, last)) {
+          last = e.seq;
+          emit({ id: e.id, event: e.type, data: eventObject(e) });
+        }
+        // A finished status is final and its event is the job's last one (the runner may still be
+        // cleaning up its work directory, which emits nothing more).
+        if (FINISHED_STATUSES.includes(this.get(id).status)) end();
+      };
+      const unsubscribe = this.runner.subscribe(id, send);
+      send();
+      return unsubscribe;
+    };
   }
 
   checkpoints(id: string, limit: number, after?: string): JobCheckpointListDto {

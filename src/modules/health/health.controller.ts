@@ -1,40 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { ModelNotReadyError } from '../../errors/domain-error';
-import { ErrorBodyDto } from '../../http/api-errors.decorator';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorBodyDto } from '../../http/error-body.dto';
 import { Scope } from '../../http/scope.decorator';
 import { CORE_HOST, CoreHost } from '../core/core-host';
-
-export class LiveDto {
-  @ApiProperty({ enum: ['ok'] }) status!: 'ok';
-}
-
-export class ModelStatusDto {
-  @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['loading', 'ready', 'failed', 'unloaded'] }) status!: string;
-  @ApiProperty() active_version!: number;
-}
-
-export class ReadyDto {
-  @ApiProperty({ enum: ['ready'] }) status!: 'ready';
-  @ApiProperty({ type: [ModelStatusDto] }) models!: ModelStatusDto[];
-}
-
-/** Readiness for the process as a whole; shared by /health/ready and KServe's /v2/health/ready. */
-export function readiness(host: CoreHost): ReadyDto {
-  const state = host.state();
-  if (state !== 'ready') {
-    const reason =
-      state === 'failed'
-        ? `the serving core failed to start: ${host.failureMessage() ?? 'unknown error'}`
-        : state === 'closed'
-          ? 'the server is shutting down'
-          : 'the server is still loading its models';
-    throw new ModelNotReadyError(reason);
-  }
-  const models = host.get().list().map((m) => ({ name: m.name, status: m.status, active_version: m.active_version }));
-  return { status: 'ready', models };
-}
+import { LiveDto, ReadyDto } from './health.dto';
+import { readiness } from './readiness';
 
 @ApiTags('health')
 @Scope('public')

@@ -1,26 +1,19 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 
 /** `{inputs, parameters}` as the Hugging Face Inference API takes it; `inputs` is checked per task. */
 export class HfRequestDto {
-  @ApiProperty({
-    description:
-      'Task-dependent: a text or array of texts; {text, text_pair} for pair classification; {question, context} (or an array) for question answering.',
-    oneOf: [
-      { type: 'string' },
-      { type: 'array', items: {} },
-      { type: 'object', additionalProperties: true },
-    ],
-  })
+  /** Task-dependent: a text or array of texts; {text, text_pair} for pair classification; {question, context} (or an array) for question answering. */
+  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: {} }, { type: 'object', additionalProperties: true }] })
   @IsDefined()
   inputs!: unknown;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The task's parameters, as the Hugging Face pipeline names them." })
+  /** The task's parameters, as the Hugging Face pipeline names them. */
   @IsOptional()
   @IsObject()
   parameters?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Accepted for compatibility (wait_for_model, use_cache); ignored.' })
+  /** Accepted for compatibility (wait_for_model, use_cache); ignored. */
   @IsOptional()
   @IsObject()
   options?: Record<string, unknown>;

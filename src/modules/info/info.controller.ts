@@ -1,46 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { Scope } from '../../http/scope.decorator';
 import { CORE_HOST, CoreHost } from '../core/core-host';
+import { InfoDto } from './info.dto';
 import { BERTH_VERSION } from './version';
-
-export class LimitsDto {
-  @ApiProperty({ description: 'Texts per request (client batch size cap).' }) max_inputs_per_request!: number;
-  @ApiProperty() max_candidate_labels!: number;
-  @ApiProperty({ description: 'Characters (code points) per text.' }) max_text_chars!: number;
-  @ApiProperty() max_body_bytes!: number;
-  @ApiProperty() max_archive_bytes!: number;
-}
-
-export class BatchingDto {
-  @ApiProperty() enabled!: boolean;
-  @ApiProperty() max_batch_size!: number;
-  @ApiProperty() max_batch_tokens!: number;
-  @ApiProperty() max_wait_ms!: number;
-  @ApiProperty() max_queue!: number;
-}
-
-export class InfoModelDto {
-  @ApiProperty() name!: string;
-  @ApiProperty() task!: string;
-  @ApiProperty() nli!: boolean;
-  @ApiProperty() active_version!: number;
-  @ApiProperty() status!: string;
-  @ApiProperty() max_sequence_length!: number;
-}
-
-export class InfoDto {
-  @ApiProperty({ example: 'berth' }) name!: string;
-  @ApiProperty() version!: string;
-  @ApiProperty({ enum: ['cpu', 'cuda'] }) device!: string;
-  @ApiProperty({ enum: ['starting', 'ready', 'failed', 'closed'] }) state!: string;
-  @ApiProperty({ type: LimitsDto }) limits!: LimitsDto;
-  @ApiProperty({ type: BatchingDto }) batching!: BatchingDto;
-  @ApiProperty({ type: [InfoModelDto] }) models!: InfoModelDto[];
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Default model per task.' })
-  defaults!: Record<string, string>;
-}
 
 @ApiTags('info')
 @ApiBearerAuth()

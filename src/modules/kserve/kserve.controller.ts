@@ -5,7 +5,7 @@ import { ClientSignal } from '../../http/client-signal.decorator';
 import { Scope } from '../../http/scope.decorator';
 import { ServedResponse } from '../../http/served-response';
 import { CORE_HOST, CoreHost } from '../core/core-host';
-import { readiness } from '../health/health.controller';
+import { readiness } from '../health/readiness';
 import { BERTH_VERSION } from '../info/version';
 import { InferRequestDto, InferResponseDto, ModelMetadataDto, ModelReadyDto, ServerLiveDto, ServerMetadataDto, ServerReadyDto } from './kserve.dto';
 import { KServeService } from './kserve.service';

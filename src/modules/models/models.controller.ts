@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import '@fastify/multipart';
 import { Readable } from 'node:stream';
@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../errors/domain-error';
 import { ApiErrorResponses } from '../../http/api-errors.decorator';
 import { ARCHIVE_TYPES } from '../../http/route-policy';
 import { AcceptsBody, Scope } from '../../http/scope.decorator';
-import { ImportedVersionDto, ModelDto, ModelListDto } from './models.dto';
+import { ImportedVersionDto, ImportVersionQueryDto, ModelDto, ModelListDto } from './models.dto';
 import { ModelsService } from './models.service';
 
 @ApiTags('models')
@@ -83,11 +83,10 @@ export class ModelsController {
   })
   @ApiConsumes('application/gzip', 'application/octet-stream', 'multipart/form-data')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
-  @ApiQuery({ name: 'activate', required: false, type: Boolean, description: 'Activate the new version once imported.' })
   @ApiCreatedResponse({ type: ImportedVersionDto })
-  async importVersion(@Param('name') name: string, @Query('activate') activate: string | undefined, @Req() request: FastifyRequest): Promise<ImportedVersionDto> {
+  async importVersion(@Param('name') name: string, @Query() query: ImportVersionQueryDto, @Req() request: FastifyRequest): Promise<ImportedVersionDto> {
     const archive = await archiveStream(request, this.models.maxArchiveBytes);
-    return this.models.importArchive(name, archive, activate === 'true' || activate === '1');
+    return this.models.importArchive(name, archive, query.activate ?? false);
   }
 }
 
