@@ -6,6 +6,7 @@ import * as ts from 'typescript';
 import { PluginMetadataGenerator } from '@nestjs/cli/lib/compiler/plugins/plugin-metadata-generator';
 
 // The package exports its plugin as '@nestjs/swagger/plugin', a path `moduleResolution: node` cannot type.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ReadonlyVisitor } = require('@nestjs/swagger/plugin') as typeof import('@nestjs/swagger/dist/plugin');
 
 /**
@@ -88,6 +89,7 @@ export async function renderOpenApi(): Promise<string> {
   const { loadConfig } = await import('../src/config/app-config');
   const { JsonLogger } = await import('../src/http/json-logger');
   const { buildOpenApiDocument, serializeOpenApi } = await import('../src/http/openapi');
+  const { default: metadata } = await import('../src/metadata');
   const app = await createApp({
     config: loadConfig({}),
     coreFactory: async () => {
@@ -97,7 +99,7 @@ export async function renderOpenApi(): Promise<string> {
     processMetrics: false,
   });
   try {
-    return serializeOpenApi(await buildOpenApiDocument(app));
+    return serializeOpenApi(await buildOpenApiDocument(app, metadata));
   } finally {
     await app.close();
   }

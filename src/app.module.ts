@@ -9,6 +9,7 @@ import { installJsonBodyParser } from './http/json-body';
 import { installPathRedaction, pathRedactor } from './http/path-redaction';
 import { asNestLogger, JsonLogger } from './http/json-logger';
 import { buildOpenApiDocument, serializeOpenApi } from './http/openapi';
+import metadata from './metadata';
 import { installSwaggerUi } from './http/swagger-ui';
 import { installRequestHooks, requestIdFor } from './http/request-context';
 import { installRoutePolicy } from './http/route-policy';
@@ -132,7 +133,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   await app.register(multipart as never, { limits: { fileSize: config.limits.archiveBytes, files: 1, fields: 4 } });
   installRoutePolicy(fastify, config, logger);
   installPathRedaction(fastify, pathRedactor(config));
-  installSwaggerUi(fastify, serializeOpenApi(await buildOpenApiDocument(app)), config.auth.publicDocs ? 'public' : 'inference');
+  installSwaggerUi(fastify, serializeOpenApi(await buildOpenApiDocument(app, metadata)), config.auth.publicDocs ? 'public' : 'inference');
 
   await app.init();
   const started = host.start();

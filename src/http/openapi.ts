@@ -1,7 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import metadata from '../metadata';
-import { BERTH_VERSION } from '../modules/info/version';
+import { BERTH_VERSION } from '../config/version';
+
+/** What the @nestjs/swagger plugin derived from the DTOs: src/metadata.ts's default export. */
+export type PluginMetadata = Parameters<typeof SwaggerModule.loadPluginMetadata>[0];
 
 /** Recursively orders object keys so the committed document is byte-stable across runs. */
 function sortKeys(value: unknown): unknown {
@@ -18,11 +20,12 @@ function sortKeys(value: unknown): unknown {
 
 /**
  * The document for the app's routes. DTO schemas come from the @nestjs/swagger CLI plugin (types
- * and JSDoc comments of `*.dto.ts`), loaded from src/metadata.ts (`npm run openapi` regenerates it)
+ * and JSDoc comments of `*.dto.ts`), given as `metadata` from src/metadata.ts (`npm run openapi`
+ * regenerates it; the composition root passes it in)
  * so that builds that run no TypeScript transformers (SWC: the tests and scripts) describe the API
  * exactly as `nest build` does; explicit decorators add what the plugin cannot express.
  */
-export async function buildOpenApiDocument(app: INestApplication): Promise<OpenAPIObject> {
+export async function buildOpenApiDocument(app: INestApplication, metadata: PluginMetadata): Promise<OpenAPIObject> {
   await SwaggerModule.loadPluginMetadata(metadata);
   const config = new DocumentBuilder()
     .setTitle('Berth')

@@ -173,6 +173,7 @@ export class FilesService {
 
 /** The client's file name without any directory part (it is shown, never used as a path). */
 function safeFilename(name: string | undefined): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
   const base = basename((name ?? '').replace(/\\/g, '/')).replace(/[\u0000-\u001f]/g, '');
   return base.length > 0 ? base.slice(0, 255) : 'upload';
 }

@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { Scope } from '../../http/scope.decorator';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { InfoDto } from './info.dto';
-import { BERTH_VERSION } from './version';
+import { BERTH_VERSION } from '../../config/version';
 
 @ApiTags('info')
 @ApiBearerAuth()

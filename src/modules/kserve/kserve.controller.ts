@@ -6,7 +6,7 @@ import { Scope } from '../../http/scope.decorator';
 import { ServedResponse } from '../../http/served-response';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { readiness } from '../health/readiness';
-import { BERTH_VERSION } from '../info/version';
+import { BERTH_VERSION } from '../../config/version';
 import { InferRequestDto, InferResponseDto, ModelMetadataDto, ModelReadyDto, ServerLiveDto, ServerMetadataDto, ServerReadyDto } from './kserve.dto';
 import { KServeService } from './kserve.service';
 
