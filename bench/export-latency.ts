@@ -32,7 +32,7 @@ type Feeds = Record<string, ort.Tensor>;
 
 function feeds(batch: number, length: number, seed: number, vocab: number): Feeds {
   let s = seed;
-  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const ids = new BigInt64Array(batch * length);
   const mask = new BigInt64Array(batch * length);
   for (let b = 0; b < batch; b++) {
@@ -79,7 +79,14 @@ function maxAbsDiff(a: ort.Tensor, b: ort.Tensor): number {
   return m;
 }
 
-async function compare(label: string, dir: string, theirsFile: string, shapes: [number, number][], vocab: number, runs: number): Promise<void> {
+async function compare(
+  label: string,
+  dir: string,
+  theirsFile: string,
+  shapes: [number, number][],
+  vocab: number,
+  runs: number,
+): Promise<void> {
   const t0 = Date.now();
   const ours = encodeModel(buildModelFromDir(dir, { fuseQkv: false }));
   const oursFused = encodeModel(buildModelFromDir(dir, { fuseQkv: true }));
@@ -113,7 +120,17 @@ async function main(): Promise<void> {
   if (existsSync(tiny)) {
     for (const model of ['bert-seqcls', 'bert-ner', 'bert-qa', 'bert-mlm']) {
       const dir = join(tiny, model);
-      await compare(`hf-tiny/${model}`, dir, join(dir, 'onnx', 'model.onnx'), [[1, 16], [8, 16]], 30522, RUNS);
+      await compare(
+        `hf-tiny/${model}`,
+        dir,
+        join(dir, 'onnx', 'model.onnx'),
+        [
+          [1, 16],
+          [8, 16],
+        ],
+        30522,
+        RUNS,
+      );
     }
   } else {
     console.log(`(no fixtures at ${tiny}; skipping the hf-tiny comparison)`);
@@ -129,10 +146,22 @@ async function main(): Promise<void> {
   for (const name of ['mini', 'base']) {
     const dir = join(LARGE_DIR, name);
     if (!existsSync(join(dir, 'model.onnx'))) {
-      execFileSync('/usr/bin/python3', [join(REPO, 'bench', 'torch_export_bert.py'), '--out', LARGE_DIR, '--only', name], { stdio: 'inherit' });
+      execFileSync('/usr/bin/python3', [join(REPO, 'bench', 'torch_export_bert.py'), '--out', LARGE_DIR, '--only', name], {
+        stdio: 'inherit',
+      });
     }
     const runs = name === 'base' ? Math.max(5, Math.floor(RUNS / 3)) : RUNS;
-    await compare(`BERT-${name} (torch ${python} export)`, dir, join(dir, 'model.onnx'), [[1, 128], [8, 128]], 30522, runs);
+    await compare(
+      `BERT-${name} (torch ${python} export)`,
+      dir,
+      join(dir, 'model.onnx'),
+      [
+        [1, 128],
+        [8, 128],
+      ],
+      30522,
+      runs,
+    );
   }
 }
 

@@ -78,14 +78,24 @@ async function startServer(modelsDir: string, dataDir: string): Promise<{ child:
   const port = await freePort();
   const child = spawn(process.execPath, [join(REPO, 'scripts', 'run-ts.js'), join(REPO, 'src', 'main.ts')], {
     cwd: REPO,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', BERTH_MODELS_DIR: modelsDir, BERTH_DATA_DIR: dataDir, BERTH_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BERTH_MODELS_DIR: modelsDir,
+      BERTH_DATA_DIR: dataDir,
+      BERTH_LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   const end = Date.now() + 120_000;
   while (Date.now() < end) {
     if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
-    const ready = await fetch(`${url}/health/ready`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${url}/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) return { child, url };
     await sleep(200);
   }
@@ -105,7 +115,12 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Closed-loop load until `stop()` is true; records latency (ms) of each request while `recording()` holds. */
-async function load(url: string, texts: readonly string[], stop: () => boolean, recording: () => boolean): Promise<{ latencies: number[]; failed: number }> {
+async function load(
+  url: string,
+  texts: readonly string[],
+  stop: () => boolean,
+  recording: () => boolean,
+): Promise<{ latencies: number[]; failed: number }> {
   const latencies: number[] = [];
   let failed = 0;
   let next = 0;
@@ -114,7 +129,11 @@ async function load(url: string, texts: readonly string[], stop: () => boolean, 
       const text = texts[next++ % texts.length];
       const counted = recording();
       const t0 = performance.now();
-      const res = await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, inputs: text }) });
+      const res = await fetch(`${url}/v1/classify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, inputs: text }),
+      });
       await res.arrayBuffer();
       const ms = performance.now() - t0;
       if (!counted || !recording()) continue;
@@ -136,7 +155,12 @@ interface Job {
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-ft-'));
   const modelsDir = join(work, 'models');
-  makeTinyModelDir({ task: 'classification', outDir: join(modelsDir, MODEL), seed: 1, tokenizerDir: join(REPO, 'assets', 'tiny-tokenizer') });
+  makeTinyModelDir({
+    task: 'classification',
+    outDir: join(modelsDir, MODEL),
+    seed: 1,
+    tokenizerDir: join(REPO, 'assets', 'tiny-tokenizer'),
+  });
   const train = readSst2('train.tsv').slice(0, ROWS);
   const texts = readSst2('dev.tsv').map((r) => r.text);
   const { child, url } = await startServer(modelsDir, join(work, 'data'));
@@ -148,9 +172,19 @@ async function main(): Promise<void> {
 
     // Warm-up, then the baseline: serving alone.
     let until = Date.now() + 2000;
-    await load(url, texts, () => Date.now() > until, () => false);
+    await load(
+      url,
+      texts,
+      () => Date.now() > until,
+      () => false,
+    );
     until = Date.now() + SECONDS * 1000;
-    const before = await load(url, texts, () => Date.now() > until, () => true);
+    const before = await load(
+      url,
+      texts,
+      () => Date.now() > until,
+      () => true,
+    );
 
     // The job, with the same load running throughout; only requests sent and answered while the
     // job is `running` count.
@@ -162,7 +196,12 @@ async function main(): Promise<void> {
       await fetch(`${url}/v1/fine_tuning/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: MODEL, training_file: file.id, seed: 42, method: { type: METHOD, [METHOD]: { hyperparameters: { n_epochs: EPOCHS, batch_size: BATCH } } } }),
+        body: JSON.stringify({
+          model: MODEL,
+          training_file: file.id,
+          seed: 42,
+          method: { type: METHOD, [METHOD]: { hyperparameters: { n_epochs: EPOCHS, batch_size: BATCH } } },
+        }),
       }),
     );
     let final: Job = job;
@@ -175,7 +214,12 @@ async function main(): Promise<void> {
       }
       finishedAt = performance.now();
     })();
-    const during = await load(url, texts, () => finishedAt > 0, () => status === 'running');
+    const during = await load(
+      url,
+      texts,
+      () => finishedAt > 0,
+      () => status === 'running',
+    );
     await poll;
     if (status !== 'succeeded') throw new Error(`job ${job.id} ended ${status}: ${JSON.stringify(final.error)}`);
 
@@ -184,19 +228,29 @@ async function main(): Promise<void> {
     );
     const start = events.data.find((e) => e.data?.train_examples !== undefined)!.data!;
     const trainerSeconds = Number(/Training finished in ([\d.]+) s/.exec(events.data.map((e) => e.message).join('\n'))?.[1]);
-    const stepRates = events.data.flatMap((e) => (e.data?.examples_per_second !== undefined ? [e.data.examples_per_second] : [])).sort((a, b) => a - b);
+    const stepRates = events.data
+      .flatMap((e) => (e.data?.examples_per_second !== undefined ? [e.data.examples_per_second] : []))
+      .sort((a, b) => a - b);
     const examples = start.train_examples * start.epochs;
     const runningSeconds = (finishedAt - runningAt) / 1000;
 
     const line = (name: string, r: { latencies: number[]; failed: number }) =>
       `${name.padEnd(8)} ${String(r.latencies.length).padStart(6)} requests  p50 ${percentile(r.latencies, 50).toFixed(2)} ms  p95 ${percentile(r.latencies, 95).toFixed(2)} ms  failed ${r.failed}`;
-    console.log(`model ${MODEL}, ${METHOD}, ${start.train_examples} training rows (of ${ROWS}; the rest held out), ${start.epochs} epochs, batch ${BATCH}, ${start.total_steps} steps`);
-    console.log(`job: ${((finishedAt - createdAt) / 1000).toFixed(1)} s from create to succeeded, ${runningSeconds.toFixed(1)} s running, trainer ${trainerSeconds.toFixed(1)} s`);
-    console.log(`examples/s: ${(examples / trainerSeconds).toFixed(0)} over the trainer's run (${examples} examples), median step ${percentile(stepRates, 50).toFixed(0)}`);
+    console.log(
+      `model ${MODEL}, ${METHOD}, ${start.train_examples} training rows (of ${ROWS}; the rest held out), ${start.epochs} epochs, batch ${BATCH}, ${start.total_steps} steps`,
+    );
+    console.log(
+      `job: ${((finishedAt - createdAt) / 1000).toFixed(1)} s from create to succeeded, ${runningSeconds.toFixed(1)} s running, trainer ${trainerSeconds.toFixed(1)} s`,
+    );
+    console.log(
+      `examples/s: ${(examples / trainerSeconds).toFixed(0)} over the trainer's run (${examples} examples), median step ${percentile(stepRates, 50).toFixed(0)}`,
+    );
     console.log(`serving, ${CLIENTS} closed-loop clients, one text per request:`);
     console.log(line('before', before));
     console.log(line('during', during));
-    console.log(`ratio p95 during/before: ${(percentile(during.latencies, 95) / percentile(before.latencies, 95)).toFixed(2)}, p50: ${(percentile(during.latencies, 50) / percentile(before.latencies, 50)).toFixed(2)}`);
+    console.log(
+      `ratio p95 during/before: ${(percentile(during.latencies, 95) / percentile(before.latencies, 95)).toFixed(2)}, p50: ${(percentile(during.latencies, 50) / percentile(before.latencies, 50)).toFixed(2)}`,
+    );
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

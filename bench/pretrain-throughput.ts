@@ -42,7 +42,12 @@ function dimsOf(size: string): EncoderDims {
   const m = /^(\d+)x(\d+)$/.exec(size);
   if (!m) throw new Error(`size "${size}": a preset or LxH`);
   const hidden = Number(m[2]);
-  return { num_hidden_layers: Number(m[1]), hidden_size: hidden, num_attention_heads: Math.max(1, hidden / 64), intermediate_size: 4 * hidden };
+  return {
+    num_hidden_layers: Number(m[1]),
+    hidden_size: hidden,
+    num_attention_heads: Math.max(1, hidden / 64),
+    intermediate_size: 4 * hidden,
+  };
 }
 
 function median(xs: number[]): number {
@@ -70,9 +75,20 @@ async function main(): Promise<void> {
       inputIds[i] = BigInt(id);
       if (i % SEQ !== 0 && rng.bernoulli(0.15)) labels[i] = BigInt(id);
     }
-    const batch = { size: BATCH, seqLength: SEQ, inputIds, attentionMask: new BigInt64Array(n).fill(1n), tokenTypeIds: new BigInt64Array(n), labels };
+    const batch = {
+      size: BATCH,
+      seqLength: SEQ,
+      inputIds,
+      attentionMask: new BigInt64Array(n).fill(1n),
+      tokenTypeIds: new BigInt64Array(n),
+      labels,
+    };
     const positions = [...labels.keys()].filter((i) => labels[i] !== -100n);
-    const sparseBatch = { ...batch, maskedPositions: BigInt64Array.from(positions, BigInt), labels: BigInt64Array.from(positions, (i) => labels[i]) };
+    const sparseBatch = {
+      ...batch,
+      maskedPositions: BigInt64Array.from(positions, BigInt),
+      labels: BigInt64Array.from(positions, (i) => labels[i]),
+    };
     const times: number[] = [];
     const denseTimes: number[] = [];
     for (let s = 0; s <= STEPS; s++) {
@@ -106,7 +122,9 @@ async function main(): Promise<void> {
     rows.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
-  process.stdout.write(`\nvocabulary ${VOCAB}, batch ${BATCH} × ${SEQ} tokens, ${THREADS} threads, median of ${STEPS} steps after one warm-up\n`);
+  process.stdout.write(
+    `\nvocabulary ${VOCAB}, batch ${BATCH} × ${SEQ} tokens, ${THREADS} threads, median of ${STEPS} steps after one warm-up\n`,
+  );
   console.table(rows);
 }
 

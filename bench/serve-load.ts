@@ -68,16 +68,19 @@ async function ensureModel(): Promise<string> {
   mkdirSync(dir, { recursive: true });
   writeConfig(join(dir, 'config.json'), config);
   writeModelFile(join(dir, 'model.onnx'), buildInferenceModel(config, weights, { head: 'sequence-classification' }));
-  for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(join(tokenizerDir, f), join(dir, f));
+  for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'])
+    copyFileSync(join(tokenizerDir, f), join(dir, f));
   return dir;
 }
 
 const WORDS =
-  'the a model server batch token queue fast slow request answer review movie service food great terrible okay city river engineer music paris london data train test value people time year day thing world life hand part child eye woman place work week case point number group problem fact'.split(' ');
+  'the a model server batch token queue fast slow request answer review movie service food great terrible okay city river engineer music paris london data train test value people time year day thing world life hand part child eye woman place work week case point number group problem fact'.split(
+    ' ',
+  );
 
 function sentences(n: number, seed: number): string[] {
   let s = seed >>> 0;
-  const rand = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, () => {
     const len = 12 + Math.floor(rand() * 17);
     return Array.from({ length: len }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ') + '.';
@@ -127,7 +130,14 @@ async function stopServer(child: ChildProcess): Promise<void> {
 function post(agent: http.Agent, port: number, body: string): Promise<number> {
   return new Promise((resolveStatus, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/v1/classify', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/classify',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolveStatus(res.statusCode ?? 0));
@@ -139,7 +149,13 @@ function post(agent: http.Agent, port: number, body: string): Promise<number> {
 }
 
 /** `clients` loops, each sending its next request when the last is answered, for `seconds`. */
-async function load(port: number, bodies: string[], textsPerBody: number, clients: number, seconds: number): Promise<{ seqPerSec: number; failures: number }> {
+async function load(
+  port: number,
+  bodies: string[],
+  textsPerBody: number,
+  clients: number,
+  seconds: number,
+): Promise<{ seqPerSec: number; failures: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   // Warm-up: one round per client.
   await Promise.all(Array.from({ length: clients }, (_, c) => post(agent, port, bodies[c % bodies.length])));
@@ -176,11 +192,13 @@ async function bare(dir: string, texts: string[], batch: number, seconds: number
     const ids = new BigInt64Array(batch * len);
     const mask = new BigInt64Array(batch * len);
     const types = new BigInt64Array(batch * len);
-    enc.forEach((e, b) => e.ids.forEach((id, t) => {
-      ids[b * len + t] = BigInt(id);
-      mask[b * len + t] = 1n;
-      types[b * len + t] = BigInt(e.typeIds[t]);
-    }));
+    enc.forEach((e, b) =>
+      e.ids.forEach((id, t) => {
+        ids[b * len + t] = BigInt(id);
+        mask[b * len + t] = 1n;
+        types[b * len + t] = BigInt(e.typeIds[t]);
+      }),
+    );
     const feed: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', ids, [batch, len]),
       attention_mask: new ort.Tensor('int64', mask, [batch, len]),
@@ -210,9 +228,12 @@ async function main(): Promise<void> {
   const dir = await ensureModel();
   const texts = sentences(256, 42);
   const batchBodies: string[] = [];
-  for (let at = 0; at + BATCH <= texts.length; at += BATCH) batchBodies.push(JSON.stringify({ model: MODEL, inputs: texts.slice(at, at + BATCH) }));
+  for (let at = 0; at + BATCH <= texts.length; at += BATCH)
+    batchBodies.push(JSON.stringify({ model: MODEL, inputs: texts.slice(at, at + BATCH) }));
   const singleBodies = texts.map((t) => JSON.stringify({ model: MODEL, inputs: t }));
-  console.log(`serve-load: BERT-mini-shaped classifier, ${THREADS} intra-op thread(s), ${SECONDS}s per measurement, ${CLIENTS} clients, client batch ${BATCH}`);
+  console.log(
+    `serve-load: BERT-mini-shaped classifier, ${THREADS} intra-op thread(s), ${SECONDS}s per measurement, ${CLIENTS} clients, client batch ${BATCH}`,
+  );
 
   // (a) overhead: bare run, then the server with the same batches, alternated twice.
   const bareRuns: number[] = [];
@@ -231,7 +252,9 @@ async function main(): Promise<void> {
   const bareMean = mean(bareRuns);
   const serverMean = mean(serverRuns);
   console.log(`(a) bare session.run, batch ${BATCH}: ${bareRuns.map(fmt).join(', ')} seq/s`);
-  console.log(`    HTTP /v1/classify, ${BATCH} texts per request, ${Math.min(CLIENTS, 4)} clients: ${serverRuns.map(fmt).join(', ')} seq/s`);
+  console.log(
+    `    HTTP /v1/classify, ${BATCH} texts per request, ${Math.min(CLIENTS, 4)} clients: ${serverRuns.map(fmt).join(', ')} seq/s`,
+  );
   console.log(`    overhead ratio (bare / server, 1.0 = none): ${(bareMean / serverMean).toFixed(2)}`);
 
   // (b) dynamic batching on vs off, one text per request.
@@ -247,7 +270,9 @@ async function main(): Promise<void> {
       await stopServer(child);
     }
   }
-  console.log(`(b) one text per request, ${CLIENTS} clients: batching on ${on.map(fmt).join(', ')} seq/s; off ${off.map(fmt).join(', ')} seq/s`);
+  console.log(
+    `(b) one text per request, ${CLIENTS} clients: batching on ${on.map(fmt).join(', ')} seq/s; off ${off.map(fmt).join(', ')} seq/s`,
+  );
   console.log(`    batching speed-up (on / off): ${(mean(on) / mean(off)).toFixed(2)}`);
 }
 

@@ -56,13 +56,19 @@ async function buildModel(dir: string, seed: number): Promise<string> {
   };
   mkdirSync(dir, { recursive: true });
   writeConfig(join(dir, 'config.json'), config);
-  writeModelFile(join(dir, 'model.onnx'), buildInferenceModel(config, initWeights(config, 'sequence-classification', seed), { head: 'sequence-classification' }));
-  for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(join(tokenizerDir, f), join(dir, f));
+  writeModelFile(
+    join(dir, 'model.onnx'),
+    buildInferenceModel(config, initWeights(config, 'sequence-classification', seed), { head: 'sequence-classification' }),
+  );
+  for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'])
+    copyFileSync(join(tokenizerDir, f), join(dir, f));
   return dir;
 }
 
 const WORDS =
-  'the a model server batch token queue fast slow request answer review movie service food great terrible okay city river engineer music paris london data train test value people time year day thing world life hand part child eye woman place work week case point number group problem fact'.split(' ');
+  'the a model server batch token queue fast slow request answer review movie service food great terrible okay city river engineer music paris london data train test value people time year day thing world life hand part child eye woman place work week case point number group problem fact'.split(
+    ' ',
+  );
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -182,7 +188,11 @@ async function bareCycles(file: string): Promise<void> {
     token_type_ids: new ort.Tensor('int64', new BigInt64Array(8 * 64), [8, 64]),
   };
   const cycle = async () => {
-    const session = await ort.InferenceSession.create(file, { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(file, {
+      intraOpNumThreads: THREADS,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
     const names = new Set(session.inputNames);
     await session.run(Object.fromEntries(Object.entries(feeds).filter(([k]) => names.has(k))));
     await session.release();

@@ -120,7 +120,11 @@ function gradientOnlyModel(config: EncoderConfig, weights: ReadonlyMap<string, T
   const built = buildEncoder(g, config, new WeightSet(weights), { head: 'sequence-classification', training: true });
   const loss = crossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH]));
   const params = g.parameters.filter((p) => p.trainable);
-  const grads = backward(g, loss, params.map((p) => p.value));
+  const grads = backward(
+    g,
+    loss,
+    params.map((p) => p.value),
+  );
   g.output(loss, 'loss');
   for (const p of params) g.output(grads.get(p.name)!, `${p.name}_grad`);
   return encodeModel(g.model());
@@ -129,14 +133,23 @@ function gradientOnlyModel(config: EncoderConfig, weights: ReadonlyMap<string, T
 async function ours(s: Shape): Promise<{ step: number; firstStep: number; forward: number; gradients: number }> {
   const config = configOf(s);
   const weights = initWeights(config, 'sequence-classification', 1);
-  const spec = { config, weights, head: 'sequence-classification' as const, optimizer: { weightDecay: 0.01, maxGradNorm: 0 }, dropoutSeed: 1 };
+  const spec = {
+    config,
+    weights,
+    head: 'sequence-classification' as const,
+    optimizer: { weightDecay: 0.01, maxGradNorm: 0 },
+    dropoutSeed: 1,
+  };
   const batch = batchOf(s);
   const session = await TrainingSession.create(buildTrainingGraph(spec), { eval: buildEvalGraph(spec), intraOpThreads: THREADS });
   const { median: step, first: firstStep } = await timed(STEPS, () => session.step(batch, 1e-5));
   const { median: forward } = await timed(STEPS, () => session.evaluate(batch));
   await session.release();
 
-  const gradSession = await ort.InferenceSession.create(gradientOnlyModel(config, weights), { intraOpNumThreads: THREADS, graphOptimizationLevel: 'all' });
+  const gradSession = await ort.InferenceSession.create(gradientOnlyModel(config, weights), {
+    intraOpNumThreads: THREADS,
+    graphOptimizationLevel: 'all',
+  });
   const dims = [s.batch, s.seq];
   const feeds: Record<string, ort.Tensor> = {
     input_ids: new ort.Tensor('int64', batch.inputIds, dims),
@@ -162,13 +175,29 @@ function pytorch(s: Shape): TorchResult {
     '/usr/bin/python3',
     [
       join(__dirname, 'train_step_torch.py'),
-      ...['--layers', s.layers, '--hidden', s.hidden, '--heads', s.heads, '--intermediate', s.intermediate, '--batch', s.batch, '--seq', s.seq].map(String),
+      ...[
+        '--layers',
+        s.layers,
+        '--hidden',
+        s.hidden,
+        '--heads',
+        s.heads,
+        '--intermediate',
+        s.intermediate,
+        '--batch',
+        s.batch,
+        '--seq',
+        s.seq,
+      ].map(String),
       ...['--threads', String(THREADS), '--steps', String(STEPS), '--warmup', String(WARM_UP)],
     ],
     // OpenBLAS 0.3.21 does not know this CPU; without the core type it runs a slow generic kernel.
     // Passive OpenMP waiting: on a shared machine, spinning threads made PyTorch's step 2–5× slower
     // (measured), and a baseline crippled by load is no baseline.
-    { encoding: 'utf8', env: { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_NUM_THREADS: String(THREADS), OMP_WAIT_POLICY: 'PASSIVE' } },
+    {
+      encoding: 'utf8',
+      env: { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_NUM_THREADS: String(THREADS), OMP_WAIT_POLICY: 'PASSIVE' },
+    },
   );
   if (r.status !== 0) throw new Error(`PyTorch baseline failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as TorchResult;

@@ -28,7 +28,9 @@ interface NestCliPlugin {
 
 /** The swagger plugin's options exactly as nest-cli.json gives them to `nest build`. */
 function swaggerPluginOptions(): Record<string, unknown> {
-  const cli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as { compilerOptions?: { plugins?: (string | NestCliPlugin)[] } };
+  const cli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as {
+    compilerOptions?: { plugins?: (string | NestCliPlugin)[] };
+  };
   const plugin = cli.compilerOptions?.plugins?.find((p): p is NestCliPlugin => typeof p === 'object' && p.name === '@nestjs/swagger');
   if (!plugin) throw new Error('nest-cli.json does not enable the @nestjs/swagger plugin');
   return plugin.options ?? {};
@@ -61,17 +63,27 @@ function layOut(text: string): string {
   const source = ts.createSourceFile('metadata.ts', text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const isMap = (node: ts.ObjectLiteralExpression): boolean =>
     node.properties.length > 0 &&
-    node.properties.every((p) => ts.isPropertyAssignment(p) && (ts.isObjectLiteralExpression(p.initializer) || ts.isArrayLiteralExpression(p.initializer)));
+    node.properties.every(
+      (p) => ts.isPropertyAssignment(p) && (ts.isObjectLiteralExpression(p.initializer) || ts.isArrayLiteralExpression(p.initializer)),
+    );
   const transformer: ts.TransformerFactory<ts.SourceFile> = (context) => {
     const visit = (node: ts.Node): ts.Node => {
       const visited = ts.visitEachChild(node, visit, context);
       // Fresh nodes: the printer keeps parsed siblings on the line they were parsed from.
       const f = context.factory;
       if (ts.isObjectLiteralExpression(visited) && isMap(visited)) {
-        return f.createObjectLiteralExpression(visited.properties.map((p) => f.createPropertyAssignment((p as ts.PropertyAssignment).name, (p as ts.PropertyAssignment).initializer)), true);
+        return f.createObjectLiteralExpression(
+          visited.properties.map((p) =>
+            f.createPropertyAssignment((p as ts.PropertyAssignment).name, (p as ts.PropertyAssignment).initializer),
+          ),
+          true,
+        );
       }
       if (ts.isArrayLiteralExpression(visited) && visited.elements.length > 0 && visited.elements.every(ts.isArrayLiteralExpression)) {
-        return f.createArrayLiteralExpression(visited.elements.map((e) => f.createArrayLiteralExpression((e as ts.ArrayLiteralExpression).elements)), true);
+        return f.createArrayLiteralExpression(
+          visited.elements.map((e) => f.createArrayLiteralExpression((e as ts.ArrayLiteralExpression).elements)),
+          true,
+        );
       }
       return visited;
     };

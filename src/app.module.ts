@@ -63,7 +63,13 @@ export type FineTuningOptions = Omit<FineTuningModuleOptions, 'observer'>;
  */
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, host: CoreHost, metrics: BerthMetrics, logger: JsonLogger, fineTuning: FineTuningOptions = {}): DynamicModule {
+  static register(
+    config: AppConfig,
+    host: CoreHost,
+    metrics: BerthMetrics,
+    logger: JsonLogger,
+    fineTuning: FineTuningOptions = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -120,12 +126,16 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     serverFactory: (handler: RequestHandler) => createHttpServer(handler, config.http),
     clientErrorHandler: writeClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, host, metrics, logger, options.fineTuning), adapter, {
-    logger: asNestLogger(logger),
-    abortOnError: false,
-    // Only the parsers registered below: JSON (depth-checked), multipart and raw archives.
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, host, metrics, logger, options.fineTuning),
+    adapter,
+    {
+      logger: asNestLogger(logger),
+      abortOnError: false,
+      // Only the parsers registered below: JSON (depth-checked), multipart and raw archives.
+      bodyParser: false,
+    },
+  );
   const fastify = app.getHttpAdapter().getInstance();
 
   installRequestHooks(fastify, logger, metrics);

@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const models = host.get().list();
-  if (models.length === 0) logger.warn({ models_dir: config.modelsDir }, 'no models found: every inference request will fail until one is added');
+  if (models.length === 0)
+    logger.warn({ models_dir: config.modelsDir }, 'no models found: every inference request will fail until one is added');
   logger.info({ models: models.map((m) => ({ name: m.name, task: m.task, version: m.active_version, status: m.status })) }, 'ready');
 }
 

@@ -2,7 +2,10 @@ import { LogisticRegression } from './logistic-regression';
 import { sparseRowsFrom } from './sparse';
 
 const rows = (values: Array<Record<number, number>>, columns: number) =>
-  sparseRowsFrom(values.map((v) => new Map(Object.entries(v).map(([k, x]) => [Number(k), x]))), columns);
+  sparseRowsFrom(
+    values.map((v) => new Map(Object.entries(v).map(([k, x]) => [Number(k), x]))),
+    columns,
+  );
 
 describe('LogisticRegression', () => {
   it('matches the empirical class rates of a binary feature when (almost) unregularised', () => {

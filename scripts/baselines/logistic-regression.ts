@@ -14,7 +14,15 @@ export interface LogisticRegressionOptions {
 }
 
 /** Class scores z = W x + b for one sparse row, into `out` (length = classes). */
-function rowScores(x: SparseRows, r: number, weights: Float64Array, bias: Float64Array, classes: number, features: number, out: Float64Array): void {
+function rowScores(
+  x: SparseRows,
+  r: number,
+  weights: Float64Array,
+  bias: Float64Array,
+  classes: number,
+  features: number,
+  out: Float64Array,
+): void {
   for (let k = 0; k < classes; k++) out[k] = bias[k];
   for (let at = x.rowStart[r]; at < x.rowStart[r + 1]; at++) {
     const j = x.indices[at];

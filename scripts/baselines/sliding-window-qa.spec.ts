@@ -31,7 +31,7 @@ describe('answerBySlidingWindow', () => {
     expect(answer).toEqual({ text: 'Warsaw', start: context.indexOf('Warsaw'), end: context.indexOf('Warsaw') + 6 });
   });
 
-  it('prefers longer spans when they add matched words (the method\'s known bias)', () => {
+  it("prefers longer spans when they add matched words (the method's known bias)", () => {
     expect(answerBySlidingWindow(question, context, { maxSpanWords: 3 })?.text).toBe('Warsaw in 1867');
   });
 

@@ -48,7 +48,11 @@ export class TfidfLogisticClassifier {
     this.labels = [...new Set(labels)].sort();
     const ids = new Map(this.labels.map((label, i) => [label, i]));
     const x = this.vectorizer.fitTransform(documents);
-    this.model.fit(x, Int32Array.from(labels, (label) => ids.get(label)!), this.labels.length);
+    this.model.fit(
+      x,
+      Int32Array.from(labels, (label) => ids.get(label)!),
+      this.labels.length,
+    );
     return this;
   }
 

@@ -2,7 +2,7 @@ import { sparseRow } from './sparse';
 import { TfidfVectorizer, wordNgrams, wordTokens } from './tfidf';
 
 describe('wordTokens', () => {
-  it('lowercases and keeps runs of two or more word characters, as scikit-learn\'s token_pattern', () => {
+  it("lowercases and keeps runs of two or more word characters, as scikit-learn's token_pattern", () => {
     expect(wordTokens("It's a GREAT film -- 10/10, n't bad_ending é")).toEqual(['it', 'great', 'film', '10', '10', 'bad_ending']);
     expect(wordTokens('Café Ünïcode')).toEqual(['café', 'ünïcode']);
   });

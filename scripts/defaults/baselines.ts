@@ -83,7 +83,8 @@ function nliBaseline() {
   const bySource: Record<string, { rows: number; accuracy: number }> = {};
   for (const source of [...new Set(dev.map((e) => e.source))].sort()) bySource[source] = subset((i) => dev[i].source === source);
   return {
-    method: 'TF-IDF over premise terms "p:", hypothesis terms "h:" (word 1-2-grams) and hypothesis words absent from the premise "new:" + logistic regression (L2, C = 1, L-BFGS)',
+    method:
+      'TF-IDF over premise terms "p:", hypothesis terms "h:" (word 1-2-grams) and hypothesis words absent from the premise "new:" + logistic regression (L2, C = 1, L-BFGS)',
     train: train.length,
     trainNote: 'SICK rows (non-commercial license) left out of training',
     features: classifier.vectorizer.size,

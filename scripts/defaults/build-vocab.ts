@@ -144,7 +144,11 @@ async function main(): Promise<void> {
     normalized.add(c);
     if (!normalized.counts.has(c)) throw new Error(`extra alphabet character ${JSON.stringify(c)} is not in normalised form`);
   }
-  const vocabulary = buildVocabulary(corpus.counts, { vocabSize: largest, minCharCount: options.minCharCount, extraAlphabet: EXTRA_ALPHABET });
+  const vocabulary = buildVocabulary(corpus.counts, {
+    vocabSize: largest,
+    minCharCount: options.minCharCount,
+    extraAlphabet: EXTRA_ALPHABET,
+  });
   const learnedAt = Date.now();
   console.log(
     `learned ${vocabulary.tokens.length} tokens in ${((learnedAt - counted) / 1000).toFixed(1)} s; ` +
@@ -162,24 +166,35 @@ async function main(): Promise<void> {
   const written = Tokenizer.fromString(readFileSync(join(options.outDir, 'tokenizer.json'), 'utf8'));
   tokenizers.push([`berth ${options.vocabSize} (written)`, written]);
   for (const size of options.compare.filter((s) => s !== options.vocabSize)) {
-    tokenizers.push([`berth ${size}`, Tokenizer.fromString(tokenizerFiles(vocabulary.tokens.slice(0, size), MODEL_MAX_LENGTH)['tokenizer.json'])]);
+    tokenizers.push([
+      `berth ${size}`,
+      Tokenizer.fromString(tokenizerFiles(vocabulary.tokens.slice(0, size), MODEL_MAX_LENGTH)['tokenizer.json']),
+    ]);
   }
   const reference = join(sharedDataRoot(), 'tokenizers', 'bert-base-uncased', 'tokenizer.json');
   tokenizers.push(['bert-base-uncased 30522', Tokenizer.fromString(readFileSync(reference, 'utf8'))]);
 
   const tasks = await taskWordCounts();
-  const rows: string[] = ['| task | vocabulary | words | [UNK] % of words | pieces / word | whole words % |', '|---|---|---:|---:|---:|---:|'];
+  const rows: string[] = [
+    '| task | vocabulary | words | [UNK] % of words | pieces / word | whole words % |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
   const report: Record<string, Record<string, Coverage>> = {};
   for (const [task, counts] of Object.entries(tasks)) {
     report[task] = {};
     for (const [name, tokenizer] of tokenizers) {
       const c = await coverage(tokenizer, counts);
       report[task][name] = c;
-      rows.push(`| ${task} | ${name} | ${c.words} | ${(100 * c.unkWordRate).toFixed(3)} | ${c.piecesPerWord.toFixed(3)} | ${(100 * c.wholeWordRate).toFixed(1)} |`);
+      rows.push(
+        `| ${task} | ${name} | ${c.words} | ${(100 * c.unkWordRate).toFixed(3)} | ${c.piecesPerWord.toFixed(3)} | ${(100 * c.wholeWordRate).toFixed(1)} |`,
+      );
     }
   }
   console.log(rows.join('\n'));
-  writeFileSync(COVERAGE_JSON, `${JSON.stringify({ vocabSize: options.vocabSize, minCharCount: options.minCharCount, droppedCharacters: vocabulary.droppedCharacters.length, coverage: report }, null, 2)}\n`);
+  writeFileSync(
+    COVERAGE_JSON,
+    `${JSON.stringify({ vocabSize: options.vocabSize, minCharCount: options.minCharCount, droppedCharacters: vocabulary.droppedCharacters.length, coverage: report }, null, 2)}\n`,
+  );
   console.log(`coverage written to ${COVERAGE_JSON}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

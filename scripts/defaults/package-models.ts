@@ -37,7 +37,8 @@ const INFO: Readonly<Record<Task, { name: string; title: string; pipeline: strin
     pipeline: 'text-classification (NLI pairs) and zero-shot-classification',
     metric: 'accuracy',
     data: '`nli`: SNLI + MultiNLI pairs, 18,276 training rows (the SICK rows, non-commercial, are left out); dev 2,495 pairs, SICK included',
-    license: 'SNLI (e-SNLI copy) CC BY-SA 4.0; MultiNLI subset under the Microsoft Computational Use of Data Agreement. No SICK data was used for training.',
+    license:
+      'SNLI (e-SNLI copy) CC BY-SA 4.0; MultiNLI subset under the Microsoft Computational Use of Data Agreement. No SICK data was used for training.',
   },
   ner: {
     name: 'berth-mini-ner',
@@ -77,7 +78,10 @@ function packWeights(from: string, to: string): void {
   mkdirSync(tmp, { recursive: true });
   writeConfig(join(tmp, 'config.json'), { ...readConfig(join(from, 'config.json')), torch_dtype: 'float16' });
   for (const name of TOKENIZER_FILES) copyFileSync(join(from, name), join(tmp, name));
-  writeSafetensors(join(tmp, 'model.safetensors'), readSafetensors(join(from, 'model.safetensors')), { dtype: 'F16', metadata: { format: 'pt' } });
+  writeSafetensors(join(tmp, 'model.safetensors'), readSafetensors(join(from, 'model.safetensors')), {
+    dtype: 'F16',
+    metadata: { format: 'pt' },
+  });
   rmSync(to, { recursive: true, force: true });
   renameSync(tmp, to);
 }
@@ -104,7 +108,11 @@ function score(task: Task, m: Record<string, number>): Score {
     case 'ner':
       return percent(100 * m.f1, m.f1);
     case 'qa':
-      return { display: `${m.exact_match.toFixed(1)} / ${m.f1.toFixed(1)}`, value: m.f1, precise: `${m.exact_match.toFixed(3)} / ${m.f1.toFixed(3)}` };
+      return {
+        display: `${m.exact_match.toFixed(1)} / ${m.f1.toFixed(1)}`,
+        value: m.f1,
+        precise: `${m.exact_match.toFixed(3)} / ${m.f1.toFixed(3)}`,
+      };
     default:
       return percent(100 * m.accuracy, m.accuracy);
   }
@@ -115,7 +123,8 @@ function percent(shown: number, value: number): Score {
   return { display: shown.toFixed(1), value, precise: shown.toFixed(3) };
 }
 
-function baselineScore(task: Task, b: any): Score { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the baselines' metrics file, read as JSON
+function baselineScore(task: Task, b: any): Score {
   switch (task) {
     case 'sentiment':
       return percent(100 * b.sentiment.accuracy, b.sentiment.accuracy);
@@ -124,7 +133,11 @@ function baselineScore(task: Task, b: any): Score { // eslint-disable-line @type
     case 'ner':
       return percent(100 * b.ner.f1, b.ner.f1);
     case 'qa':
-      return { display: `${b.qa.exactMatch.toFixed(1)} / ${b.qa.f1.toFixed(1)}`, value: b.qa.f1, precise: `${b.qa.exactMatch.toFixed(3)} / ${b.qa.f1.toFixed(3)}` };
+      return {
+        display: `${b.qa.exactMatch.toFixed(1)} / ${b.qa.f1.toFixed(1)}`,
+        value: b.qa.f1,
+        precise: `${b.qa.exactMatch.toFixed(3)} / ${b.qa.f1.toFixed(3)}`,
+      };
   }
 }
 
@@ -152,7 +165,9 @@ function cards(build: string, models: string, chosen: Map<Task, string>, pretrai
     const dir = join(models, info.name);
     const ft = readJson(join(build, 'ft', run, 'metrics.json'));
     const pretrained = readJson(join(build, 'ft', `${task}-pretrained`, 'metrics.json'));
-    const dapt = existsSync(join(build, 'ft', `${task}-dapt`, 'metrics.json')) ? readJson(join(build, 'ft', `${task}-dapt`, 'metrics.json')) : undefined;
+    const dapt = existsSync(join(build, 'ft', `${task}-dapt`, 'metrics.json'))
+      ? readJson(join(build, 'ft', `${task}-dapt`, 'metrics.json'))
+      : undefined;
     const random = readJson(join(build, 'ft', `${task}-random`, 'metrics.json'));
     const float16 = readJson(join(build, 'eval', `${task}-float16.json`));
     const usesDapt = run.endsWith('-dapt');
@@ -169,13 +184,41 @@ function cards(build: string, models: string, chosen: Map<Task, string>, pretrai
     const metrics = {
       model: info.name,
       task: info.pipeline,
-      architecture: { layers: config.num_hidden_layers, hidden: config.hidden_size, heads: config.num_attention_heads, vocabulary: config.vocab_size },
+      architecture: {
+        layers: config.num_hidden_layers,
+        hidden: config.hidden_size,
+        heads: config.num_attention_heads,
+        vocabulary: config.vocab_size,
+      },
       weights: { dtype: 'float16', file: 'model.safetensors', megabytes: Number(fileSizeMb(join(dir, 'model.safetensors'))) },
-      pretraining: { corpus: 'pretrain/gutenberg', steps: pretrain.steps, tokens: pretrain.tokens_seen, train_seconds: pretrain.train_seconds, validation: pretrain.validation, hyperparameters: pretrain.hyperparameters },
+      pretraining: {
+        corpus: 'pretrain/gutenberg',
+        steps: pretrain.steps,
+        tokens: pretrain.tokens_seen,
+        train_seconds: pretrain.train_seconds,
+        validation: pretrain.validation,
+        hyperparameters: pretrain.hyperparameters,
+      },
       domain_adaptive_pretraining: daptRun
-        ? { used: usesDapt, steps: daptRun.steps, tokens: daptRun.tokens_seen, train_seconds: daptRun.train_seconds, dev_text_before: daptBefore.metrics, dev_text_after: daptAfter.metrics, hyperparameters: daptRun.hyperparameters }
+        ? {
+            used: usesDapt,
+            steps: daptRun.steps,
+            tokens: daptRun.tokens_seen,
+            train_seconds: daptRun.train_seconds,
+            dev_text_before: daptBefore.metrics,
+            dev_text_after: daptAfter.metrics,
+            hyperparameters: daptRun.hyperparameters,
+          }
         : null,
-      fine_tuning: { method: ft.method, hyperparameters: ft.hyperparameters, data: { train_examples: ft.data.train_examples, validation_examples: ft.data.validation_examples, truncated: ft.data.truncated }, eval: ft.eval, selected: ft.selected, wall_seconds: ft.wall_seconds, train_examples_per_second: ft.train_examples_per_second },
+      fine_tuning: {
+        method: ft.method,
+        hyperparameters: ft.hyperparameters,
+        data: { train_examples: ft.data.train_examples, validation_examples: ft.data.validation_examples, truncated: ft.data.truncated },
+        eval: ft.eval,
+        selected: ft.selected,
+        wall_seconds: ft.wall_seconds,
+        train_examples_per_second: ft.train_examples_per_second,
+      },
       dev: { float32: ft.selected.metrics, float16: float16.metrics, ...(noSick ? { float16_without_sick: noSick.metrics } : {}) },
       comparison: {
         metric: info.metric,
@@ -192,7 +235,9 @@ function cards(build: string, models: string, chosen: Map<Task, string>, pretrai
     const daptLine = daptRun
       ? `Domain-adaptive pre-training: ${daptRun.steps} further masked-LM steps (${(daptRun.tokens_seen / 1e6).toFixed(2)} M tokens, ${minutes(daptRun.train_seconds)}) on the distinct texts of the training split; masked-LM perplexity on the dev split's text ${ppl(daptBefore.metrics)} → ${ppl(daptAfter.metrics)} (same rows, same masking). ` +
         `Fine-tuned from it: ${closeScores(score(task, dapt!.selected.metrics), score(task, pretrained.selected.metrics)).join('; from the general encoder: ')}. ` +
-        (usesDapt ? 'This model starts from the domain-adapted encoder.' : 'This model starts from the general encoder, which did better here.')
+        (usesDapt
+          ? 'This model starts from the domain-adapted encoder.'
+          : 'This model starts from the general encoder, which did better here.')
       : 'No domain-adaptive pre-training.';
     const hp = ft.hyperparameters;
     const card = `# ${info.name}
@@ -227,16 +272,22 @@ ${noSick ? `\nOn the ${noSick.examples} dev pairs without SICK (whose sentences 
 Files: \`config.json\`, \`model.safetensors\` (float16), \`tokenizer.json\`, \`vocab.txt\`, \`tokenizer_config.json\`, \`special_tokens_map.json\`, \`metrics.json\` (every figure above, per epoch, with the comparison runs).
 `;
     writeFileSync(join(dir, 'README.md'), card);
-    rows.push(`| ${task} | ${info.metric} | **${a16.display}** | ${b.display} | ${c.display} | ${a.value > b.value ? 'yes' : 'NO'} | ${a.value > c.value ? 'yes' : 'no'} |`);
+    rows.push(
+      `| ${task} | ${info.metric} | **${a16.display}** | ${b.display} | ${c.display} | ${a.value > b.value ? 'yes' : 'NO'} | ${a.value > c.value ? 'yes' : 'no'} |`,
+    );
     if (daptRun && dapt) {
       daptRows.push(
         `| ${task} | ${daptRun.steps} | ${(daptRun.tokens_seen / 1e6).toFixed(2)} M | ${minutes(daptRun.train_seconds)} | ${ppl(daptBefore.metrics)} → ${ppl(daptAfter.metrics)} | ` +
           `${closeScores(score(task, pretrained.selected.metrics), score(task, dapt.selected.metrics)).join(' | ')} | ${usesDapt ? 'yes' : 'no'} |`,
       );
     }
-    timeRows.push(`| ${task} | ${minutes(pretrained.wall_seconds)} | ${dapt ? minutes(dapt.wall_seconds) : '–'} | ${minutes(random.wall_seconds)} |`);
+    timeRows.push(
+      `| ${task} | ${minutes(pretrained.wall_seconds)} | ${dapt ? minutes(dapt.wall_seconds) : '–'} | ${minutes(random.wall_seconds)} |`,
+    );
   }
-  console.log('\n| task | DAPT steps | tokens | training time | dev-text perplexity before → after | fine-tuned from general encoder | from adapted encoder | kept |');
+  console.log(
+    '\n| task | DAPT steps | tokens | training time | dev-text perplexity before → after | fine-tuned from general encoder | from adapted encoder | kept |',
+  );
   console.log('|---|---:|---:|---:|---|---:|---:|---|');
   for (const row of daptRows) console.log(row);
   console.log('\n| task | fine-tuning wall time: general encoder | adapted encoder | random init |');
@@ -252,7 +303,10 @@ Files: \`config.json\`, \`model.safetensors\` (float16), \`tokenizer.json\`, \`v
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function encoderCard(build: string, models: string, pretrain: any): void {
   const dir = join(models, ENCODER_NAME);
-  const curve: { step: number; tokens: number; mlm_loss: number; perplexity: number }[] = readFileSync(join(build, 'pretrain', 'validation-curve.jsonl'), 'utf8')
+  const curve: { step: number; tokens: number; mlm_loss: number; perplexity: number }[] = readFileSync(
+    join(build, 'pretrain', 'validation-curve.jsonl'),
+    'utf8',
+  )
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line));

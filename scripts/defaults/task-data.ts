@@ -47,8 +47,13 @@ async function main(): Promise<void> {
   const nliDev = readNli('dev', { includeSick: true });
   writeJsonl(join(out, 'nli-train.jsonl'), nliTrain);
   writeJsonl(join(out, 'nli-dev.jsonl'), nliDev);
-  writeJsonl(join(out, 'nli-dev-nosick.jsonl'), nliDev.filter((e) => !isSick(e)));
-  console.log(`nli: ${nliTrain.length} training rows without SICK, dev ${nliDev.length} (${nliDev.filter((e) => !isSick(e)).length} without SICK)`);
+  writeJsonl(
+    join(out, 'nli-dev-nosick.jsonl'),
+    nliDev.filter((e) => !isSick(e)),
+  );
+  console.log(
+    `nli: ${nliTrain.length} training rows without SICK, dev ${nliDev.length} (${nliDev.filter((e) => !isSick(e)).length} without SICK)`,
+  );
 
   const train = await taskTexts('train');
   const dev = await taskTexts('dev');

@@ -48,7 +48,7 @@ describe('buildVocabulary and tokenizerFiles', () => {
   });
 
   it('leaves rare characters out and writes files the tokenizers library reads', async () => {
-    const words = counts({ hug: 10, pug: 5, pun: 12, bun: 4, hugs: 5, 'ωmega': 1 });
+    const words = counts({ hug: 10, pug: 5, pun: 12, bun: 4, hugs: 5, ωmega: 1 });
     const vocabulary = buildVocabulary(words, { vocabSize: 5 + 2 * 68 + 4, minCharCount: 2 });
     expect(vocabulary.droppedCharacters).toEqual(['ω']);
     expect(vocabulary.tokens.slice(0, 5)).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);

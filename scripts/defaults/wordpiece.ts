@@ -18,10 +18,7 @@ import { bertNormalizer, bertPreTokenizer } from '@anush008/tokenizers';
 
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 /** Always in the vocabulary, so that unseen ASCII words still split into pieces instead of [UNK]. */
-export const ASCII_ALPHABET: readonly string[] = [
-  ...'abcdefghijklmnopqrstuvwxyz0123456789',
-  ...'!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~',
-];
+export const ASCII_ALPHABET: readonly string[] = [...'abcdefghijklmnopqrstuvwxyz0123456789', ...'!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'];
 export const PREFIX = '##';
 
 export function compareText(a: string, b: string): number {
@@ -285,7 +282,11 @@ export function tokenizerJson(vocabulary: readonly string[]): Record<string, unk
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
       pair: [
         { SpecialToken: { id: '[CLS]', type_id: 0 } },
         { Sequence: { id: 'A', type_id: 0 } },

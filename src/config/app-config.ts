@@ -27,103 +27,199 @@ const toList = ({ value }: { value: unknown }): unknown =>
     : value;
 
 export class EnvironmentSchema {
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 8080;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   HOST = '0.0.0.0';
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   BERTH_MODELS_DIR = './models';
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   BERTH_DATA_DIR = './data';
 
-  @IsOptional() @IsIn(['cpu', 'cuda', 'tensorrt'])
+  @IsOptional()
+  @IsIn(['cpu', 'cuda', 'tensorrt'])
   BERTH_DEVICE: 'cpu' | 'cuda' | 'tensorrt' = 'cpu';
 
-  @IsOptional() @Transform(toList) @IsString({ each: true }) @MinLength(8, { each: true })
+  @IsOptional()
+  @Transform(toList)
+  @IsString({ each: true })
+  @MinLength(8, { each: true })
   BERTH_API_KEYS: string[] = [];
 
-  @IsOptional() @Transform(toList) @IsString({ each: true }) @MinLength(8, { each: true })
+  @IsOptional()
+  @Transform(toList)
+  @IsString({ each: true })
+  @MinLength(8, { each: true })
   BERTH_ADMIN_KEYS: string[] = [];
 
   /** Whether /metrics is readable without a key when keys are configured. */
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   BERTH_PUBLIC_METRICS = true;
 
   /** Whether /docs and /docs-json are readable without a key when keys are configured. */
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   BERTH_PUBLIC_DOCS = true;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(4096)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(4096)
   BERTH_MAX_BATCH_SIZE = 32;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1_048_576)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_048_576)
   BERTH_MAX_BATCH_TOKENS = 16384;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
   BERTH_MAX_WAIT_MS = 2;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   BERTH_MAX_QUEUE = 1024;
 
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   BERTH_BATCHING = true;
 
   /** Intra-op threads per session; 0 lets ONNX Runtime decide. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1024)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1024)
   BERTH_THREADS = 0;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1024)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1024)
   BERTH_INTER_OP_THREADS = 0;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(1_073_741_824)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(1_073_741_824)
   BERTH_BODY_LIMIT_BYTES = 1_048_576;
 
   /** Compressed size limit of an uploaded model archive. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(17_179_869_184)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(17_179_869_184)
   BERTH_MAX_ARCHIVE_BYTES = 1_073_741_824;
 
   /** Limit on the total size of the files an archive unpacks to. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(68_719_476_736)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(68_719_476_736)
   BERTH_MAX_ARCHIVE_EXTRACTED_BYTES = 4_294_967_296;
 
   /** Size limit of an uploaded fine-tuning dataset (`POST /v1/files`). */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(17_179_869_184)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(17_179_869_184)
   BERTH_MAX_FILE_BYTES = 104_857_600;
 
   /** Client batch size cap: how many texts one request may carry. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
   BERTH_MAX_INPUTS = 64;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   BERTH_MAX_CANDIDATE_LABELS = 32;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
   BERTH_MAX_TEXT_CHARS = 100_000;
 
-  @IsOptional() @IsIn(['debug', 'info', 'warn', 'error', 'silent'])
+  @IsOptional()
+  @IsIn(['debug', 'info', 'warn', 'error', 'silent'])
   BERTH_LOG_LEVEL: LogLevel = 'info';
 
   /** The whole request (headers and body) must arrive within this; otherwise 408 and the connection closed. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
   BERTH_REQUEST_TIMEOUT_MS = 300_000;
 
   /** The request headers must arrive within this (at most the request timeout). */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
   BERTH_HEADERS_TIMEOUT_MS = 60_000;
 
   /** An idle keep-alive connection is closed after this. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
   BERTH_KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
   /** Open connections past this are closed as they arrive. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   BERTH_MAX_CONNECTIONS = 1024;
 
   /** Grace period for in-flight requests on shutdown. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
   BERTH_SHUTDOWN_TIMEOUT_MS = 30_000;
 
   @IsOptional() @IsString() BERTH_DEFAULT_CLASSIFICATION_MODEL?: string;
@@ -138,13 +234,7 @@ export class EnvironmentSchema {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export type DefaultModelTask =
-  | 'text-classification'
-  | 'nli'
-  | 'zero-shot'
-  | 'token-classification'
-  | 'question-answering'
-  | 'fill-mask'
-  | 'feature-extraction';
+  'text-classification' | 'nli' | 'zero-shot' | 'token-classification' | 'question-answering' | 'fill-mask' | 'feature-extraction';
 
 /** The HTTP server's own limits: how long a client may take, and how many may connect. */
 export interface HttpServerLimits {

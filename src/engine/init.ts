@@ -35,7 +35,8 @@ export function initTensor(name: string, shape: readonly number[], config: Encod
   for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
   // RoBERTa's position table has a padding row too (padding_idx = pad_token_id).
   const paddedTable =
-    name.endsWith('word_embeddings.weight') || (familySpec(config.model_type).positions === 'padding-offset' && name.endsWith('position_embeddings.weight'));
+    name.endsWith('word_embeddings.weight') ||
+    (familySpec(config.model_type).positions === 'padding-offset' && name.endsWith('position_embeddings.weight'));
   if (paddedTable) {
     const pad = config.pad_token_id;
     if (pad >= 0 && pad < shape[0]) data.fill(0, pad * shape[1], (pad + 1) * shape[1]);

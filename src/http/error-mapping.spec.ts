@@ -39,7 +39,11 @@ describe('error mapping', () => {
   });
 
   it('only MODEL_NOT_READY is a 503 (the HF client retries 503 forever)', () => {
-    expect(Object.entries(TABLE).filter(([, s]) => s === 503).map(([c]) => c)).toEqual(['MODEL_NOT_READY']);
+    expect(
+      Object.entries(TABLE)
+        .filter(([, s]) => s === 503)
+        .map(([c]) => c),
+    ).toEqual(['MODEL_NOT_READY']);
   });
 
   it('overload carries Retry-After (rounded up, at least 1); 401 carries WWW-Authenticate', () => {
@@ -61,7 +65,11 @@ describe('error mapping', () => {
   });
 
   it("Nest's HttpExceptions keep their status with a code", () => {
-    expect(mapError(new NotFoundException('Cannot GET /x')).body.error).toEqual({ code: 'NOT_FOUND', message: 'Cannot GET /x', details: {} });
+    expect(mapError(new NotFoundException('Cannot GET /x')).body.error).toEqual({
+      code: 'NOT_FOUND',
+      message: 'Cannot GET /x',
+      details: {},
+    });
     expect(mapError(new BadRequestException('bad')).status).toBe(400);
   });
 

@@ -173,7 +173,12 @@ export function mapError(e: unknown): MappedError {
     }
   }
   if (isClientAbort(e)) {
-    return { status: 499, body: body('CLIENT_CLOSED', 'the client closed the connection before the request was read'), headers: {}, serverFault: false };
+    return {
+      status: 499,
+      body: body('CLIENT_CLOSED', 'the client closed the connection before the request was read'),
+      headers: {},
+      serverFault: false,
+    };
   }
   if (e instanceof SyntaxError && (e as { statusCode?: number }).statusCode === 400) {
     return { status: 400, body: body('INVALID_INPUT', `malformed JSON: ${e.message}`), headers: {}, serverFault: false };

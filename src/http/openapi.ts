@@ -35,7 +35,9 @@ export async function buildOpenApiDocument(app: INestApplication, metadata: Plug
     .setVersion(BERTH_VERSION)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An inference or admin API key (only when keys are configured).' })
     .build();
-  return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  return SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+  });
 }
 
 /** The document as committed under openapi/: sorted keys, two-space indent, final newline. */

@@ -22,7 +22,13 @@ function fakeReply() {
       this.ended = true;
     },
   });
-  const reply = { hijacked: false, raw, hijack() { this.hijacked = true; } };
+  const reply = {
+    hijacked: false,
+    raw,
+    hijack() {
+      this.hijacked = true;
+    },
+  };
   return { reply, raw, asReply: reply as unknown as FastifyReply };
 }
 

@@ -1,7 +1,18 @@
 import { applyDecorators, ArgumentMetadata, PipeTransform, ValidationPipe } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateBy, ValidationArguments, ValidationError, ValidationOptions, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
+  ValidateBy,
+  ValidationArguments,
+  ValidationError,
+  ValidationOptions,
+  validateSync,
+} from 'class-validator';
 import { InvalidInputError } from '../errors/domain-error';
 
 /**
@@ -39,7 +50,9 @@ const OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValu
 export function createValidationPipe(): PipeTransform {
   const bodies = new ValidationPipe({ ...OPTIONS, transform: true, exceptionFactory: validationFailure });
   const queries = new ValidationPipe({ ...OPTIONS, forbidNonWhitelisted: false, transform: true, exceptionFactory: validationFailure });
-  return { transform: (value: unknown, metadata: ArgumentMetadata) => (metadata.type === 'query' ? queries : bodies).transform(value, metadata) };
+  return {
+    transform: (value: unknown, metadata: ArgumentMetadata) => (metadata.type === 'query' ? queries : bodies).transform(value, metadata),
+  };
 }
 
 /** Validates a plain object against a DTO class outside a route's body (task-specific parameters). */
@@ -77,7 +90,13 @@ function oneOrMany(v: unknown, item: (x: unknown) => boolean): boolean {
 
 function inputsRule(name: string, item: (x: unknown) => boolean, message: string, options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
-    { name, validator: { validate: (v: unknown) => oneOrMany(v, item), defaultMessage: (a?: ValidationArguments) => `${a?.property ?? 'inputs'} ${message}` } },
+    {
+      name,
+      validator: {
+        validate: (v: unknown) => oneOrMany(v, item),
+        defaultMessage: (a?: ValidationArguments) => `${a?.property ?? 'inputs'} ${message}`,
+      },
+    },
     options,
   );
 }
@@ -88,7 +107,10 @@ export function TextInputs(description = 'A text, or an array of texts (a client
     inputsRule('textInputs', isNonEmptyString, 'must be a non-empty string or a non-empty array of non-empty strings'),
     ApiProperty({
       description,
-      oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }],
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+      ],
     }),
   );
 }

@@ -16,17 +16,50 @@ class FakeTrainer {
     new Promise((resolve, reject) => {
       this.started.push(request);
       const emit = (e: TrainEvent) => hooks.onEvent(e);
-      emit({ type: 'start', totalSteps: 2, stepsPerEpoch: 2, epochs: 1, trainExamples: 4, validationExamples: 1, trainable: 10, frozen: 0, validation: 'held out' });
-      emit({ type: 'step', epoch: 1, step: 1, totalSteps: 2, loss: 0.9, learningRate: 1e-4, gradNorm: 1, examplesPerSecond: 8, elapsedSeconds: 2 });
+      emit({
+        type: 'start',
+        totalSteps: 2,
+        stepsPerEpoch: 2,
+        epochs: 1,
+        trainExamples: 4,
+        validationExamples: 1,
+        trainable: 10,
+        frozen: 0,
+        validation: 'held out',
+      });
+      emit({
+        type: 'step',
+        epoch: 1,
+        step: 1,
+        totalSteps: 2,
+        loss: 0.9,
+        learningRate: 1e-4,
+        gradNorm: 1,
+        examplesPerSecond: 8,
+        elapsedSeconds: 2,
+      });
       hooks.signal.addEventListener('abort', () => reject(Object.assign(new Error('cancelled'), { code: CANCELLED_CODE })));
       this.releases.push(() => {
         if (this.failWith) return reject(this.failWith);
-        emit({ type: 'step', epoch: 1, step: 2, totalSteps: 2, loss: 0.5, learningRate: 0, gradNorm: 1, examplesPerSecond: 8, elapsedSeconds: 4 });
+        emit({
+          type: 'step',
+          epoch: 1,
+          step: 2,
+          totalSteps: 2,
+          loss: 0.5,
+          learningRate: 0,
+          gradNorm: 1,
+          examplesPerSecond: 8,
+          elapsedSeconds: 4,
+        });
         const metrics = { loss: 0.4, score: 0.75, scoreName: 'accuracy', accuracy: 0.75 };
         emit({ type: 'eval', epoch: 1, step: 2, metrics, best: true });
         mkdirSync(request.outDir, { recursive: true });
         writeFileSync(join(request.outDir, 'metrics.json'), '{}');
-        resolve({ outDir: request.outDir, metrics: { selected: { select: 'best', epoch: 1, step: 2, metrics } } as unknown as TrainMetricsFile });
+        resolve({
+          outDir: request.outDir,
+          metrics: { selected: { select: 'best', epoch: 1, step: 2, metrics } } as unknown as TrainMetricsFile,
+        });
       });
     });
 
@@ -50,7 +83,14 @@ describe('JobRunner', () => {
   };
 
   const makeRunner = () =>
-    new JobRunner({ jobs: store.jobs, files: store.files, workDir: join(dir, 'jobs'), execute: trainer.execute, publish, modelDir: (m) => `/models/${m}` });
+    new JobRunner({
+      jobs: store.jobs,
+      files: store.files,
+      workDir: join(dir, 'jobs'),
+      execute: trainer.execute,
+      publish,
+      modelDir: (m) => `/models/${m}`,
+    });
 
   const newJob = (): string => {
     const job = store.jobs.create({
@@ -69,7 +109,11 @@ describe('JobRunner', () => {
     return job.id;
   };
   const status = (id: string) => store.jobs.get(id)?.status;
-  const messages = (id: string) => store.jobs.listEvents(id, { limit: 1000 }).data.reverse().map((e) => e.message);
+  const messages = (id: string) =>
+    store.jobs
+      .listEvents(id, { limit: 1000 })
+      .data.reverse()
+      .map((e) => e.message);
   const until = async (check: () => boolean) => {
     for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
     expect(check()).toBe(true);
@@ -80,7 +124,17 @@ describe('JobRunner', () => {
     store = BerthStore.open(dir);
     const data = join(dir, 'train.csv');
     writeFileSync(data, 'text,target\na,positive\n');
-    store.files.insert({ id: 'file-train', filename: 'train.csv', purpose: 'fine-tune', bytes: 1, createdAt: 1, path: data, task: 'classification', format: 'csv', stats: {} });
+    store.files.insert({
+      id: 'file-train',
+      filename: 'train.csv',
+      purpose: 'fine-tune',
+      bytes: 1,
+      createdAt: 1,
+      path: data,
+      task: 'classification',
+      format: 'csv',
+      stats: {},
+    });
     trainer = new FakeTrainer();
     published = [];
     runner = makeRunner();
@@ -98,7 +152,15 @@ describe('JobRunner', () => {
     runner.submit(b);
     await until(() => trainer.started.length === 1);
     expect([status(a), status(b)]).toEqual(['running', 'queued']);
-    expect(trainer.started[0]).toMatchObject({ modelDir: '/models/sentiment', task: 'classification', method: 'lora', epochs: 1, learningRate: 1e-4, seed: 3, trainFile: join(dir, 'train.csv') });
+    expect(trainer.started[0]).toMatchObject({
+      modelDir: '/models/sentiment',
+      task: 'classification',
+      method: 'lora',
+      epochs: 1,
+      learningRate: 1e-4,
+      seed: 3,
+      trainFile: join(dir, 'train.csv'),
+    });
     expect(trainer.started[0].outDir).toBe(join(dir, 'jobs', a, 'model'));
 
     trainer.finishNext();
@@ -151,7 +213,10 @@ describe('JobRunner', () => {
     trainer.failWith = new Error('loss is NaN at step 2; lower the learning rate');
     trainer.finishNext();
     await runner.idle();
-    expect(store.jobs.get(a)).toMatchObject({ status: 'failed', error: { code: 'training_failed', message: 'loss is NaN at step 2; lower the learning rate' } });
+    expect(store.jobs.get(a)).toMatchObject({
+      status: 'failed',
+      error: { code: 'training_failed', message: 'loss is NaN at step 2; lower the learning rate' },
+    });
     expect(store.jobs.get(b)).toMatchObject({ status: 'failed', error: { code: 'invalid_training_file', param: 'training_file' } });
     expect(trainer.started).toHaveLength(1);
   });
@@ -211,6 +276,11 @@ describe('JobRunner', () => {
     stop();
     trainer.finishNext();
     await runner.idle();
-    expect(seen).toEqual(['Files validated; job queued', 'Fine-tuning started (lora on sentiment)', expect.stringMatching(/^Training/), 'Step 1/2: training loss=0.9000']);
+    expect(seen).toEqual([
+      'Files validated; job queued',
+      'Fine-tuning started (lora on sentiment)',
+      expect.stringMatching(/^Training/),
+      'Step 1/2: training loss=0.9000',
+    ]);
   });
 });

@@ -30,7 +30,10 @@ export interface FineTuningObserver {
   /** Jobs per status, after every status change. */
   jobCounts(counts: Readonly<Record<JobStatus, number>>): void;
   /** One optimizer step of a running job. */
-  trainingStep(job: { id: string; model: string; method: string }, step: { step: number; loss: number; learningRate: number; examplesPerSecond: number }): void;
+  trainingStep(
+    job: { id: string; model: string; method: string },
+    step: { step: number; loss: number; learningRate: number; examplesPerSecond: number },
+  ): void;
 }
 
 export type JobLogger = (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
@@ -215,13 +218,21 @@ export class JobRunner {
     try {
       const outcome = await this.opts.execute(request, { signal: controller.signal, onEvent: (e) => progress.on(e) });
       if (controller.signal.aborted) throw cancelled();
-      const result = await this.opts.publish(this.opts.jobs.get(jobId) as StoredJob, outcome, (level, message, data) => this.log(jobId, level, message, data));
-      this.opts.jobs.update(jobId, { result: { metrics: outcome.metrics.selected, activated: result.activated, activation: result.reason } });
+      const result = await this.opts.publish(this.opts.jobs.get(jobId) as StoredJob, outcome, (level, message, data) =>
+        this.log(jobId, level, message, data),
+      );
+      this.opts.jobs.update(jobId, {
+        result: { metrics: outcome.metrics.selected, activated: result.activated, activation: result.reason },
+      });
       this.finish(jobId, ['running'], 'succeeded', null, { fineTunedModel: result.fineTunedModel, version: result.version });
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (controller.signal.aborted && controller.signal.reason === 'shutdown') {
-        this.finish(jobId, ['running'], 'failed', { code: JOB_ERROR.shutdown, message: 'the server shut down while this job was running; no version was written', param: null });
+        this.finish(jobId, ['running'], 'failed', {
+          code: JOB_ERROR.shutdown,
+          message: 'the server shut down while this job was running; no version was written',
+          param: null,
+        });
       } else if (controller.signal.aborted || code === CANCELLED_CODE) {
         this.finish(jobId, ['running'], 'cancelled', null);
       } else {
@@ -259,9 +270,16 @@ export class JobRunner {
     rmSync(join(this.opts.workDir, jobId), { recursive: true, force: true });
   }
 
-  private finish(jobId: string, from: readonly JobStatus[], status: JobStatus, error: JobError | null, extra: { fineTunedModel?: string; version?: number } = {}): void {
+  private finish(
+    jobId: string,
+    from: readonly JobStatus[],
+    status: JobStatus,
+    error: JobError | null,
+    extra: { fineTunedModel?: string; version?: number } = {},
+  ): void {
     if (!this.opts.jobs.transition(jobId, from, status, { finishedAt: unixNow(), error, ...extra })) return;
-    if (status === 'succeeded') this.log(jobId, 'info', 'The job has successfully completed', { fine_tuned_model: extra.fineTunedModel, version: extra.version });
+    if (status === 'succeeded')
+      this.log(jobId, 'info', 'The job has successfully completed', { fine_tuned_model: extra.fineTunedModel, version: extra.version });
     else if (status === 'cancelled') this.log(jobId, 'info', 'Job cancelled; no model version was written');
     else this.log(jobId, 'error', `Job failed: ${error?.message ?? 'unknown error'}`, error ? { ...error } : null);
     this.statusChanged(jobId);
@@ -273,7 +291,13 @@ export class JobRunner {
   }
 
   /** Persists an event, then announces it to stream subscribers. */
-  log(jobId: string, level: 'info' | 'warn' | 'error', message: string, data: Record<string, unknown> | null = null, type: 'message' | 'metrics' = 'message'): void {
+  log(
+    jobId: string,
+    level: 'info' | 'warn' | 'error',
+    message: string,
+    data: Record<string, unknown> | null = null,
+    type: 'message' | 'metrics' = 'message',
+  ): void {
     const event = this.opts.jobs.addEvent(jobId, level, message, data ?? null, type);
     this.events.emit(jobId, event);
   }
@@ -316,7 +340,13 @@ class ProgressReporter {
           this.jobId,
           'info',
           `Training ${event.trainExamples} examples for ${event.epochs} epochs (${event.totalSteps} steps); validating on ${event.validationExamples} (${event.validation})`,
-          { total_steps: event.totalSteps, epochs: event.epochs, train_examples: event.trainExamples, validation_examples: event.validationExamples, trainable_parameters: event.trainable },
+          {
+            total_steps: event.totalSteps,
+            epochs: event.epochs,
+            train_examples: event.trainExamples,
+            validation_examples: event.validationExamples,
+            trainable_parameters: event.trainable,
+          },
         );
         this.runner.progress(this.jobId, { step: 0, total_steps: event.totalSteps, epoch: 0 });
         return;
@@ -335,7 +365,13 @@ class ProgressReporter {
         this.runner.progress(this.jobId, data);
         this.runner.step(this.jobId, event);
         if (event.step % this.every === 0 || event.step === event.totalSteps) {
-          this.runner.log(this.jobId, 'info', `Step ${event.step}/${event.totalSteps}: training loss=${event.loss.toFixed(4)}`, data, 'metrics');
+          this.runner.log(
+            this.jobId,
+            'info',
+            `Step ${event.step}/${event.totalSteps}: training loss=${event.loss.toFixed(4)}`,
+            data,
+            'metrics',
+          );
         }
         return;
       }

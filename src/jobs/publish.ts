@@ -16,7 +16,10 @@ import type { JobLogger, PublishResult, Publisher } from './job-runner';
  * that version's metrics.json), it loads, and it answers golden inputs sanely; otherwise the
  * active version keeps serving. Every decision is logged as a job event.
  */
-export function repositoryPublisher(repository: () => ModelRepositoryApi & InferenceApi, filePath: (id: string) => string | undefined): Publisher {
+export function repositoryPublisher(
+  repository: () => ModelRepositoryApi & InferenceApi,
+  filePath: (id: string) => string | undefined,
+): Publisher {
   return async (job, outcome, log) => {
     const core = repository();
     const metricsFile = join(outcome.outDir, 'metrics.json');
@@ -30,7 +33,12 @@ export function repositoryPublisher(repository: () => ModelRepositoryApi & Infer
       throw Object.assign(e instanceof Error ? e : new Error(String(e)), { publishing: true });
     }
     log('info', `Registered version ${info.version} of model ${job.targetModel}`, { model: job.targetModel, version: info.version });
-    const result = (activated: boolean, reason: string): PublishResult => ({ fineTunedModel: job.targetModel, version: info.version, activated, reason });
+    const result = (activated: boolean, reason: string): PublishResult => ({
+      fineTunedModel: job.targetModel,
+      version: info.version,
+      activated,
+      reason,
+    });
 
     const model = core.get(job.targetModel);
     if (model.active_version === info.version) {
@@ -39,7 +47,10 @@ export function repositoryPublisher(repository: () => ModelRepositoryApi & Infer
       return result(true, 'first version of a new model');
     }
     if (!job.autoActivate) {
-      log('info', `Version ${info.version} was not activated (auto_activate is off); activate it with POST /v1/models/${job.targetModel}/versions/${info.version}/activate`);
+      log(
+        'info',
+        `Version ${info.version} was not activated (auto_activate is off); activate it with POST /v1/models/${job.targetModel}/versions/${info.version}/activate`,
+      );
       return result(false, 'auto_activate is off');
     }
     let activeScore: { score: number; name: string } | undefined;
@@ -72,14 +83,20 @@ export function repositoryPublisher(repository: () => ModelRepositoryApi & Infer
       return result(false, reason);
     }
     const reason = `${decision.reason}; golden inputs answered sanely`;
-    log('info', `Activated version ${info.version} of ${job.targetModel} (was ${previous}): ${reason}`, { from: previous, to: info.version, reason });
+    log('info', `Activated version ${info.version} of ${job.targetModel} (was ${previous}): ${reason}`, {
+      from: previous,
+      to: info.version,
+      reason,
+    });
     return result(true, reason);
   };
 }
 
 function selectedScore(metrics: unknown): { score: number; name: string } | undefined {
   const selected = (metrics as { selected?: { metrics?: { score?: unknown; scoreName?: unknown } } } | undefined)?.selected?.metrics;
-  return typeof selected?.score === 'number' && typeof selected.scoreName === 'string' ? { score: selected.score, name: selected.scoreName } : undefined;
+  return typeof selected?.score === 'number' && typeof selected.scoreName === 'string'
+    ? { score: selected.score, name: selected.scoreName }
+    : undefined;
 }
 
 /**
@@ -87,7 +104,11 @@ function selectedScore(metrics: unknown): { score: number; name: string } | unde
  * seeded hold-out the trainer used), served by the live model: a like-for-like comparison.
  * Classification and NLI only; other tasks return undefined.
  */
-async function measureActive(core: InferenceApi, job: StoredJob, filePath: (id: string) => string | undefined): Promise<{ score: number; name: string } | undefined> {
+async function measureActive(
+  core: InferenceApi,
+  job: StoredJob,
+  filePath: (id: string) => string | undefined,
+): Promise<{ score: number; name: string } | undefined> {
   if (job.task !== 'classification' && job.task !== 'nli') return undefined;
   const path = filePath(job.validationFile ?? job.trainingFile);
   if (!path) throw new Error('the validation data is gone');
@@ -112,33 +133,49 @@ async function measureActive(core: InferenceApi, job: StoredJob, filePath: (id: 
   return { score: accuracy(gold, predicted), name: 'accuracy' };
 }
 
-function compareMeasured(fresh: TrainMetricsFile, active: { score: number; name: string }, activeVersion: number): { ok: boolean; reason: string } {
+function compareMeasured(
+  fresh: TrainMetricsFile,
+  active: { score: number; name: string },
+  activeVersion: number,
+): { ok: boolean; reason: string } {
   const mine = selectedScore(fresh);
   if (!mine) return { ok: false, reason: 'the new version has no validation score' };
   if (mine.name !== active.name) return { ok: false, reason: `the new version was scored by ${mine.name}, not ${active.name}` };
   if (mine.score < active.score) {
-    return { ok: false, reason: `${mine.name} ${mine.score.toFixed(4)} on the validation rows is below version ${activeVersion}'s ${active.score.toFixed(4)}` };
+    return {
+      ok: false,
+      reason: `${mine.name} ${mine.score.toFixed(4)} on the validation rows is below version ${activeVersion}'s ${active.score.toFixed(4)}`,
+    };
   }
-  return { ok: true, reason: `${mine.name} ${mine.score.toFixed(4)} on the validation rows ≥ version ${activeVersion}'s ${active.score.toFixed(4)}` };
+  return {
+    ok: true,
+    reason: `${mine.name} ${mine.score.toFixed(4)} on the validation rows ≥ version ${activeVersion}'s ${active.score.toFixed(4)}`,
+  };
 }
 
 /**
  * For tasks scored only by the trainer (NER, QA): the new version's validation score against the
  * active one's recorded score, only when both were measured on the same validation data.
  */
-export function compareScores(fresh: TrainMetricsFile, active: Record<string, unknown> | undefined, activeVersion: number): { ok: boolean; reason: string } {
+export function compareScores(
+  fresh: TrainMetricsFile,
+  active: Record<string, unknown> | undefined,
+  activeVersion: number,
+): { ok: boolean; reason: string } {
   const mine = selectedScore(fresh);
   if (!mine) return { ok: false, reason: 'the new version has no validation score' };
   const theirs = selectedScore(active);
   const sameData = (active as { data?: { validation?: unknown } } | undefined)?.data?.validation === fresh.data?.validation;
-  if (theirs && !sameData) return { ok: false, reason: `version ${activeVersion} was scored on different validation data; activate by hand after comparing` };
+  if (theirs && !sameData)
+    return { ok: false, reason: `version ${activeVersion} was scored on different validation data; activate by hand after comparing` };
   if (!theirs) {
     // The active version has no recorded score on any validation set (an embedded or imported
     // model): there is nothing to beat, so the new version's own validation run is the evidence.
     return { ok: true, reason: `${mine.name} ${mine.score.toFixed(4)}; version ${activeVersion} recorded no validation score` };
   }
   if (theirs.name !== mine.name) return { ok: false, reason: `the active version was scored by ${theirs.name}, this one by ${mine.name}` };
-  if (mine.score < theirs.score) return { ok: false, reason: `${mine.name} ${mine.score.toFixed(4)} is below the active version's ${theirs.score.toFixed(4)}` };
+  if (mine.score < theirs.score)
+    return { ok: false, reason: `${mine.name} ${mine.score.toFixed(4)} is below the active version's ${theirs.score.toFixed(4)}` };
   return { ok: true, reason: `${mine.name} ${mine.score.toFixed(4)} ≥ active version's ${theirs.score.toFixed(4)}` };
 }
 
@@ -151,7 +188,8 @@ async function goldenCheck(core: InferenceApi, job: StoredJob, labels: string[])
       const input = job.task === 'nli' ? { text: GOLDEN_TEXT, text_pair: 'The staff were friendly.' } : GOLDEN_TEXT;
       const served = await core.classify(job.targetModel, [input], { top_k: null });
       const scores = served.result[0].labels;
-      if (!scores.every((l) => Number.isFinite(l.score) && labels.includes(l.label))) return { ok: false, reason: 'non-finite score or unknown label' };
+      if (!scores.every((l) => Number.isFinite(l.score) && labels.includes(l.label)))
+        return { ok: false, reason: 'non-finite score or unknown label' };
       const total = scores.reduce((s, l) => s + l.score, 0);
       if (Math.abs(total - 1) > 1e-3) return { ok: false, reason: `scores sum to ${total}, not 1` };
     } else if (job.task === 'ner') {
@@ -162,7 +200,8 @@ async function goldenCheck(core: InferenceApi, job: StoredJob, labels: string[])
     } else if (job.task === 'qa') {
       const served = await core.qa(job.targetModel, [{ question: 'Who was friendly?', context: GOLDEN_TEXT }], {});
       const a = served.result[0][0];
-      if (!a || !Number.isFinite(a.score) || GOLDEN_TEXT.slice(a.start, a.end) !== a.answer) return { ok: false, reason: 'answer span does not match its text' };
+      if (!a || !Number.isFinite(a.score) || GOLDEN_TEXT.slice(a.start, a.end) !== a.answer)
+        return { ok: false, reason: 'answer span does not match its text' };
     }
     return { ok: true, reason: 'ok' };
   } catch (e) {

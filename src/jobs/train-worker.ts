@@ -25,7 +25,11 @@ async function main(): Promise<void> {
   try {
     const options = resolveTrainOptions(workerData as TrainingRequest);
     // The baseline makes metrics.json show what the job gained over the model it started from.
-    const result = await train(options, { signal: controller.signal, onEvent: (event) => send({ type: 'event', event }), evaluateBaseline: true });
+    const result = await train(options, {
+      signal: controller.signal,
+      onEvent: (event) => send({ type: 'event', event }),
+      evaluateBaseline: true,
+    });
     send({ type: 'done', outcome: { outDir: result.outDir, metrics: result.metrics } });
   } catch (e) {
     const code = e instanceof EngineError ? e.code : 'TRAINING_FAILED';

@@ -227,7 +227,10 @@ export class BerthMetrics {
   jobCounts(counts: Readonly<Record<JobStatusLabel, number>>): void {
     for (const status of JOB_STATUS_LABELS) this.fineTuningJobs.set({ status }, counts[status] ?? 0);
   }
-  trainingStep(job: { id: string; model: string; method: string }, step: { step: number; loss: number; learningRate: number; examplesPerSecond: number }): void {
+  trainingStep(
+    job: { id: string; model: string; method: string },
+    step: { step: number; loss: number; learningRate: number; examplesPerSecond: number },
+  ): void {
     this.trainingSteps.inc({ model: job.model, method: job.method });
     const labels = { job: job.id, model: job.model };
     if (!this.trainingSeries.some((s) => s.job === job.id)) {

@@ -128,9 +128,7 @@ export class DynamicBatcher<I, R> {
         resolve,
         reject,
       };
-      items.forEach((item, index) =>
-        this.queue.push({ request, index, item, length: this.lengthOf(item), seq: this.nextSeq++ }),
-      );
+      items.forEach((item, index) => this.queue.push({ request, index, item, length: this.lengthOf(item), seq: this.nextSeq++ }));
       if (signal) {
         const onAbort = () => this.abort(request);
         signal.addEventListener('abort', onAbort, { once: true });
@@ -172,10 +170,13 @@ export class DynamicBatcher<I, R> {
       return;
     }
     if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.schedule();
-      }, Math.max(0, this.options.maxWaitMs - waited));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.schedule();
+        },
+        Math.max(0, this.options.maxWaitMs - waited),
+      );
     }
   }
 
@@ -202,8 +203,7 @@ export class DynamicBatcher<I, R> {
         break;
       }
       // Prefer the neighbour that widens the length range least.
-      const takeLow =
-        hi >= sorted.length || (lo >= 0 && longest - sorted[lo].length <= sorted[hi].length - shortest);
+      const takeLow = hi >= sorted.length || (lo >= 0 && longest - sorted[lo].length <= sorted[hi].length - shortest);
       const candidate = takeLow ? sorted[lo] : sorted[hi];
       const newLongest = Math.max(longest, candidate.length);
       if ((chosen.length + 1) * newLongest > maxBatchTokens) {

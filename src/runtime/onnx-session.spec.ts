@@ -125,8 +125,12 @@ describe('OnnxModelSession', () => {
     it('tensorrt is refused, naming the missing library and the fix, when its provider is not installed', () => {
       const call = () => executionProvidersFor('tensorrt', probe(gpuBuild, ['cuda']));
       expect(call).toThrow(ModelLoadError);
-      expect(call).toThrow('device "tensorrt" was requested but the tensorrt execution provider is not installed (/ort/bin/libonnxruntime_providers_tensorrt.so is missing)');
-      expect(() => executionProvidersFor('tensorrt', probe(['cpu', 'cuda'], ['cuda']))).toThrow(/no tensorrt execution provider \(available: cpu, cuda\)/);
+      expect(call).toThrow(
+        'device "tensorrt" was requested but the tensorrt execution provider is not installed (/ort/bin/libonnxruntime_providers_tensorrt.so is missing)',
+      );
+      expect(() => executionProvidersFor('tensorrt', probe(['cpu', 'cuda'], ['cuda']))).toThrow(
+        /no tensorrt execution provider \(available: cpu, cuda\)/,
+      );
       expect(() => executionProvidersFor('tensorrt', probe(gpuBuild, ['tensorrt']))).toThrow(/cuda execution provider is not installed/);
     });
 
@@ -141,9 +145,15 @@ describe('OnnxModelSession', () => {
     });
 
     it('cuda adds TensorRT on its own only when TensorRT is listed and installed', () => {
-      expect(inferenceProvidersFor('cuda', probe(gpuBuild, ['cuda', 'tensorrt']))).toEqual({ providers: ['tensorrt', 'cuda', 'cpu'], automatic: true });
+      expect(inferenceProvidersFor('cuda', probe(gpuBuild, ['cuda', 'tensorrt']))).toEqual({
+        providers: ['tensorrt', 'cuda', 'cpu'],
+        automatic: true,
+      });
       expect(inferenceProvidersFor('cuda', probe(gpuBuild, ['cuda']))).toEqual({ providers: ['cuda', 'cpu'], automatic: false });
-      expect(inferenceProvidersFor('tensorrt', probe(gpuBuild, ['cuda', 'tensorrt']))).toEqual({ providers: ['tensorrt', 'cuda', 'cpu'], automatic: false });
+      expect(inferenceProvidersFor('tensorrt', probe(gpuBuild, ['cuda', 'tensorrt']))).toEqual({
+        providers: ['tensorrt', 'cuda', 'cpu'],
+        automatic: false,
+      });
       expect(inferenceProvidersFor('cpu', probe(gpuBuild, ['cuda', 'tensorrt']))).toEqual({ providers: ['cpu'], automatic: false });
     });
 

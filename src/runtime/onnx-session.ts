@@ -111,7 +111,10 @@ export function executionProvidersFor(device: Device, probe: ProviderProbe = ins
  * lists it and its provider library is installed (`automatic`); if TensorRT then fails to start
  * (its libnvinfer runtime is a separate install), the session falls back to CUDA with a warning.
  */
-export function inferenceProvidersFor(device: Device, probe: ProviderProbe = installedProviders): { providers: string[]; automatic: boolean } {
+export function inferenceProvidersFor(
+  device: Device,
+  probe: ProviderProbe = installedProviders,
+): { providers: string[]; automatic: boolean } {
   const providers = executionProvidersFor(device, probe);
   if (device === 'cuda' && probe.listed().includes('tensorrt') && probe.missingLibrary('tensorrt') === undefined) {
     return { providers: ['tensorrt', ...providers], automatic: true };
@@ -188,7 +191,8 @@ export class OnnxModelSession {
     const provider = providers[0];
     opts.logger?.info(
       { model: opts.label, file, provider, providers, inputs: inputNames, outputs: session.outputNames },
-      `onnxruntime session on ${provider}` + (providers.length > 1 ? ` (falling back to ${providers.slice(1).join(', ')} for unsupported nodes)` : ''),
+      `onnxruntime session on ${provider}` +
+        (providers.length > 1 ? ` (falling back to ${providers.slice(1).join(', ')} for unsupported nodes)` : ''),
     );
     return new OnnxModelSession(session, file, provider, inputNames, session.outputNames, tokenLevel);
   }

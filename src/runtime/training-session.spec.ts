@@ -1,7 +1,16 @@
 import { Tensor64, evaluate64, tensor64 } from '../../test/support/float64-evaluator';
 import { decodeModel } from '../engine/onnx/decode';
 import { microBatch, microConfig, microWeights } from '../engine/training/micro-model';
-import { TrainableHead, TrainingGraphSpec, buildEvalGraph, buildTrainingGraph, expAvgName, expAvgSqName, gradName, nextName } from '../engine/training';
+import {
+  TrainableHead,
+  TrainingGraphSpec,
+  buildEvalGraph,
+  buildTrainingGraph,
+  expAvgName,
+  expAvgSqName,
+  gradName,
+  nextName,
+} from '../engine/training';
 import { TrainingBatch, TrainingSession } from './training-session';
 
 function batchOf(head: TrainableHead): TrainingBatch {
@@ -61,7 +70,11 @@ describe('TrainingSession (onnxruntime-node, float32) against the float64 interp
         for (const name of graph.trainable) {
           const w = spec.weights.get(name)!;
           const zeros = new Float64Array(w.data.length);
-          state64.set(name, { p: tensor64('float32', w.shape, w.data), m: tensor64('float32', w.shape, zeros), v: tensor64('float32', w.shape, zeros) });
+          state64.set(name, {
+            p: tensor64('float32', w.shape, w.data),
+            m: tensor64('float32', w.shape, zeros),
+            v: tensor64('float32', w.shape, zeros),
+          });
         }
         for (let step = 1; step <= 2; step++) {
           const lr = step === 1 ? 1e-3 : 5e-4;

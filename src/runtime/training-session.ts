@@ -8,16 +8,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { TensorF32 } from '../engine/formats/safetensors';
-import {
-  GRAD_NORM,
-  LEARNING_RATE,
-  LOSS,
-  STEP,
-  expAvgName,
-  expAvgSqName,
-  gradName,
-  nextName,
-} from '../engine/training';
+import { GRAD_NORM, LEARNING_RATE, LOSS, STEP, expAvgName, expAvgSqName, gradName, nextName } from '../engine/training';
 import type { EvalGraph, TrainingGraph } from '../engine/training';
 import { Device, executionProvidersFor } from './onnx-session';
 
@@ -137,7 +128,8 @@ export class TrainingState {
       const s = this.slot(name);
       const copy = (target: Float32Array, from: TensorF32 | undefined, what: string): void => {
         if (!from) throw new Error(`training state: no ${what} for "${name}"`);
-        if (from.data.length !== target.length) throw new Error(`training state: ${what} of "${name}" has ${from.data.length} values, expected ${target.length}`);
+        if (from.data.length !== target.length)
+          throw new Error(`training state: ${what} of "${name}" has ${from.data.length} values, expected ${target.length}`);
         target.set(from.data);
       };
       copy(s.param[0], params.get(name), 'value');
@@ -179,7 +171,11 @@ function batchFeeds(names: readonly string[], batch: TrainingBatch, labelsFloat:
         if (labelsFloat) {
           feeds[name] = new ort.Tensor('float32', labels instanceof Float32Array ? labels : Float32Array.from(labels, Number), dims);
         } else {
-          feeds[name] = new ort.Tensor('int64', labels instanceof BigInt64Array ? labels : BigInt64Array.from(labels, (v) => BigInt(Math.trunc(v))), dims);
+          feeds[name] = new ort.Tensor(
+            'int64',
+            labels instanceof BigInt64Array ? labels : BigInt64Array.from(labels, (v) => BigInt(Math.trunc(v))),
+            dims,
+          );
         }
         break;
       }

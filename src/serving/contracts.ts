@@ -23,12 +23,7 @@ import type {
   ZeroShotParams,
 } from '../tasks/types';
 
-export type ServedTask =
-  | 'text-classification'
-  | 'token-classification'
-  | 'question-answering'
-  | 'fill-mask'
-  | 'feature-extraction';
+export type ServedTask = 'text-classification' | 'token-classification' | 'question-answering' | 'fill-mask' | 'feature-extraction';
 
 /** Stage timings in milliseconds, surfaced as `x-*-time` response headers. */
 export interface StageTimings {
@@ -87,7 +82,12 @@ export interface InferenceApi {
   ner(model: string | undefined, texts: string[], params: NerParams, opts?: RequestOptions): Promise<Served<Entity[][]>>;
   qa(model: string | undefined, inputs: QaInput[], params: QaParams, opts?: RequestOptions): Promise<Served<Answer[][]>>;
   embeddings(model: string | undefined, texts: string[], params: EmbeddingParams, opts?: RequestOptions): Promise<Served<EmbeddingItem[]>>;
-  fillMask(model: string | undefined, texts: string[], params: FillMaskParams, opts?: RequestOptions): Promise<Served<FillMaskCandidate[][]>>;
+  fillMask(
+    model: string | undefined,
+    texts: string[],
+    params: FillMaskParams,
+    opts?: RequestOptions,
+  ): Promise<Served<FillMaskCandidate[][]>>;
 }
 
 export interface ModelVersionInfo {

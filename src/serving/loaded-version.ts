@@ -136,7 +136,13 @@ export class LoadedVersion {
       const s = session;
       const batcher = new DynamicBatcher<EncodedSequence, SequenceOutputs>(
         opts.batching,
-        (items) => s.runBatch(items, REQUIRED_OUTPUTS[task].concat(task !== 'feature-extraction' && s.outputNames.includes(HIDDEN_STATE_OUTPUT) ? [HIDDEN_STATE_OUTPUT] : [])),
+        (items) =>
+          s.runBatch(
+            items,
+            REQUIRED_OUTPUTS[task].concat(
+              task !== 'feature-extraction' && s.outputNames.includes(HIDDEN_STATE_OUTPUT) ? [HIDDEN_STATE_OUTPUT] : [],
+            ),
+          ),
         (item) => item.ids.length,
         {
           batchRun: (st) => observer?.batchRun(name, version, st.size, st.tokens, st.paddedTokens, st.seconds),

@@ -189,8 +189,7 @@ export class ModelRepository implements ModelRepositoryApi {
     if (task === 'text-classification') {
       // Prefer a plain classifier; an NLI model classifies pairs, not texts.
       return (
-        ready.find((e) => e.active!.task === task && !e.active!.descriptor.nli)?.name ??
-        ready.find((e) => e.active!.task === task)?.name
+        ready.find((e) => e.active!.task === task && !e.active!.descriptor.nli)?.name ?? ready.find((e) => e.active!.task === task)?.name
       );
     }
     if (task === 'feature-extraction') return ready.find((e) => e.active!.hasHiddenStates)?.name;
@@ -306,7 +305,8 @@ export class ModelRepository implements ModelRepositoryApi {
     }
     const entry = this.entry(name);
     if (entry.status === 'unloaded') throw new ModelUnloadedError(name);
-    if (entry.status === 'loading' || (!entry.active && entry.status !== 'failed')) throw new ModelNotReadyError(`model "${name}" is still loading`);
+    if (entry.status === 'loading' || (!entry.active && entry.status !== 'failed'))
+      throw new ModelNotReadyError(`model "${name}" is still loading`);
     if (!entry.active) throw new ModelLoadError(`model "${name}" failed to load: ${entry.error ?? 'unknown error'}`, { model: name });
     const version = entry.active;
     const releaseVersion = version.acquire();

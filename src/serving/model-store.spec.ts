@@ -29,7 +29,8 @@ describe('ModelStore', () => {
 
   it('validates model names: one safe path segment', () => {
     for (const ok of ['bert', 'bert-base.v2', 'A_1', 'x'.repeat(64)]) expect(isValidModelName(ok)).toBe(true);
-    for (const bad of ['', '../etc', 'a/b', '.hidden', '-dash', 'a..b', 'x'.repeat(65), 'sp ace']) expect(isValidModelName(bad)).toBe(false);
+    for (const bad of ['', '../etc', 'a/b', '.hidden', '-dash', 'a..b', 'x'.repeat(65), 'sp ace'])
+      expect(isValidModelName(bad)).toBe(false);
   });
 
   it('the embedded directory is version 1 and the default active version', () => {
@@ -62,7 +63,11 @@ describe('ModelStore', () => {
     symlinkSync('/etc/passwd', join(linked, 'vocab.txt'));
     await expect(store.importVersion('sentiment', linked)).rejects.toThrow(InvalidInputError);
     await expect(store.importVersion('../up', hfDir(join(root, 'ok')))).rejects.toThrow(InvalidInputError);
-    expect(existsSync(join(root, 'data', 'models', 'sentiment', 'versions')) ? readdirSync(join(root, 'data', 'models', 'sentiment', 'versions')) : []).toEqual([]);
+    expect(
+      existsSync(join(root, 'data', 'models', 'sentiment', 'versions'))
+        ? readdirSync(join(root, 'data', 'models', 'sentiment', 'versions'))
+        : [],
+    ).toEqual([]);
   });
 
   it('the active pointer is written by rename and read back by a new store', async () => {
@@ -125,7 +130,10 @@ describe('ModelStore', () => {
   describe('linked model folders and files', () => {
     function recordingStore(): { store: ModelStore; warnings: Array<{ obj: object; msg?: string }> } {
       const warnings: Array<{ obj: object; msg?: string }> = [];
-      return { store: new ModelStore(join(root, 'models'), join(root, 'data'), { warn: (obj, msg) => warnings.push({ obj, msg }) }), warnings };
+      return {
+        store: new ModelStore(join(root, 'models'), join(root, 'data'), { warn: (obj, msg) => warnings.push({ obj, msg }) }),
+        warnings,
+      };
     }
 
     /**
@@ -159,7 +167,12 @@ describe('ModelStore', () => {
     });
 
     it('serves a Hugging Face cache snapshot (every file a relative link into blobs/), linked from the models folder', () => {
-      const files = { 'config.json': '{"model_type":"bert"}', 'tokenizer.json': '{"version":"1.0"}', 'onnx/model.onnx': 'graph', 'model.safetensors': 'weights' };
+      const files = {
+        'config.json': '{"model_type":"bert"}',
+        'tokenizer.json': '{"version":"1.0"}',
+        'onnx/model.onnx': 'graph',
+        'model.safetensors': 'weights',
+      };
       const snapshot = hfCache(join(root, 'hub', 'models--org--tiny'), files);
       symlinkSync(relative(join(root, 'models'), snapshot), join(root, 'models', 'tiny'));
       const { store: linked, warnings } = recordingStore();

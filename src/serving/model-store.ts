@@ -45,9 +45,12 @@ export function isValidModelName(name: string): boolean {
 
 export function assertModelName(name: string): void {
   if (!isValidModelName(name)) {
-    throw new InvalidInputError(`invalid model name "${name}": use letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)`, {
-      model: name,
-    });
+    throw new InvalidInputError(
+      `invalid model name "${name}": use letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)`,
+      {
+        model: name,
+      },
+    );
   }
 }
 
@@ -99,14 +102,20 @@ export class ModelStore implements ActivationLog {
   modelNames(): string[] {
     const names = new Set<string>();
     for (const link of danglingLinks(this.modelsDir)) {
-      this.logger?.warn({ models_dir: this.modelsDir, link: link.name, target: link.target }, `skipping model link "${link.name}": it points to ${link.target}, which does not exist`);
+      this.logger?.warn(
+        { models_dir: this.modelsDir, link: link.name, target: link.target },
+        `skipping model link "${link.name}": it points to ${link.target}, which does not exist`,
+      );
     }
     for (const name of subdirs(this.modelsDir)) {
       if (this.hasEmbedded(name)) names.add(name);
       else {
         const config = danglingLinks(this.embeddedDir(name)).find((l) => l.name === 'config.json');
         if (config) {
-          this.logger?.warn({ model: name, link: `${name}/config.json`, target: config.target }, `skipping model "${name}": its config.json links to ${config.target}, which does not exist`);
+          this.logger?.warn(
+            { model: name, link: `${name}/config.json`, target: config.target },
+            `skipping model "${name}": its config.json links to ${config.target}, which does not exist`,
+          );
         }
       }
     }

@@ -115,7 +115,12 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
 
   // ---- inference: each task is one pipeline (src/tasks) ------------------------------------------
 
-  classify(model: string | undefined, inputs: TextInput[], params: ClassifyParams, opts: RequestOptions = {}): Promise<Served<ClassifyItem[]>> {
+  classify(
+    model: string | undefined,
+    inputs: TextInput[],
+    params: ClassifyParams,
+    opts: RequestOptions = {},
+  ): Promise<Served<ClassifyItem[]>> {
     return this.serve(classifyPipeline, model, inputs, params, opts);
   }
 
@@ -123,7 +128,12 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
     return this.serve(nliPipeline, model, pairs, {}, opts);
   }
 
-  zeroShot(model: string | undefined, sequences: string[], params: ZeroShotParams, opts: RequestOptions = {}): Promise<Served<ZeroShotItem[]>> {
+  zeroShot(
+    model: string | undefined,
+    sequences: string[],
+    params: ZeroShotParams,
+    opts: RequestOptions = {},
+  ): Promise<Served<ZeroShotItem[]>> {
     return this.serve(zeroShotPipeline, model, sequences, params, opts);
   }
 
@@ -135,16 +145,32 @@ export class ServingCore implements InferenceApi, ModelRepositoryApi {
     return this.serve(qaPipeline, model, inputs, params, opts);
   }
 
-  embeddings(model: string | undefined, texts: string[], params: EmbeddingParams, opts: RequestOptions = {}): Promise<Served<EmbeddingItem[]>> {
+  embeddings(
+    model: string | undefined,
+    texts: string[],
+    params: EmbeddingParams,
+    opts: RequestOptions = {},
+  ): Promise<Served<EmbeddingItem[]>> {
     return this.serve(embeddingsPipeline, model, texts, params, opts);
   }
 
-  fillMask(model: string | undefined, texts: string[], params: FillMaskParams, opts: RequestOptions = {}): Promise<Served<FillMaskCandidate[][]>> {
+  fillMask(
+    model: string | undefined,
+    texts: string[],
+    params: FillMaskParams,
+    opts: RequestOptions = {},
+  ): Promise<Served<FillMaskCandidate[][]>> {
     return this.serve(fillMaskPipeline, model, texts, params, opts);
   }
 
   /** Checks the request, holds the model's serving version, checks its task, runs the pipeline on it, times it. */
-  private async serve<I, P, R>(pipeline: TaskPipeline<I, P, R>, model: string | undefined, inputs: I[], params: P, opts: RequestOptions): Promise<Served<R[]>> {
+  private async serve<I, P, R>(
+    pipeline: TaskPipeline<I, P, R>,
+    model: string | undefined,
+    inputs: I[],
+    params: P,
+    opts: RequestOptions,
+  ): Promise<Served<R[]>> {
     pipeline.check(inputs, params, this.limits);
     const started = performance.now();
     const lease = this.models.acquire(model, pipeline.requires);

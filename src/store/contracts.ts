@@ -6,7 +6,19 @@
 import type { FileTask, ListPage, StoredFile } from './file-repository';
 import type { EventLevel, EventType, JobStatus, JobUpdate, NewJob, StoredCheckpoint, StoredEvent, StoredJob } from './job-repository';
 
-export type { FileTask, ListPage, StoredFile, EventLevel, EventType, JobStatus, JobUpdate, NewJob, StoredCheckpoint, StoredEvent, StoredJob };
+export type {
+  FileTask,
+  ListPage,
+  StoredFile,
+  EventLevel,
+  EventType,
+  JobStatus,
+  JobUpdate,
+  NewJob,
+  StoredCheckpoint,
+  StoredEvent,
+  StoredJob,
+};
 
 /** Uploaded datasets' records (their content lives on the data volume). */
 export interface FileStore {
@@ -29,7 +41,13 @@ export interface JobStore {
   /** Compare-and-set: moves the job to `status` only from one of `from`; whether it moved. */
   transition(id: string, from: readonly JobStatus[], status: JobStatus, update?: JobUpdate): Promise<boolean>;
   update(id: string, update: JobUpdate): Promise<void>;
-  addEvent(jobId: string, level: EventLevel, message: string, data?: Record<string, unknown> | null, type?: EventType): Promise<StoredEvent>;
+  addEvent(
+    jobId: string,
+    level: EventLevel,
+    message: string,
+    data?: Record<string, unknown> | null,
+    type?: EventType,
+  ): Promise<StoredEvent>;
   /** Newest first; `after` is the id of the last event already seen. */
   listEvents(jobId: string, options: { limit: number; after?: string }): Promise<ListPage<StoredEvent>>;
   /** Oldest first, strictly after `seq` (for streams that resume). */

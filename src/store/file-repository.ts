@@ -70,7 +70,8 @@ export class FileRepository {
       params.push(options.purpose);
     }
     if (options.after) {
-      const anchor = this.db.prepare('SELECT created_at, rowid FROM files WHERE id = ?').get(options.after) as { created_at: number; rowid: number } | undefined;
+      const anchor = this.db.prepare('SELECT created_at, rowid FROM files WHERE id = ?').get(options.after) as
+        { created_at: number; rowid: number } | undefined;
       if (!anchor) return { data: [], hasMore: false };
       clauses.push('(created_at < ? OR (created_at = ? AND rowid < ?))');
       params.push(anchor.created_at, anchor.created_at, anchor.rowid);

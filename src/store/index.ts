@@ -12,7 +12,17 @@ export type { Migration } from './migrations';
 export { FileRepository } from './file-repository';
 export type { FileTask, ListPage, StoredFile } from './file-repository';
 export { FINISHED_STATUSES, JOB_STATUSES, JobRepository, eventId, seqOfEventId } from './job-repository';
-export type { EventLevel, EventType, JobError, JobStatus, JobUpdate, NewJob, StoredCheckpoint, StoredEvent, StoredJob } from './job-repository';
+export type {
+  EventLevel,
+  EventType,
+  JobError,
+  JobStatus,
+  JobUpdate,
+  NewJob,
+  StoredCheckpoint,
+  StoredEvent,
+  StoredJob,
+} from './job-repository';
 export { newId, unixNow } from './ids';
 
 /**

@@ -47,7 +47,17 @@ export interface StoredJob {
 
 export type NewJob = Pick<
   StoredJob,
-  'model' | 'task' | 'trainingFile' | 'validationFile' | 'method' | 'hyperparameters' | 'seed' | 'suffix' | 'metadata' | 'autoActivate' | 'targetModel'
+  | 'model'
+  | 'task'
+  | 'trainingFile'
+  | 'validationFile'
+  | 'method'
+  | 'hyperparameters'
+  | 'seed'
+  | 'suffix'
+  | 'metadata'
+  | 'autoActivate'
+  | 'targetModel'
 >;
 
 interface JobRow {
@@ -199,7 +209,10 @@ export class JobRepository {
 
   countByStatus(): Record<JobStatus, number> {
     const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
-    for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all() as Array<{ status: JobStatus; n: number }>) {
+    for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all() as Array<{
+      status: JobStatus;
+      n: number;
+    }>) {
       counts[r.status] = r.n;
     }
     return counts;
@@ -217,7 +230,9 @@ export class JobRepository {
       params.push(JSON_FIELDS.has(key) ? (value === null ? null : JSON.stringify(value)) : value);
     }
     const marks = from.map(() => '?').join(', ');
-    return this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ? AND status IN (${marks})`).run(...params, id, ...from).changes > 0;
+    return (
+      this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ? AND status IN (${marks})`).run(...params, id, ...from).changes > 0
+    );
   }
 
   update(id: string, update: JobUpdate): void {
@@ -230,7 +245,13 @@ export class JobRepository {
 
   // ---- events ---------------------------------------------------------------------------------
 
-  addEvent(jobId: string, level: EventLevel, message: string, data: Record<string, unknown> | null = null, type: EventType = 'message'): StoredEvent {
+  addEvent(
+    jobId: string,
+    level: EventLevel,
+    message: string,
+    data: Record<string, unknown> | null = null,
+    type: EventType = 'message',
+  ): StoredEvent {
     const createdAt = unixNow();
     const info = this.db
       .prepare('INSERT INTO job_events (job_id, created_at, level, type, message, data) VALUES (?, ?, ?, ?, ?, ?)')
@@ -245,14 +266,18 @@ export class JobRepository {
     const rows = (
       afterSeq === undefined
         ? this.db.prepare('SELECT * FROM job_events WHERE job_id = ? ORDER BY seq DESC LIMIT ?').all(jobId, options.limit + 1)
-        : this.db.prepare('SELECT * FROM job_events WHERE job_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?').all(jobId, afterSeq, options.limit + 1)
+        : this.db
+            .prepare('SELECT * FROM job_events WHERE job_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
+            .all(jobId, afterSeq, options.limit + 1)
     ) as EventRow[];
     return { data: rows.slice(0, options.limit).map(eventFromRow), hasMore: rows.length > options.limit };
   }
 
   /** Oldest first, strictly after `seq` (for streams that resume). */
   eventsSince(jobId: string, seq: number): StoredEvent[] {
-    return (this.db.prepare('SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq').all(jobId, seq) as EventRow[]).map(eventFromRow);
+    return (this.db.prepare('SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq').all(jobId, seq) as EventRow[]).map(
+      eventFromRow,
+    );
   }
 
   // ---- checkpoints -----------------------------------------------------------------------------
@@ -280,7 +305,9 @@ export class JobRepository {
         .prepare('SELECT * FROM job_checkpoints WHERE job_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
         .all(jobId, anchor.seq, options.limit + 1) as CheckpointRow[];
     } else {
-      rows = this.db.prepare('SELECT * FROM job_checkpoints WHERE job_id = ? ORDER BY seq DESC LIMIT ?').all(jobId, options.limit + 1) as CheckpointRow[];
+      rows = this.db
+        .prepare('SELECT * FROM job_checkpoints WHERE job_id = ? ORDER BY seq DESC LIMIT ?')
+        .all(jobId, options.limit + 1) as CheckpointRow[];
     }
     return {
       data: rows.slice(0, options.limit).map((r) => ({

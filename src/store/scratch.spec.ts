@@ -49,7 +49,11 @@ describe('scratch names and the boot sweep', () => {
 
     const removed = await sweepLeftovers(dataDir);
     expect(removed.sort()).toEqual(
-      [join('tmp', named('archive-', dead)), join('files', named('.upload-', dead, '.csv')), join('models', 'sentiment', 'versions', named('.import-', dead))].sort(),
+      [
+        join('tmp', named('archive-', dead)),
+        join('files', named('.upload-', dead, '.csv')),
+        join('models', 'sentiment', 'versions', named('.import-', dead)),
+      ].sort(),
     );
     expect(readdirSync(tmp)).toEqual([named('archive-', process.ppid)]);
     expect(readdirSync(files)).toEqual(['file-abc.csv']);

@@ -74,7 +74,8 @@ export async function sweepLeftovers(dataDir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const { dir, prefix } of Object.values(SCRATCH)) {
     const [head, , tail] = dir.split('/');
-    const dirs = tail === undefined ? [dir] : (await readdir(join(dataDir, head)).catch(() => [] as string[])).map((m) => join(head, m, tail));
+    const dirs =
+      tail === undefined ? [dir] : (await readdir(join(dataDir, head)).catch(() => [] as string[])).map((m) => join(head, m, tail));
     for (const d of dirs) for (const name of await sweepDir(join(dataDir, d), prefix)) removed.push(join(d, name));
   }
   return removed;

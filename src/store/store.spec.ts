@@ -40,8 +40,16 @@ describe('store', () => {
   it('applies only new migrations, and refuses a database newer than the code', () => {
     const db = new Database(join(dir, DATABASE_FILE));
     expect(migrate(db, [{ version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER)' }])).toBe(1);
-    expect(migrate(db, [{ version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER)' }, { version: 2, name: 'two', sql: 'CREATE TABLE b (y INTEGER)' }])).toBe(2);
-    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b') ORDER BY name").all()).toEqual([{ name: 'a' }, { name: 'b' }]);
+    expect(
+      migrate(db, [
+        { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER)' },
+        { version: 2, name: 'two', sql: 'CREATE TABLE b (y INTEGER)' },
+      ]),
+    ).toBe(2);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b') ORDER BY name").all()).toEqual([
+      { name: 'a' },
+      { name: 'b' },
+    ]);
     expect(() => migrate(db, [{ version: 1, name: 'one', sql: '' }])).toThrow(StoreError);
     db.close();
   });
@@ -60,7 +68,17 @@ describe('store', () => {
     expect(created).toMatchObject({ status: 'validating_files', metadata: { team: 'x' }, autoActivate: false, error: null });
     expect(created.id).toMatch(/^ftjob-[A-Za-z0-9]{24}$/);
     store.jobs.addEvent(created.id, 'info', 'Validating training file');
-    store.files.insert({ id: 'file-1', filename: 'a.csv', purpose: 'fine-tune', bytes: 10, createdAt: 5, path: '/x', task: 'classification', format: 'csv', stats: { rows: 2 } });
+    store.files.insert({
+      id: 'file-1',
+      filename: 'a.csv',
+      purpose: 'fine-tune',
+      bytes: 10,
+      createdAt: 5,
+      path: '/x',
+      task: 'classification',
+      format: 'csv',
+      stats: { rows: 2 },
+    });
     store.close();
 
     const reopened = BerthStore.open(dir);
@@ -102,7 +120,17 @@ describe('store', () => {
     expect(seqOfEventId('nonsense')).toBeUndefined();
 
     for (const [i, t] of [10, 10, 11].entries()) {
-      store.files.insert({ id: `file-${i}`, filename: 'a', purpose: 'fine-tune', bytes: 1, createdAt: t, path: '/x', task: 'ner', format: 'conll', stats: {} });
+      store.files.insert({
+        id: `file-${i}`,
+        filename: 'a',
+        purpose: 'fine-tune',
+        bytes: 1,
+        createdAt: t,
+        path: '/x',
+        task: 'ner',
+        format: 'conll',
+        stats: {},
+      });
     }
     expect(store.files.list({ limit: 10 }).data.map((f) => f.id)).toEqual(['file-2', 'file-1', 'file-0']);
     expect(store.files.list({ limit: 1, after: 'file-1' })).toEqual({ data: [expect.objectContaining({ id: 'file-0' })], hasMore: false });

@@ -55,7 +55,13 @@ export const embeddingsPipeline: TaskPipeline<string, EmbeddingParams, Embedding
       const hidden = o.last_hidden_state;
       const main = encoded[i].input;
       const item: EmbeddingItem = {
-        embedding: poolHiddenStates(hidden.data, main.attentionMask, hidden.dims[hidden.dims.length - 1], pooling, params.normalize ?? false),
+        embedding: poolHiddenStates(
+          hidden.data,
+          main.attentionMask,
+          hidden.dims[hidden.dims.length - 1],
+          pooling,
+          params.normalize ?? false,
+        ),
         truncated: encoded[i].truncated,
       };
       if (pooling === 'none') item.tokens = main.tokens;

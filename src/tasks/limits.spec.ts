@@ -26,7 +26,12 @@ describe('RequestLimits', () => {
   it('texts: counted in code points, naming the field', () => {
     // Five emoji are ten UTF-16 units but five characters: within the limit.
     expect(() => limits.texts([['inputs[0]', '😀'.repeat(5)]])).not.toThrow();
-    const tooLong = caught(() => limits.texts([['inputs[0]', 'ok'], ['inputs[1].text_pair', '😀'.repeat(6)]])) as InputTooLongError;
+    const tooLong = caught(() =>
+      limits.texts([
+        ['inputs[0]', 'ok'],
+        ['inputs[1].text_pair', '😀'.repeat(6)],
+      ]),
+    ) as InputTooLongError;
     expect(tooLong).toBeInstanceOf(InputTooLongError);
     expect(tooLong.message).toBe('inputs[1].text_pair has 6 characters, the limit is 5');
     expect(tooLong.details).toEqual({ field: 'inputs[1].text_pair', limit: 5, received: 6 });
@@ -36,7 +41,14 @@ describe('RequestLimits', () => {
     const blank = caught(() => limits.texts([['inputs[0]', ' \t']])) as InvalidInputError;
     expect(blank).toBeInstanceOf(InvalidInputError);
     expect(blank.message).toBe('inputs[0] is empty');
-    expect(caught(() => limits.texts([['inputs[0]', ' '], ['inputs[1]', 'x'.repeat(6)]]))).toBeInstanceOf(InputTooLongError);
+    expect(
+      caught(() =>
+        limits.texts([
+          ['inputs[0]', ' '],
+          ['inputs[1]', 'x'.repeat(6)],
+        ]),
+      ),
+    ).toBeInstanceOf(InputTooLongError);
   });
 
   it('candidate labels: at least one, at most the limit, each once and non-blank', () => {

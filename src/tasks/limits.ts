@@ -28,7 +28,8 @@ export class RequestLimits {
   inputs(count: number): void {
     if (count === 0) throw new InvalidInputError('no inputs: send at least one');
     const max = this.config.maxInputsPerRequest;
-    if (count > max) throw new InvalidInputError(`too many inputs: ${count} in one request, the limit is ${max}`, { limit: max, received: count });
+    if (count > max)
+      throw new InvalidInputError(`too many inputs: ${count} in one request, the limit is ${max}`, { limit: max, received: count });
   }
 
   /**
@@ -39,7 +40,8 @@ export class RequestLimits {
     const max = this.config.maxTextChars;
     for (const [field, text] of texts) {
       const n = typeof text === 'string' ? codePointsOver(text, max) : undefined;
-      if (n !== undefined) throw new InputTooLongError(`${field} has ${n} characters, the limit is ${max}`, { field, limit: max, received: n });
+      if (n !== undefined)
+        throw new InputTooLongError(`${field} has ${n} characters, the limit is ${max}`, { field, limit: max, received: n });
     }
     for (const [field, text] of texts) {
       if (typeof text !== 'string' || text.trim() === '') throw new InvalidInputError(`${field} is empty`);
@@ -51,7 +53,10 @@ export class RequestLimits {
     if (labels.length === 0) throw new InvalidInputError('candidate_labels must hold at least one label');
     const max = this.config.maxCandidateLabels;
     if (labels.length > max) {
-      throw new InvalidInputError(`too many candidate_labels: ${labels.length}, the limit is ${max}`, { limit: max, received: labels.length });
+      throw new InvalidInputError(`too many candidate_labels: ${labels.length}, the limit is ${max}`, {
+        limit: max,
+        received: labels.length,
+      });
     }
     const seen = new Set<string>();
     for (const label of labels) {

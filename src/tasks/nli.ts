@@ -29,6 +29,9 @@ export const nliPipeline: TaskPipeline<NliPair, object, ClassifyItem> = {
       ),
     );
     const outputs = await stages.run(encoded.map((e) => e.input));
-    return outputs.map((o, i) => ({ labels: rankLabels(o.logits.data, model.descriptor.labels, 'softmax', null), truncated: encoded[i].truncated }));
+    return outputs.map((o, i) => ({
+      labels: rankLabels(o.logits.data, model.descriptor.labels, 'softmax', null),
+      truncated: encoded[i].truncated,
+    }));
   },
 };

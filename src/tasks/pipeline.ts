@@ -10,12 +10,7 @@ import type { RequestLimits } from './limits';
 
 /** What a model must serve for a pipeline to run on it (and which default model a request gets). */
 export type ModelRequirement =
-  | 'text-classification'
-  | 'nli'
-  | 'token-classification'
-  | 'question-answering'
-  | 'fill-mask'
-  | 'feature-extraction';
+  'text-classification' | 'nli' | 'token-classification' | 'question-answering' | 'fill-mask' | 'feature-extraction';
 
 /** What a pipeline reads from the model it runs on (a loaded version gives all of it). */
 export interface TaskModel {
@@ -61,7 +56,13 @@ export async function encodeTruncating(
 ): Promise<Array<{ input: TokenizedInput; truncated: boolean }>> {
   const whole = await model.tokenizer.encodeBatch(inputs, { truncation: false });
   const tooLong = whole.map((w, i) => (w[0].ids.length > model.maxLength ? i : -1)).filter((i) => i >= 0);
-  const cut = tooLong.length > 0 ? await model.tokenizer.encodeBatch(tooLong.map((i) => inputs[i]), { truncation: strategy }) : [];
+  const cut =
+    tooLong.length > 0
+      ? await model.tokenizer.encodeBatch(
+          tooLong.map((i) => inputs[i]),
+          { truncation: strategy },
+        )
+      : [];
   const result = whole.map((w) => ({ input: w[0], truncated: false }));
   tooLong.forEach((i, k) => (result[i] = { input: cut[k][0], truncated: true }));
   return result;

@@ -188,12 +188,21 @@ export const qaPipeline: TaskPipeline<QaInput, QaParams, Answer[]> = {
           }
           // The overlap must be smaller than the room the context has in a window; cap it there.
           const stride = Math.max(0, Math.min(docStride, room - 1));
-          return tokenizer.encode(q.question, q.context, { maxLength: maxSeqLen, truncation: 'only_second', stride, returnOverflowing: true });
+          return tokenizer.encode(q.question, q.context, {
+            maxLength: maxSeqLen,
+            truncation: 'only_second',
+            stride,
+            returnOverflowing: true,
+          });
         }),
       ),
     );
     const outputs = await stages.run(perInput.flat());
-    const options = { topK: params.top_k ?? 1, maxAnswerLen: params.max_answer_len ?? 15, handleImpossibleAnswer: params.handle_impossible_answer ?? false };
+    const options = {
+      topK: params.top_k ?? 1,
+      maxAnswerLen: params.max_answer_len ?? 15,
+      handleImpossibleAnswer: params.handle_impossible_answer ?? false,
+    };
     let k = 0;
     return inputs.map((q, i) =>
       postprocessQa(

@@ -29,9 +29,7 @@ export function applyFunction(logits: FloatRow, fn: ClassificationFunction): num
 /** Labels with scores, best first; `topK` null → all. */
 export function rankLabels(logits: FloatRow, labels: string[], fn: ClassificationFunction, topK: number | null): LabelScore[] {
   const scores = applyFunction(logits, fn);
-  const ranked = scores
-    .map((score, i) => ({ label: labels[i] ?? `LABEL_${i}`, score }))
-    .sort((a, b) => b.score - a.score);
+  const ranked = scores.map((score, i) => ({ label: labels[i] ?? `LABEL_${i}`, score })).sort((a, b) => b.score - a.score);
   return topK === null ? ranked : ranked.slice(0, Math.max(0, topK));
 }
 
@@ -53,7 +51,10 @@ export const classifyPipeline: TaskPipeline<TextInput, ClassifyParams, ClassifyI
       inputs.flatMap((input, i): Array<[string, string]> =>
         typeof input === 'string'
           ? [[`inputs[${i}]`, input]]
-          : [[`inputs[${i}].text`, input.text], ...(input.text_pair !== undefined ? [[`inputs[${i}].text_pair`, input.text_pair] as [string, string]] : [])],
+          : [
+              [`inputs[${i}].text`, input.text],
+              ...(input.text_pair !== undefined ? [[`inputs[${i}].text_pair`, input.text_pair] as [string, string]] : []),
+            ],
       ),
     );
   },

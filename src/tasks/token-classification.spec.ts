@@ -1,4 +1,11 @@
-import { aggregateWindow, gatherPreEntities, groupEntities, mergeOverlapping, NerWindowTokens, postprocessNer } from './token-classification';
+import {
+  aggregateWindow,
+  gatherPreEntities,
+  groupEntities,
+  mergeOverlapping,
+  NerWindowTokens,
+  postprocessNer,
+} from './token-classification';
 
 /**
  * "Microsoft company in Paris" as a WordPiece tokenizer splits it: micro ##soft company in paris.
@@ -41,7 +48,11 @@ describe('NER aggregation (HF TokenClassificationPipeline semantics)', () => {
   it('marks continuation pieces as sub-words by token vs text length, and [UNK] never', () => {
     const pre = gatherPreEntities(text, window, logits, 5, opts);
     expect(pre.map((p) => p.isSubword)).toEqual([false, true, false, false, false]);
-    const unk = { ...window, ids: window.ids.map((id, i) => (i === 2 ? 100 : id)), tokens: window.tokens.map((t, i) => (i === 2 ? '[UNK]' : t)) };
+    const unk = {
+      ...window,
+      ids: window.ids.map((id, i) => (i === 2 ? 100 : id)),
+      tokens: window.tokens.map((t, i) => (i === 2 ? '[UNK]' : t)),
+    };
     expect(gatherPreEntities(text, unk, logits, 5, opts)[1].isSubword).toBe(false);
   });
 

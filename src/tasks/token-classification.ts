@@ -246,7 +246,9 @@ export const nerPipeline: TaskPipeline<string, NerParams, Entity[]> = {
     if (!Number.isInteger(stride) || stride < 0 || stride >= room) {
       throw new InvalidInputError(`stride must be an integer from 0 to ${room - 1} for this model (got ${stride})`);
     }
-    const encoded = await stages.tokenize(() => tokenizer.encodeBatch(texts, { truncation: 'longest_first', stride, returnOverflowing: true }));
+    const encoded = await stages.tokenize(() =>
+      tokenizer.encodeBatch(texts, { truncation: 'longest_first', stride, returnOverflowing: true }),
+    );
     const outputs = await stages.run(encoded.flat());
     const { labels } = model.descriptor;
     let k = 0;

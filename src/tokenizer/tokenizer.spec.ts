@@ -81,7 +81,13 @@ describe('BerthTokenizer on the shipped tiny tokenizer', () => {
 
     it('has the config files make-tiny copies', () => {
       const config = JSON.parse(readFileSync(join(ASSET_DIR, 'tokenizer_config.json'), 'utf8'));
-      expect(config).toMatchObject({ do_lower_case: true, model_max_length: 512, tokenizer_class: 'BertTokenizer', cls_token: '[CLS]', mask_token: '[MASK]' });
+      expect(config).toMatchObject({
+        do_lower_case: true,
+        model_max_length: 512,
+        tokenizer_class: 'BertTokenizer',
+        cls_token: '[CLS]',
+        mask_token: '[MASK]',
+      });
       const map = JSON.parse(readFileSync(join(ASSET_DIR, 'special_tokens_map.json'), 'utf8'));
       expect(map).toEqual({ cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' });
     });
@@ -142,7 +148,9 @@ describe('BerthTokenizer on the shipped tiny tokenizer', () => {
         'A charming little bookshop, with a cat asleep in the window.',
       ];
       const batch = await tokenizer.encodeBatch(inputs);
-      const alone = await Promise.all(inputs.map((input) => (typeof input === 'string' ? tokenizer.encode(input) : tokenizer.encode(input[0], input[1]))));
+      const alone = await Promise.all(
+        inputs.map((input) => (typeof input === 'string' ? tokenizer.encode(input) : tokenizer.encode(input[0], input[1]))),
+      );
       expect(batch).toEqual(alone);
       expect(batch[2][0].tokens).toEqual(['[CLS]', '[SEP]']);
       expect(batch[3][0].tokens).toEqual(['[CLS]', '[SEP]', '[SEP]']);
@@ -178,7 +186,14 @@ describe('BerthTokenizer on the shipped tiny tokenizer', () => {
     it('ignores truncation and padding switched on inside tokenizer.json', async () => {
       const json = JSON.parse(readFileSync(TOKENIZER_JSON, 'utf8'));
       json.truncation = { direction: 'Right', max_length: 4, strategy: 'LongestFirst', stride: 0 };
-      json.padding = { strategy: { Fixed: 32 }, direction: 'Right', pad_to_multiple_of: null, pad_id: 0, pad_type_id: 0, pad_token: '[PAD]' };
+      json.padding = {
+        strategy: { Fixed: 32 },
+        direction: 'Right',
+        pad_to_multiple_of: null,
+        pad_id: 0,
+        pad_type_id: 0,
+        pad_token: '[PAD]',
+      };
       const file = join(scratch, 'preset.json');
       writeFileSync(file, JSON.stringify(json));
       const preset = await BerthTokenizer.fromFile(file);
@@ -192,12 +207,18 @@ describe('BerthTokenizer on the shipped tiny tokenizer', () => {
 
     it('a pair that cannot fit (only_second with a long first text) is an InputTooLongError', async () => {
       const question = 'one two three four five six seven eight nine ten';
-      await expect(tokenizer.encode(question, 'short answer', { maxLength: 8, truncation: 'only_second' })).rejects.toBeInstanceOf(InputTooLongError);
+      await expect(tokenizer.encode(question, 'short answer', { maxLength: 8, truncation: 'only_second' })).rejects.toBeInstanceOf(
+        InputTooLongError,
+      );
     });
 
     it('refuses overflow windows of a pair under longest_first, and a stride that leaves no progress', async () => {
-      await expect(tokenizer.encode('a b', 'c d', { returnOverflowing: true, maxLength: 8 })).rejects.toThrow(/only_first' or 'only_second/);
-      await expect(tokenizer.encode('a b c d e f', undefined, { maxLength: 6, stride: 4, returnOverflowing: true })).rejects.toThrow(/stride 4/);
+      await expect(tokenizer.encode('a b', 'c d', { returnOverflowing: true, maxLength: 8 })).rejects.toThrow(
+        /only_first' or 'only_second/,
+      );
+      await expect(tokenizer.encode('a b c d e f', undefined, { maxLength: 6, stride: 4, returnOverflowing: true })).rejects.toThrow(
+        /stride 4/,
+      );
       await expect(tokenizer.encode('a', undefined, { maxLength: 2 })).rejects.toThrow(/no room/);
     });
 
@@ -231,7 +252,12 @@ describe('BerthTokenizer on the shipped tiny tokenizer', () => {
 
     it('encodeWords: a word the pre-tokenizer splits keeps one word id; empty words vanish', async () => {
       const [encoded] = await tokenizer.encodeWords(['e-mail', '', 'now']);
-      expect(encoded.wordIds).toEqual([null, ...referenceWordPiece('e-mail').map(() => 0), ...referenceWordPiece('now').map(() => 2), null]);
+      expect(encoded.wordIds).toEqual([
+        null,
+        ...referenceWordPiece('e-mail').map(() => 0),
+        ...referenceWordPiece('now').map(() => 2),
+        null,
+      ]);
       const [none] = await tokenizer.encodeWords([]);
       expect(none.tokens).toEqual(['[CLS]', '[SEP]']);
     });
@@ -292,7 +318,15 @@ describe('BerthTokenizer on the shipped tiny tokenizer', () => {
       const dir = join(scratch, 'model');
       mkdirSync(dir);
       copyFileSync(TOKENIZER_JSON, join(dir, 'tokenizer.json'));
-      const config = { model_type: 'bert', vocab_size: vocabulary.length, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 64 };
+      const config = {
+        model_type: 'bert',
+        vocab_size: vocabulary.length,
+        hidden_size: 8,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 16,
+        max_position_embeddings: 64,
+      };
       writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
       writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ model_max_length: 1e30 }));
       expect((await BerthTokenizer.fromModelDir(dir)).maxLength).toBe(64);
@@ -308,7 +342,14 @@ describe('BerthTokenizer on the shipped tiny tokenizer', () => {
       const dir = join(scratch, 'renamed');
       mkdirSync(dir);
       copyFileSync(TOKENIZER_JSON, join(dir, 'tokenizer.json'));
-      const config = { model_type: 'bert', vocab_size: vocabulary.length, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16 };
+      const config = {
+        model_type: 'bert',
+        vocab_size: vocabulary.length,
+        hidden_size: 8,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 16,
+      };
       writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
       // An AddedToken-style entry naming an ordinary token as the mask.
       writeFileSync(join(dir, 'special_tokens_map.json'), JSON.stringify({ mask_token: { content: 'the', lstrip: true } }));
@@ -326,20 +367,45 @@ describe('BerthTokenizer on the shipped tiny tokenizer', () => {
       expect(specialTokenNames({ tokenizerFile })).toEqual({ cls: '[BOS]', sep: '[SEP]', pad: '[PAD]', mask: '[MASK]', unk: '[UNK]' });
       const tokenizerConfigFile = join(dir, 'tokenizer_config.json');
       writeFileSync(tokenizerConfigFile, JSON.stringify({ pad_token: 'the', unk_token: { content: 'a' } }));
-      expect(specialTokenNames({ tokenizerFile, tokenizerConfigFile })).toEqual({ cls: '[BOS]', sep: '[SEP]', pad: 'the', mask: '[MASK]', unk: 'a' });
+      expect(specialTokenNames({ tokenizerFile, tokenizerConfigFile })).toEqual({
+        cls: '[BOS]',
+        sep: '[SEP]',
+        pad: 'the',
+        mask: '[MASK]',
+        unk: 'a',
+      });
       const specialTokensMapFile = join(dir, 'special_tokens_map.json');
       writeFileSync(specialTokensMapFile, JSON.stringify({ pad_token: '[PAD]' }));
-      expect(specialTokenNames({ tokenizerFile, tokenizerConfigFile, specialTokensMapFile })).toEqual({ cls: '[BOS]', sep: '[SEP]', pad: '[PAD]', mask: '[MASK]', unk: 'a' });
+      expect(specialTokenNames({ tokenizerFile, tokenizerConfigFile, specialTokensMapFile })).toEqual({
+        cls: '[BOS]',
+        sep: '[SEP]',
+        pad: '[PAD]',
+        mask: '[MASK]',
+        unk: 'a',
+      });
     });
 
     it('fromModelDir without special_tokens_map.json or tokenizer_config.json reads the roles from tokenizer.json', async () => {
       const dir = join(scratch, 'bos');
       mkdirSync(dir);
       writeFileSync(join(dir, 'tokenizer.json'), readFileSync(TOKENIZER_JSON, 'utf8').split('"[CLS]"').join('"[BOS]"'));
-      const config = { model_type: 'bert', vocab_size: vocabulary.length, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16 };
+      const config = {
+        model_type: 'bert',
+        vocab_size: vocabulary.length,
+        hidden_size: 8,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 16,
+      };
       writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
       const loaded = await BerthTokenizer.fromModelDir(dir);
-      expect(loaded.specialIds).toEqual({ cls: idOf.get('[CLS]'), sep: idOf.get('[SEP]'), pad: idOf.get('[PAD]'), mask: idOf.get('[MASK]'), unk: idOf.get('[UNK]') });
+      expect(loaded.specialIds).toEqual({
+        cls: idOf.get('[CLS]'),
+        sep: idOf.get('[SEP]'),
+        pad: idOf.get('[PAD]'),
+        mask: idOf.get('[MASK]'),
+        unk: idOf.get('[UNK]'),
+      });
       expect(loaded.idToToken(loaded.specialIds.cls)).toBe('[BOS]');
     });
 
@@ -355,7 +421,15 @@ describe('BerthTokenizer on a byte-level BPE (RoBERTa-style) tokenizer', () => {
   const vocab = ['<s>', '<pad>', '</s>', '<unk>', '<mask>', 'h', 'e', 'l', 'o', 'w', 'r', 'd', 'Ġ'];
   const merges = ['h e', 'l l', 'll o', 'he llo', 'Ġ hello', 'w o', 'wo r', 'wor l', 'worl d', 'Ġ world'];
   for (const merge of merges) vocab.push(merge.replace(' ', ''));
-  const special = (content: string, id: number) => ({ id, content, single_word: false, lstrip: content === '<mask>', rstrip: false, normalized: false, special: true });
+  const special = (content: string, id: number) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: content === '<mask>',
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   const tokenizerJson = {
     version: '1.0',
     truncation: null,
@@ -395,7 +469,13 @@ describe('BerthTokenizer on a byte-level BPE (RoBERTa-style) tokenizer', () => {
   });
 
   it('names its specials from tokenizer.json alone: RobertaProcessing, the model unk_token, the added tokens', () => {
-    expect(specialTokenNames({ tokenizerFile: join(dir, 'tokenizer.json') })).toEqual({ cls: '<s>', sep: '</s>', pad: '<pad>', mask: '<mask>', unk: '<unk>' });
+    expect(specialTokenNames({ tokenizerFile: join(dir, 'tokenizer.json') })).toEqual({
+      cls: '<s>',
+      sep: '</s>',
+      pad: '<pad>',
+      mask: '<mask>',
+      unk: '<unk>',
+    });
   });
 
   it('a text marks only the second word with a space; pre-split words each get one, as HF with add_prefix_space', async () => {
@@ -404,7 +484,12 @@ describe('BerthTokenizer on a byte-level BPE (RoBERTa-style) tokenizer', () => {
     const [words] = await tokenizer.encodeWords(['hello', 'world']);
     expect(words.tokens).toEqual(['<s>', 'Ġhello', 'Ġworld', '</s>']);
     expect(words.wordIds).toEqual([null, 0, 1, null]);
-    expect(words.offsets).toEqual([[0, 0], [0, 5], [0, 5], [0, 0]]);
+    expect(words.offsets).toEqual([
+      [0, 0],
+      [0, 5],
+      [0, 5],
+      [0, 0],
+    ]);
     // The text path is unaffected by the words path having run.
     const [again] = await tokenizer.encode('hello world');
     expect(again).toEqual(text);

@@ -146,7 +146,11 @@ export type SpecialTokenNames = Partial<Record<keyof SpecialIds, string>>;
  * `tokenizer.json` lists among its special added tokens. A role none of these names is absent.
  * Hugging Face folders often come without the map (`bert-base-uncased` has none).
  */
-export function specialTokenNames(files: { tokenizerFile: string; tokenizerConfigFile?: string; specialTokensMapFile?: string }): SpecialTokenNames {
+export function specialTokenNames(files: {
+  tokenizerFile: string;
+  tokenizerConfigFile?: string;
+  specialTokensMapFile?: string;
+}): SpecialTokenNames {
   const specialMap = files.specialTokensMapFile ? readJsonObject(files.specialTokensMapFile) : {};
   const tokenizerConfig = files.tokenizerConfigFile ? readJsonObject(files.tokenizerConfigFile) : {};
   const declared = declaredSpecialTokens(readJsonObject(files.tokenizerFile));
@@ -162,10 +166,17 @@ export function specialTokenNames(files: { tokenizerFile: string; tokenizerConfi
 function declaredSpecialTokens(json: Record<string, unknown>): SpecialTokenNames {
   const out: SpecialTokenNames = {};
   const processor = json.post_processor as Record<string, unknown> | null | undefined;
-  const processors = processor?.type === 'Sequence' && Array.isArray(processor.processors) ? (processor.processors as Array<Record<string, unknown>>) : processor ? [processor] : [];
+  const processors =
+    processor?.type === 'Sequence' && Array.isArray(processor.processors)
+      ? (processor.processors as Array<Record<string, unknown>>)
+      : processor
+        ? [processor]
+        : [];
   for (const p of processors) {
     if (p.type === 'TemplateProcessing' && Array.isArray(p.single)) {
-      const specials = (p.single as Array<{ SpecialToken?: { id?: unknown } }>).map((piece) => piece.SpecialToken?.id).filter((id): id is string => typeof id === 'string');
+      const specials = (p.single as Array<{ SpecialToken?: { id?: unknown } }>)
+        .map((piece) => piece.SpecialToken?.id)
+        .filter((id): id is string => typeof id === 'string');
       if (specials.length >= 2) {
         out.cls ??= specials[0];
         out.sep ??= specials[specials.length - 1];
@@ -259,11 +270,7 @@ export class BerthTokenizer {
     return BerthTokenizer.load(files.tokenizerFile, Math.min(...limits), specialTokenNames(files));
   }
 
-  private static async load(
-    file: string,
-    modelMaxLength: number | undefined,
-    specialNames: SpecialTokenNames,
-  ): Promise<BerthTokenizer> {
+  private static async load(file: string, modelMaxLength: number | undefined, specialNames: SpecialTokenNames): Promise<BerthTokenizer> {
     const { text: json, parsed } = readJsonText(file);
     let base: Tokenizer;
     try {
@@ -304,7 +311,15 @@ export class BerthTokenizer {
       single: base.postProcess(empty, null, true).getLength(),
       pair: base.postProcess(empty, emptyPair, true).getLength(),
     };
-    return new BerthTokenizer(json, prefixSpaceVariant(parsed) ?? json, maxLength, base.getVocabSize(true), specialIds, specialCounts, base);
+    return new BerthTokenizer(
+      json,
+      prefixSpaceVariant(parsed) ?? json,
+      maxLength,
+      base.getVocabSize(true),
+      specialIds,
+      specialCounts,
+      base,
+    );
   }
 
   /** Number of tokens the template adds ([CLS] A [SEP] → 2; [CLS] A [SEP] B [SEP] → 3). */

@@ -15,7 +15,9 @@ export interface MethodSetup {
 }
 
 /** The PEFT entry a method adds to config.json, if any. */
-export function peftConfigFor(options: Pick<TrainOptions, 'method' | 'lora' | 'adapterReduction' | 'promptTokens'>): PeftConfig | undefined {
+export function peftConfigFor(
+  options: Pick<TrainOptions, 'method' | 'lora' | 'adapterReduction' | 'promptTokens'>,
+): PeftConfig | undefined {
   switch (options.method) {
     case 'lora':
       return {
@@ -85,7 +87,10 @@ export function setupMethod(
  * config without the PEFT entry); adapters and prompts kept as their own tensors, with the PEFT
  * entry in config.json so that loading rebuilds them.
  */
-export function exportedModel(trainingConfig: EncoderConfig, parameters: ReadonlyMap<string, TensorF32>): { config: EncoderConfig; tensors: Map<string, TensorF32> } {
+export function exportedModel(
+  trainingConfig: EncoderConfig,
+  parameters: ReadonlyMap<string, TensorF32>,
+): { config: EncoderConfig; tensors: Map<string, TensorF32> } {
   const peft = peftOf(trainingConfig);
   if (peft?.type !== 'lora') return { config: trainingConfig, tensors: sortedByName(parameters) };
   const config = { ...trainingConfig };

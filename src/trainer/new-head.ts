@@ -76,7 +76,11 @@ function labelConfig(task: NewHeadTask, labels: readonly string[]): Pick<Encoder
 export function newHeadConfig(source: EncoderConfig, task: NewHeadTask, labels: readonly string[], file = 'config.json'): EncoderConfig {
   const family = familyOf(source, file);
   headOf(source, file);
-  const config: EncoderConfig = { ...source, architectures: [`${CLASS_PREFIX[family]}${HEADS[task].suffix}`], ...labelConfig(task, labels) };
+  const config: EncoderConfig = {
+    ...source,
+    architectures: [`${CLASS_PREFIX[family]}${HEADS[task].suffix}`],
+    ...labelConfig(task, labels),
+  };
   delete config.problem_type;
   if (task === 'classification') config.problem_type = 'single_label_classification';
   return config;
@@ -102,11 +106,18 @@ export function transplant(
   const initialised: string[] = [];
   const used = new Set<string>();
   for (const [name, init] of fresh) {
-    const sourceName = pretrained.has(name) ? name : name.startsWith(prefix) && pretrained.has(name.slice(prefix.length)) ? name.slice(prefix.length) : undefined;
+    const sourceName = pretrained.has(name)
+      ? name
+      : name.startsWith(prefix) && pretrained.has(name.slice(prefix.length))
+        ? name.slice(prefix.length)
+        : undefined;
     const source = sourceName === undefined ? undefined : pretrained.get(sourceName);
     if (source && sourceName !== undefined) {
       if (source.shape.join() !== init.shape.join()) {
-        throw new FormatError(file, `tensor "${sourceName}" has shape [${source.shape.join(', ')}], the config needs [${init.shape.join(', ')}]`);
+        throw new FormatError(
+          file,
+          `tensor "${sourceName}" has shape [${source.shape.join(', ')}], the config needs [${init.shape.join(', ')}]`,
+        );
       }
       weights.set(name, source);
       kept.push(name);

@@ -5,7 +5,15 @@ const required = { modelDir: 'm', task: 'classification' as const, trainFile: 't
 describe('resolveTrainOptions', () => {
   it('fills HF/PEFT defaults', () => {
     const o = resolveTrainOptions(required);
-    expect(o).toMatchObject({ method: 'full', epochs: 3, learningRate: 5e-5, lrScheduler: 'linear', maxGradNorm: 1, select: 'best', shuffle: true });
+    expect(o).toMatchObject({
+      method: 'full',
+      epochs: 3,
+      learningRate: 5e-5,
+      lrScheduler: 'linear',
+      maxGradNorm: 1,
+      select: 'best',
+      shuffle: true,
+    });
     expect(o.lora).toEqual({ r: 8, alpha: 8, dropout: 0, targets: ['query', 'value'] });
     expect(o.validationSplit).toBe(TRAIN_DEFAULTS.validationSplit);
   });

@@ -93,7 +93,8 @@ export class TrainOptionsError extends EngineError {
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new TrainOptionsError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new TrainOptionsError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
   return value as T;
 }
 

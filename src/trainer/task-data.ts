@@ -94,7 +94,12 @@ function meanLoss(batches: readonly EvalBatchOutput[]): number {
   return n === 0 ? NaN : sum / n;
 }
 
-async function classificationTask(options: TrainOptions, config: EncoderConfig, tokenizer: DataTokenizer, maxLength: number): Promise<TaskData> {
+async function classificationTask(
+  options: TrainOptions,
+  config: EncoderConfig,
+  tokenizer: DataTokenizer,
+  maxLength: number,
+): Promise<TaskData> {
   const columns = { textColumn: options.columns.text, textPairColumn: options.columns.textPair, labelColumn: options.columns.label };
   const trainSet = await readClassificationDataset(options.trainFile, columns);
   const validSet = options.validationFile ? await readClassificationDataset(options.validationFile, columns) : undefined;
@@ -113,7 +118,11 @@ async function classificationTask(options: TrainOptions, config: EncoderConfig, 
     train: train.features,
     validation: validation.features,
     validationSource: parts.source,
-    stats: { trainExamples: parts.train.length, validationExamples: parts.validation.length, truncated: train.truncated + validation.truncated },
+    stats: {
+      trainExamples: parts.train.length,
+      validationExamples: parts.validation.length,
+      truncated: train.truncated + validation.truncated,
+    },
     score(batches) {
       const gold: number[] = [];
       const predicted: number[] = [];
@@ -137,12 +146,20 @@ async function nerTask(options: TrainOptions, config: EncoderConfig, tokenizer: 
   const { label2id, id2label } = labelMapFromId2Label(config.id2label);
   const parts = split(trainSet.examples, validSet?.examples, options);
   const train = await prepareTokenClassification(parts.train, tokenizer, { maxLength, label2id, file: trainSet.file });
-  const validation = await prepareTokenClassification(parts.validation, tokenizer, { maxLength, label2id, file: validSet?.file ?? trainSet.file });
+  const validation = await prepareTokenClassification(parts.validation, tokenizer, {
+    maxLength,
+    label2id,
+    file: validSet?.file ?? trainSet.file,
+  });
   return {
     train: train.features,
     validation: validation.features,
     validationSource: parts.source,
-    stats: { trainExamples: parts.train.length, validationExamples: parts.validation.length, truncated: train.truncated + validation.truncated },
+    stats: {
+      trainExamples: parts.train.length,
+      validationExamples: parts.validation.length,
+      truncated: train.truncated + validation.truncated,
+    },
     score(batches) {
       const gold: string[][] = [];
       const predicted: string[][] = [];
@@ -161,7 +178,15 @@ async function nerTask(options: TrainOptions, config: EncoderConfig, tokenizer: 
         });
       }
       const s = entityScores(gold, predicted);
-      return { loss: meanLoss(batches), precision: s.precision, recall: s.recall, f1: s.f1, accuracy: s.accuracy, score: s.f1, scoreName: 'f1' };
+      return {
+        loss: meanLoss(batches),
+        precision: s.precision,
+        recall: s.recall,
+        f1: s.f1,
+        accuracy: s.accuracy,
+        score: s.f1,
+        scoreName: 'f1',
+      };
     },
   };
 }
@@ -172,7 +197,11 @@ async function qaTask(options: TrainOptions, tokenizer: DataTokenizer, maxLength
   const parts = split(trainSet.examples, validSet?.examples, options);
   const docStride = Math.min(128, Math.floor(maxLength / 4));
   const train = await prepareQaTraining(parts.train, tokenizer, { maxLength, docStride, file: trainSet.file });
-  const windows: QaEvaluationFeature[] = await prepareQaEvaluation(parts.validation, tokenizer, { maxLength, docStride, file: validSet?.file ?? trainSet.file });
+  const windows: QaEvaluationFeature[] = await prepareQaEvaluation(parts.validation, tokenizer, {
+    maxLength,
+    docStride,
+    file: validSet?.file ?? trainSet.file,
+  });
   // The same windows with their answer positions, so the validation loss is the real span loss.
   const positions = await prepareQaTraining(parts.validation, tokenizer, { maxLength, docStride, file: validSet?.file ?? trainSet.file });
   if (positions.length !== windows.length) throw new Error('QA windows of evaluation and training views differ');
@@ -201,7 +230,10 @@ async function qaTask(options: TrainOptions, tokenizer: DataTokenizer, maxLength
         { allowNoAnswer },
       );
       const texts = new Map([...predictions].map(([id, p]) => [id, p.text]));
-      const s = squadEvaluate(parts.validation.map((e) => ({ id: e.id, answers: e.isImpossible ? [] : e.answers.text })), texts);
+      const s = squadEvaluate(
+        parts.validation.map((e) => ({ id: e.id, answers: e.isImpossible ? [] : e.answers.text })),
+        texts,
+      );
       return { loss: meanLoss(batches), exact_match: s.exactMatch, f1: s.f1, score: s.f1, scoreName: 'f1' };
     },
   };
@@ -214,16 +246,36 @@ async function mlmTask(options: TrainOptions, tokenizer: DataTokenizer, maxLengt
   const mask = tokenizer.specialIds.mask;
   if (mask === undefined) throw new DatasetError('tokenizer.json', 'masked-LM training needs a [MASK] token');
   const masking = { maskTokenId: mask, vocabSize: tokenizer.vocabSize };
-  const train = await prepareMlm(parts.train.map((d) => d.text), tokenizer, { maxLength });
-  const valid = await prepareMlm(parts.validation.map((d) => d.text), tokenizer, { maxLength });
+  const train = await prepareMlm(
+    parts.train.map((d) => d.text),
+    tokenizer,
+    { maxLength },
+  );
+  const valid = await prepareMlm(
+    parts.validation.map((d) => d.text),
+    tokenizer,
+    { maxLength },
+  );
   // Validation is masked once with a fixed seed, so every epoch scores the same positions.
-  const validation = maskRows(valid.features, new Rng(options.seed + 1), masking).map((r) => ({ inputIds: r.inputIds, tokenTypeIds: r.tokenTypeIds, labels: r.labels }));
+  const validation = maskRows(valid.features, new Rng(options.seed + 1), masking).map((r) => ({
+    inputIds: r.inputIds,
+    tokenTypeIds: r.tokenTypeIds,
+    labels: r.labels,
+  }));
   const maskedCount = (rows: readonly number[]): number =>
     rows.reduce((n, row) => n + (validation[row].labels as number[]).filter((l) => l !== IGNORE_INDEX).length, 0);
   return {
-    train: maskRows(train.features, new Rng(options.seed), masking).map((r) => ({ inputIds: r.inputIds, tokenTypeIds: r.tokenTypeIds, labels: r.labels })),
+    train: maskRows(train.features, new Rng(options.seed), masking).map((r) => ({
+      inputIds: r.inputIds,
+      tokenTypeIds: r.tokenTypeIds,
+      labels: r.labels,
+    })),
     epochFeatures: (epoch) =>
-      maskRows(train.features, new Rng(options.seed + 1000 * epoch), masking).map((r) => ({ inputIds: r.inputIds, tokenTypeIds: r.tokenTypeIds, labels: r.labels })),
+      maskRows(train.features, new Rng(options.seed + 1000 * epoch), masking).map((r) => ({
+        inputIds: r.inputIds,
+        tokenTypeIds: r.tokenTypeIds,
+        labels: r.labels,
+      })),
     validation,
     validationSource: parts.source,
     stats: { trainExamples: parts.train.length, validationExamples: parts.validation.length, truncated: train.truncated + valid.truncated },
@@ -243,7 +295,12 @@ async function mlmTask(options: TrainOptions, tokenizer: DataTokenizer, maxLengt
   };
 }
 
-export async function loadTaskData(options: TrainOptions, config: EncoderConfig, tokenizer: DataTokenizer, maxLength: number): Promise<TaskData> {
+export async function loadTaskData(
+  options: TrainOptions,
+  config: EncoderConfig,
+  tokenizer: DataTokenizer,
+  maxLength: number,
+): Promise<TaskData> {
   switch (options.task) {
     case 'classification':
     case 'nli':

@@ -25,8 +25,28 @@ import { EvalBatchOutput, EvalMetrics, TASK_HEADS, loadTaskData } from './task-d
 export const DEFAULT_MAX_SEQ_LENGTH = 128;
 
 export type TrainEvent =
-  | { type: 'start'; totalSteps: number; stepsPerEpoch: number; epochs: number; trainExamples: number; validationExamples: number; trainable: number; frozen: number; validation: string }
-  | { type: 'step'; epoch: number; step: number; totalSteps: number; loss: number; learningRate: number; gradNorm: number; examplesPerSecond: number; elapsedSeconds: number }
+  | {
+      type: 'start';
+      totalSteps: number;
+      stepsPerEpoch: number;
+      epochs: number;
+      trainExamples: number;
+      validationExamples: number;
+      trainable: number;
+      frozen: number;
+      validation: string;
+    }
+  | {
+      type: 'step';
+      epoch: number;
+      step: number;
+      totalSteps: number;
+      loss: number;
+      learningRate: number;
+      gradNorm: number;
+      examplesPerSecond: number;
+      elapsedSeconds: number;
+    }
   | { type: 'eval'; epoch: number; step: number; metrics: EvalMetrics; best: boolean }
   | { type: 'done'; outDir: string; selectedEpoch: number; wallSeconds: number };
 
@@ -78,22 +98,36 @@ function count(t: ReadonlyMap<string, TensorF32>, names: Iterable<string>): numb
 }
 
 /** The model directory's files, the task's head and the sequence length, checked before any data is read. */
-function openModel(options: TrainOptions): { config: EncoderConfig; configFile: string; weights: Map<string, TensorF32>; maxLength: number } {
+function openModel(options: TrainOptions): {
+  config: EncoderConfig;
+  configFile: string;
+  weights: Map<string, TensorF32>;
+  maxLength: number;
+} {
   const located = locateHfModelDir(options.modelDir, { safetensors: true });
   const config = readConfig(located.configFile);
   checkBuildable(config, located.configFile);
   const head = headOf(config, located.configFile);
   const want = TASK_HEADS[options.task];
   if (head !== want) {
-    throw new FormatError(located.configFile, `architectures ${JSON.stringify(config.architectures)} is a ${head} model; --task ${options.task} needs ${want}`);
+    throw new FormatError(
+      located.configFile,
+      `architectures ${JSON.stringify(config.architectures)} is a ${head} model; --task ${options.task} needs ${want}`,
+    );
   }
   const prompt = options.method === 'prompt' ? options.promptTokens : 0;
   const limit = config.max_position_embeddings - prompt;
-  if (limit < 8) throw new TrainOptionsError('prompt-tokens', `${prompt} prompt tokens leave no room in ${config.max_position_embeddings} positions`);
+  if (limit < 8)
+    throw new TrainOptionsError('prompt-tokens', `${prompt} prompt tokens leave no room in ${config.max_position_embeddings} positions`);
   const maxLength = options.maxSeqLength ?? Math.min(DEFAULT_MAX_SEQ_LENGTH, limit);
   if (maxLength > limit) {
-    const why = prompt ? `${config.max_position_embeddings} positions minus ${prompt} prompt tokens` : `max_position_embeddings ${config.max_position_embeddings}`;
-    throw new TrainOptionsError('max-seq-length', `${maxLength} is above the model's maximum of ${limit} (${why} in ${located.configFile})`);
+    const why = prompt
+      ? `${config.max_position_embeddings} positions minus ${prompt} prompt tokens`
+      : `max_position_embeddings ${config.max_position_embeddings}`;
+    throw new TrainOptionsError(
+      'max-seq-length',
+      `${maxLength} is above the model's maximum of ${limit} (${why} in ${located.configFile})`,
+    );
   }
   return { config, configFile: located.configFile, weights: readSafetensors(located.safetensorsFile as string), maxLength };
 }
@@ -138,10 +172,20 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
 
   try {
     const plan = (epoch: number, features: typeof data.train): number[][] =>
-      planBatches(features, { batchSize: options.batchSize, shuffle: options.shuffle, seed: options.seed + epoch, groupByLength: options.groupByLength });
+      planBatches(features, {
+        batchSize: options.batchSize,
+        shuffle: options.shuffle,
+        seed: options.seed + epoch,
+        groupByLength: options.groupByLength,
+      });
     const stepsPerEpoch = Math.ceil(data.train.length / options.batchSize);
     const totalSteps = stepsPerEpoch * options.epochs;
-    const lrAt = learningRateSchedule({ kind: options.lrScheduler, learningRate: options.learningRate, totalSteps, warmupRatio: options.warmupRatio });
+    const lrAt = learningRateSchedule({
+      kind: options.lrScheduler,
+      learningRate: options.learningRate,
+      totalSteps,
+      warmupRatio: options.warmupRatio,
+    });
     emit({
       type: 'start',
       totalSteps,
@@ -160,7 +204,9 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     let step = 0;
     let examples = 0;
     let trainSeconds = 0;
-    const baseline = hooks.evaluateBaseline ? await evaluate(session, data.validation, options.batchSize, model.config.pad_token_id, data.score) : undefined;
+    const baseline = hooks.evaluateBaseline
+      ? await evaluate(session, data.validation, options.batchSize, model.config.pad_token_id, data.score)
+      : undefined;
 
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const features = data.epochFeatures?.(epoch) ?? data.train;
@@ -176,7 +222,8 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
         trainSeconds += seconds;
         examples += batch.size;
         step++;
-        if (!Number.isFinite(result.loss)) throw new EngineError('TRAINING_DIVERGED', `loss is ${result.loss} at step ${step}; lower the learning rate`);
+        if (!Number.isFinite(result.loss))
+          throw new EngineError('TRAINING_DIVERGED', `loss is ${result.loss} at step ${step}; lower the learning rate`);
         trainLoss.push({ step, epoch, loss: result.loss, learning_rate: lr, grad_norm: result.gradNorm });
         emit({
           type: 'step',
@@ -218,7 +265,14 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
         seed: options.seed,
         shuffle: options.shuffle,
         group_by_length: options.groupByLength,
-        ...(options.method === 'lora' ? { lora_r: options.lora.r, lora_alpha: options.lora.alpha, lora_dropout: options.lora.dropout, lora_targets: options.lora.targets } : {}),
+        ...(options.method === 'lora'
+          ? {
+              lora_r: options.lora.r,
+              lora_alpha: options.lora.alpha,
+              lora_dropout: options.lora.dropout,
+              lora_targets: options.lora.targets,
+            }
+          : {}),
         ...(options.method === 'adapter' ? { adapter_reduction: options.adapterReduction } : {}),
         ...(options.method === 'prompt' ? { prompt_tokens: options.promptTokens } : {}),
       },

@@ -21,7 +21,13 @@ const withMask = (t: string) => (t === '' ? t : `${t} [MASK]`);
 
 /** Per task: a model, how to build a valid HF body from texts, and a model of another task. */
 const HF_TASKS = [
-  { task: 'text-classification', model: 'sentiment', body: (t: string) => ({ inputs: t }), pipeline: 'text-classification', otherModel: 'ner-model' },
+  {
+    task: 'text-classification',
+    model: 'sentiment',
+    body: (t: string) => ({ inputs: t }),
+    pipeline: 'text-classification',
+    otherModel: 'ner-model',
+  },
   {
     task: 'zero-shot-classification',
     model: 'nli-model',
@@ -29,7 +35,13 @@ const HF_TASKS = [
     pipeline: 'zero-shot-classification',
     otherModel: 'sentiment',
   },
-  { task: 'token-classification', model: 'ner-model', body: (t: string) => ({ inputs: t }), pipeline: 'token-classification', otherModel: 'qa-model' },
+  {
+    task: 'token-classification',
+    model: 'ner-model',
+    body: (t: string) => ({ inputs: t }),
+    pipeline: 'token-classification',
+    otherModel: 'qa-model',
+  },
   {
     task: 'question-answering',
     model: 'qa-model',
@@ -73,22 +85,50 @@ describe.each(HF_TASKS)('Hugging Face alias, $task: POST /models/$model', ({ mod
   });
 
   it('wrong types → 400', async () => {
-    expectErrorShape(await http().post(path).send({ ...body('a'), inputs: 42 }), 400, 'INVALID_INPUT');
-    expectErrorShape(await http().post(path).send({ ...body('a'), parameters: 'top' }), 400, 'INVALID_INPUT');
-    expectErrorShape(await http().post(path).send([body('a')]), 400, 'INVALID_INPUT');
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send({ ...body('a'), inputs: 42 }),
+      400,
+      'INVALID_INPUT',
+    );
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send({ ...body('a'), parameters: 'top' }),
+      400,
+      'INVALID_INPUT',
+    );
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send([body('a')]),
+      400,
+      'INVALID_INPUT',
+    );
   });
 
   it('empty, oversize and too many inputs → 400, 413, 400; an oversize body → 413', async () => {
     expectErrorShape(await http().post(path).send(body('')), 400, 'INVALID_INPUT');
     expectErrorShape(await http().post(path).send({ inputs: [] }), 400, 'INVALID_INPUT');
-    const long = await http().post(path).send(body('x'.repeat(21)));
+    const long = await http()
+      .post(path)
+      .send(body('x'.repeat(21)));
     expectErrorShape(long, 413, 'INPUT_TOO_LONG');
     expect(long.body.error.details).toMatchObject({ limit: 20, received: expect.any(Number) });
     const single = (body('a') as { inputs: unknown }).inputs;
-    const tooMany = await http().post(path).send({ ...body('a'), inputs: [single, single, single] });
+    const tooMany = await http()
+      .post(path)
+      .send({ ...body('a'), inputs: [single, single, single] });
     expectErrorShape(tooMany, 400, 'INVALID_INPUT');
     expect(tooMany.body.error.details).toEqual({ limit: 2, received: 3 });
-    expectErrorShape(await http().post(path).send({ ...body('a'), options: { pad: 'y'.repeat(5000) } }), 413, 'PAYLOAD_TOO_LARGE');
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send({ ...body('a'), options: { pad: 'y'.repeat(5000) } }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
   });
 
   it('unknown model → 404; a pipeline the model does not serve → 400 naming its task', async () => {
@@ -105,12 +145,23 @@ const bytes = (data: unknown[], name = 'text') => ({ name, datatype: 'BYTES', sh
 /** Per task: a model and its KServe inputs for a list of texts. */
 const KSERVE_TASKS = [
   { task: 'text-classification', model: 'sentiment', inputs: (ts: string[]) => [bytes(ts)], parameters: {} },
-  { task: 'zero-shot-classification', model: 'nli-model', inputs: (ts: string[]) => [bytes(ts)], parameters: { candidate_labels: ['x', 'y'] } },
+  {
+    task: 'zero-shot-classification',
+    model: 'nli-model',
+    inputs: (ts: string[]) => [bytes(ts)],
+    parameters: { candidate_labels: ['x', 'y'] },
+  },
   { task: 'token-classification', model: 'ner-model', inputs: (ts: string[]) => [bytes(ts)], parameters: {} },
   {
     task: 'question-answering',
     model: 'qa-model',
-    inputs: (ts: string[]) => [bytes(ts.map(() => 'q'), 'question'), bytes(ts, 'context')],
+    inputs: (ts: string[]) => [
+      bytes(
+        ts.map(() => 'q'),
+        'question',
+      ),
+      bytes(ts, 'context'),
+    ],
     parameters: {},
   },
   { task: 'fill-mask', model: 'mlm', inputs: (ts: string[]) => [bytes(ts.map(withMask))], parameters: {} },
@@ -128,11 +179,17 @@ describe.each(KSERVE_TASKS)('KServe v2, $task: POST /v2/models/$model/infer', ({
   });
   afterAll(() => t.app.close());
   afterEach(async () => {
-    await http().post(path).send(body(['still here'])).expect(200);
+    await http()
+      .post(path)
+      .send(body(['still here']))
+      .expect(200);
   });
 
   it('serves a batch with timing headers', async () => {
-    const res = await http().post(path).send(body(['a', 'b'])).expect(200);
+    const res = await http()
+      .post(path)
+      .send(body(['a', 'b']))
+      .expect(200);
     expect(res.body.model_name).toBe(model);
     expect(res.body.outputs.length).toBeGreaterThan(0);
     for (const o of res.body.outputs as { shape: number[] }[]) expect(o.shape[0]).toBe(2);
@@ -142,19 +199,45 @@ describe.each(KSERVE_TASKS)('KServe v2, $task: POST /v2/models/$model/infer', ({
   it('malformed JSON and wrong types → 400', async () => {
     expectErrorShape(await http().post(path).set('content-type', 'application/json').send('{"inputs": ['), 400, 'INVALID_INPUT');
     expectErrorShape(await http().post(path).send({ inputs: 'text' }), 400, 'INVALID_INPUT');
-    expectErrorShape(await http().post(path).send({ parameters, inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [7] }] }), 400, 'INVALID_INPUT');
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send({ parameters, inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: [7] }] }),
+      400,
+      'INVALID_INPUT',
+    );
   });
 
   it('empty, oversize and too many inputs → 400, 413, 400', async () => {
-    expectErrorShape(await http().post(path).send(body([''])), 400, 'INVALID_INPUT');
-    expectErrorShape(await http().post(path).send(body(['x'.repeat(21)])), 413, 'INPUT_TOO_LONG');
-    const tooMany = await http().post(path).send(body(['a', 'b', 'c']));
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send(body([''])),
+      400,
+      'INVALID_INPUT',
+    );
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send(body(['x'.repeat(21)])),
+      413,
+      'INPUT_TOO_LONG',
+    );
+    const tooMany = await http()
+      .post(path)
+      .send(body(['a', 'b', 'c']));
     expectErrorShape(tooMany, 400, 'INVALID_INPUT');
     expect(tooMany.body.error.details).toEqual({ limit: 2, received: 3 });
   });
 
   it('unknown model → 404', async () => {
-    expectErrorShape(await http().post('/v2/models/no-such-model/infer').send(body(['a'])), 404, 'MODEL_NOT_FOUND');
+    expectErrorShape(
+      await http()
+        .post('/v2/models/no-such-model/infer')
+        .send(body(['a'])),
+      404,
+      'MODEL_NOT_FOUND',
+    );
   });
 });
 
@@ -168,7 +251,10 @@ describe('too many candidate labels, in every dialect', () => {
   });
   afterAll(() => t.app.close());
   afterEach(async () => {
-    await http().post('/v1/zero-shot').send({ inputs: 'x', candidate_labels: ['a', 'b', 'c'] }).expect(200);
+    await http()
+      .post('/v1/zero-shot')
+      .send({ inputs: 'x', candidate_labels: ['a', 'b', 'c'] })
+      .expect(200);
   });
 
   it.each([
@@ -181,6 +267,8 @@ describe('too many candidate labels, in every dialect', () => {
     const res = await http().post(path).send(body);
     expectErrorShape(res, 400, 'INVALID_INPUT');
     expect(res.body.error.details).toEqual({ limit: 3, received: 4 });
-    expect(t.core.calls.filter((c) => c.method === 'zeroShot' && (c.params as { candidate_labels: string[] }).candidate_labels.length > 3)).toHaveLength(0);
+    expect(
+      t.core.calls.filter((c) => c.method === 'zeroShot' && (c.params as { candidate_labels: string[] }).candidate_labels.length > 3),
+    ).toHaveLength(0);
   });
 });

@@ -19,8 +19,18 @@ const ROUTES: { method: 'get' | 'post'; path: string; body?: object; scope: 'inf
   { method: 'get', path: '/v2/models/sentiment', scope: 'inference' },
   { method: 'get', path: '/v2/models/sentiment/ready', scope: 'inference' },
   { method: 'get', path: '/v2/models/sentiment/versions/1', scope: 'inference' },
-  { method: 'post', path: '/v2/models/sentiment/infer', body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['a'] }] }, scope: 'inference' },
-  { method: 'post', path: '/v2/models/sentiment/versions/1/infer', body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['a'] }] }, scope: 'inference' },
+  {
+    method: 'post',
+    path: '/v2/models/sentiment/infer',
+    body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['a'] }] },
+    scope: 'inference',
+  },
+  {
+    method: 'post',
+    path: '/v2/models/sentiment/versions/1/infer',
+    body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['a'] }] },
+    scope: 'inference',
+  },
   { method: 'get', path: '/v1/models', scope: 'inference' },
   { method: 'get', path: '/v1/models/sentiment', scope: 'inference' },
   { method: 'get', path: '/info', scope: 'inference' },
@@ -80,9 +90,12 @@ describe('auth on', () => {
     expect(withAdmin.status).toBeLessThan(300);
   });
 
-  it.each(ROUTES.filter((r) => r.scope === 'public' || r.scope === 'metrics').map((r) => [r.path, r]))('%s stays public by default', async (_, r) => {
-    await call(t, r).expect(200);
-  });
+  it.each(ROUTES.filter((r) => r.scope === 'public' || r.scope === 'metrics').map((r) => [r.path, r]))(
+    '%s stays public by default',
+    async (_, r) => {
+      await call(t, r).expect(200);
+    },
+  );
 
   it('the model upload route needs an admin key', async () => {
     const http = () => request(t.app.getHttpServer());
@@ -105,7 +118,12 @@ describe('auth on', () => {
 describe('auth on with private metrics and docs', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await fakeApp({ BERTH_API_KEYS: INFERENCE_KEY, BERTH_ADMIN_KEYS: ADMIN_KEY, BERTH_PUBLIC_METRICS: 'false', BERTH_PUBLIC_DOCS: 'false' });
+    t = await fakeApp({
+      BERTH_API_KEYS: INFERENCE_KEY,
+      BERTH_ADMIN_KEYS: ADMIN_KEY,
+      BERTH_PUBLIC_METRICS: 'false',
+      BERTH_PUBLIC_DOCS: 'false',
+    });
   });
   afterAll(() => t.app.close());
 

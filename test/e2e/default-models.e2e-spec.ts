@@ -36,7 +36,9 @@ describe('the shipped default models over HTTP', () => {
   it('ships exactly the encoder and the four task models, and serves them all', async () => {
     expect(readdirSync(MODELS_DIR).sort()).toEqual(SHIPPED);
     const ready = await http().get('/health/ready').expect(200);
-    expect(ready.body.models.map((m: { name: string; status: string }) => [m.name, m.status]).sort()).toEqual(SHIPPED.map((m) => [m, 'ready']));
+    expect(ready.body.models.map((m: { name: string; status: string }) => [m.name, m.status]).sort()).toEqual(
+      SHIPPED.map((m) => [m, 'ready']),
+    );
     const list = await http().get('/v1/models').expect(200);
     const tasks = Object.fromEntries(list.body.data.map((m: { name: string; task: string }) => [m.name, m.task]));
     expect(tasks).toEqual({
@@ -94,7 +96,8 @@ describe('the shipped default models over HTTP', () => {
   });
 
   it('QA: a question whose answer is a name in the context', async () => {
-    const context = 'The novel was written by Charles Dickens in 1859. It is set in London and Paris before and during the French Revolution.';
+    const context =
+      'The novel was written by Charles Dickens in 1859. It is set in London and Paris before and during the French Revolution.';
     const res = await http()
       .post('/v1/qa')
       .send({ inputs: { question: 'Who wrote the novel?', context } })

@@ -52,7 +52,9 @@ describe.each(ENDPOINTS)('$path', ({ path, body, otherTask }) => {
   });
 
   it('wrong types → 400 naming inputs', async () => {
-    const res = await http().post(path).send({ ...body, inputs: 42 });
+    const res = await http()
+      .post(path)
+      .send({ ...body, inputs: 42 });
     expectErrorShape(res, 400, 'INVALID_INPUT');
     expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain('inputs');
     expectErrorShape(await http().post(path).send([body]), 400, 'INVALID_INPUT');
@@ -61,14 +63,40 @@ describe.each(ENDPOINTS)('$path', ({ path, body, otherTask }) => {
   it('empty and oversize texts → 400 and 413; too many inputs → 400', async () => {
     const first = Object.keys(typeof body.inputs === 'string' ? {} : body.inputs)[0];
     const withText = (text: string) => (typeof body.inputs === 'string' ? text : { ...(body.inputs as object), [first]: text });
-    expectErrorShape(await http().post(path).send({ ...body, inputs: withText('') }), 400, 'INVALID_INPUT');
-    expectErrorShape(await http().post(path).send({ ...body, inputs: withText('x'.repeat(21)) }), 413, 'INPUT_TOO_LONG');
-    expectErrorShape(await http().post(path).send({ ...body, inputs: [body.inputs, body.inputs, body.inputs] }), 400, 'INVALID_INPUT');
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send({ ...body, inputs: withText('') }),
+      400,
+      'INVALID_INPUT',
+    );
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send({ ...body, inputs: withText('x'.repeat(21)) }),
+      413,
+      'INPUT_TOO_LONG',
+    );
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send({ ...body, inputs: [body.inputs, body.inputs, body.inputs] }),
+      400,
+      'INVALID_INPUT',
+    );
   });
 
   it('unknown model → 404; a model of another task → 400 naming its task', async () => {
-    expectErrorShape(await http().post(path).send({ ...body, model: 'no-such-model' }), 404, 'MODEL_NOT_FOUND');
-    const wrong = await http().post(path).send({ ...body, model: otherTask });
+    expectErrorShape(
+      await http()
+        .post(path)
+        .send({ ...body, model: 'no-such-model' }),
+      404,
+      'MODEL_NOT_FOUND',
+    );
+    const wrong = await http()
+      .post(path)
+      .send({ ...body, model: otherTask });
     expectErrorShape(wrong, 400, 'WRONG_TASK');
     expect(wrong.body.error.message).toContain(TASK_OF[otherTask]);
   });

@@ -31,7 +31,9 @@ describe('files API (fake core)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'berth-files-'));
-    t = await fineTuningApp({ BERTH_DATA_DIR: dataDir, BERTH_MAX_FILE_BYTES: '4096' }, fakeCore, { executor: async () => new Promise(() => undefined) });
+    t = await fineTuningApp({ BERTH_DATA_DIR: dataDir, BERTH_MAX_FILE_BYTES: '4096' }, fakeCore, {
+      executor: async () => new Promise(() => undefined),
+    });
   });
   afterAll(async () => {
     await t.app.close();
@@ -78,17 +80,37 @@ describe('files API (fake core)', () => {
 
   it('detects NER (CoNLL, JSONL) and QA (SQuAD JSON, JSONL) files', async () => {
     const conll = await upload('ner.conll', 'John B-PER\nlives O\nin O\nParis B-LOC\n\nMary B-PER\n').expect(200);
-    expect(conll.body.berth).toMatchObject({ task: 'ner', format: 'conll', stats: { rows: 2, label_counts: { 'B-PER': 2, O: 2, 'B-LOC': 1 } } });
+    expect(conll.body.berth).toMatchObject({
+      task: 'ner',
+      format: 'conll',
+      stats: { rows: 2, label_counts: { 'B-PER': 2, O: 2, 'B-LOC': 1 } },
+    });
     const txt = await upload('ner.txt', 'EU NNP I-NP B-ORG\nrejects VBZ I-VP O\n').expect(200);
     expect(txt.body.berth).toMatchObject({ task: 'ner', format: 'conll', stats: { rows: 1 } });
     const bare = await upload('reviews', 'sentence\tlabel\nnice one\tpositive\n').expect(200);
     expect(bare.body.berth).toMatchObject({ task: 'classification', format: 'tsv', stats: { rows: 1 } });
     const nerJsonl = await upload('ner.jsonl', '{"tokens":["Ann","runs"],"tags":["B-PER","O"]}\n').expect(200);
     expect(nerJsonl.body.berth).toMatchObject({ task: 'ner', format: 'jsonl' });
-    const squad = { version: 'v1.1', data: [{ title: 't', paragraphs: [{ context: 'Paris is in France.', qas: [{ id: 'q1', question: 'Where is Paris?', answers: [{ text: 'France', answer_start: 12 }] }] }] }] };
+    const squad = {
+      version: 'v1.1',
+      data: [
+        {
+          title: 't',
+          paragraphs: [
+            {
+              context: 'Paris is in France.',
+              qas: [{ id: 'q1', question: 'Where is Paris?', answers: [{ text: 'France', answer_start: 12 }] }],
+            },
+          ],
+        },
+      ],
+    };
     const qa = await upload('squad.json', JSON.stringify(squad)).expect(200);
     expect(qa.body.berth).toMatchObject({ task: 'qa', format: 'squad-json', stats: { rows: 1, answerable: 1 } });
-    const qaJsonl = await upload('qa.jsonl', '{"id":"q1","context":"Paris is in France.","question":"Where?","answers":{"text":["France"],"answer_start":[12]}}\n');
+    const qaJsonl = await upload(
+      'qa.jsonl',
+      '{"id":"q1","context":"Paris is in France.","question":"Where?","answers":{"text":["France"],"answer_start":[12]}}\n',
+    );
     expect(qaJsonl.body.error).toBeUndefined();
     expect(qaJsonl.body.berth).toMatchObject({ task: 'qa', format: 'jsonl' });
   });
@@ -98,7 +120,20 @@ describe('files API (fake core)', () => {
     ['a missing column', 'cols.csv', 'sentence_text,target\nhello,positive\n', /missing text column/],
     ['a label that is not a string', 'num.jsonl', '{"text":"a","target":"x"}\n{"text":"b","target":{"k":1}}\n', /line 2/],
     ['a CoNLL line without a tag', 'bad.conll', 'John B-PER\nlives\n', /line 2/],
-    ['a SQuAD answer_start that does not point at its text', 'bad.json', JSON.stringify({ data: [{ paragraphs: [{ context: 'Paris is in France.', qas: [{ id: 'q', question: 'Where?', answers: [{ text: 'France', answer_start: 3 }] }] }] }] }), /answer_start/],
+    [
+      'a SQuAD answer_start that does not point at its text',
+      'bad.json',
+      JSON.stringify({
+        data: [
+          {
+            paragraphs: [
+              { context: 'Paris is in France.', qas: [{ id: 'q', question: 'Where?', answers: [{ text: 'France', answer_start: 3 }] }] },
+            ],
+          },
+        ],
+      }),
+      /answer_start/,
+    ],
   ])('refuses %s with 400 naming the problem, and keeps nothing', async (_, name, content, pattern) => {
     const before = keptFiles();
     const res = await upload(name, content).expect(400);
@@ -113,7 +148,9 @@ describe('files API (fake core)', () => {
     const before = keptFiles();
     expect((await upload('a.csv', csv, {}).expect(400)).body.error.message).toMatch(/purpose/);
     expect((await upload('a.csv', csv, { purpose: 'assistants' }).expect(400)).body.error.message).toMatch(/purpose "assistants"/);
-    expect((await upload('a.csv', csv, { purpose: 'fine-tune', task: 'translation' }).expect(400)).body.error.message).toMatch(/task must be one of/);
+    expect((await upload('a.csv', csv, { purpose: 'fine-tune', task: 'translation' }).expect(400)).body.error.message).toMatch(
+      /task must be one of/,
+    );
     expect((await http().post('/v1/files').field('purpose', 'fine-tune').expect(400)).body.error.message).toMatch(/no "file" part/);
     const big = await upload('big.csv', `text,target\n${'x'.repeat(5000)},positive\n`).expect(413);
     expect(big.body.error.code).toBe('PAYLOAD_TOO_LARGE');
@@ -151,7 +188,9 @@ describe('files API with API keys', () => {
     expect((await http().get('/v1/files').expect(401)).body.error.code).toBe('UNAUTHORIZED');
     expect((await http().get('/v1/files').set('authorization', 'Bearer inference-key-1').expect(403)).body.error.code).toBe('FORBIDDEN');
     await http().get('/v1/files').set('authorization', 'Bearer admin-key-123').expect(200);
-    expect((await http().get('/v1/fine_tuning/jobs').set('authorization', 'Bearer inference-key-1').expect(403)).body.error.code).toBe('FORBIDDEN');
+    expect((await http().get('/v1/fine_tuning/jobs').set('authorization', 'Bearer inference-key-1').expect(403)).body.error.code).toBe(
+      'FORBIDDEN',
+    );
   });
 });
 
@@ -163,7 +202,11 @@ describe('files API with an unusable data directory', () => {
     const t = await fineTuningApp({ BERTH_DATA_DIR: join(blocker, 'data') }, fakeCore);
     try {
       const http = () => request(t.app.getHttpServer());
-      const res = await http().post('/v1/files').field('purpose', 'fine-tune').attach('file', Buffer.from('text,target\na,positive\n'), 'a.csv').expect(500);
+      const res = await http()
+        .post('/v1/files')
+        .field('purpose', 'fine-tune')
+        .attach('file', Buffer.from('text,target\na,positive\n'), 'a.csv')
+        .expect(500);
       expect(res.body.error).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/data directory/) });
       const list = await http().get('/v1/fine_tuning/jobs').expect(500);
       expect(list.body.error.message).toMatch(/data directory .* cannot be created/);

@@ -9,7 +9,6 @@ import { describeWithFixtures, hfTinyDir, sharedDataRoot } from '../helpers/fixt
 import { FakeCore } from './support/fake-core';
 import { fineTuningApp, FineTuningTestApp } from './support/fine-tuning-app';
 
-
 async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -22,11 +21,31 @@ async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise
 function fakeExecutor(state: { hold: boolean }): TrainingExecutor {
   return (req, hooks) =>
     new Promise((resolve, reject) => {
-      hooks.onEvent({ type: 'start', totalSteps: 1, stepsPerEpoch: 1, epochs: 1, trainExamples: 3, validationExamples: 1, trainable: 1, frozen: 0, validation: 'held out' });
+      hooks.onEvent({
+        type: 'start',
+        totalSteps: 1,
+        stepsPerEpoch: 1,
+        epochs: 1,
+        trainExamples: 3,
+        validationExamples: 1,
+        trainable: 1,
+        frozen: 0,
+        validation: 'held out',
+      });
       hooks.signal.addEventListener('abort', () => reject(Object.assign(new Error('cancelled'), { code: CANCELLED_CODE })));
       if (state.hold) return;
       const metrics = { selected: { select: 'best', epoch: 1, step: 1, metrics: { loss: 0.1, score: 1, scoreName: 'accuracy' } } };
-      hooks.onEvent({ type: 'step', epoch: 1, step: 1, totalSteps: 1, loss: 0.5, learningRate: 1e-5, gradNorm: 1, examplesPerSecond: 3, elapsedSeconds: 1 });
+      hooks.onEvent({
+        type: 'step',
+        epoch: 1,
+        step: 1,
+        totalSteps: 1,
+        loss: 0.5,
+        learningRate: 1e-5,
+        gradNorm: 1,
+        examplesPerSecond: 3,
+        elapsedSeconds: 1,
+      });
       hooks.onEvent({ type: 'eval', epoch: 1, step: 1, metrics: metrics.selected.metrics, best: true });
       mkdirSync(req.outDir, { recursive: true });
       writeFileSync(join(req.outDir, 'config.json'), '{}');
@@ -50,7 +69,13 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
     return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
   };
   const upload = async (name: string, content: string): Promise<string> =>
-    (await request(t.app.getHttpServer()).post('/v1/files').field('purpose', 'fine-tune').attach('file', Buffer.from(content), name).expect(200)).body.id;
+    (
+      await request(t.app.getHttpServer())
+        .post('/v1/files')
+        .field('purpose', 'fine-tune')
+        .attach('file', Buffer.from(content), name)
+        .expect(200)
+    ).body.id;
   const job = async (id: string) => (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${id}`).expect(200)).body;
 
   beforeAll(async () => {
@@ -67,7 +92,13 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
     const file = await upload('train.csv', CSV);
     const res = await request(t.app.getHttpServer())
       .post('/v1/fine_tuning/jobs')
-      .send({ model: 'sentiment', training_file: file, method: { type: 'lora', lora: { hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 2, lora_r: 4 } } }, seed: 5, metadata: { team: 'search' } })
+      .send({
+        model: 'sentiment',
+        training_file: file,
+        method: { type: 'lora', lora: { hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 2, lora_r: 4 } } },
+        seed: 5,
+        metadata: { team: 'search' },
+      })
       .expect(200);
     expect(res.body).toMatchObject({
       object: 'fine_tuning.job',
@@ -77,7 +108,10 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
       seed: 5,
       metadata: { team: 'search' },
       hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate_multiplier: 2 },
-      method: { type: 'lora', lora: { hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate: 1e-4, lora_r: 4, lora_alpha: 8, lora_dropout: 0 } } },
+      method: {
+        type: 'lora',
+        lora: { hyperparameters: { n_epochs: 2, batch_size: 4, learning_rate: 1e-4, lora_r: 4, lora_alpha: 8, lora_dropout: 0 } },
+      },
       error: null,
       berth: { task: 'classification', auto_activate: false, target_model: 'sentiment' },
     });
@@ -98,30 +132,58 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
     expect(events.object).toBe('list');
     const messages = events.data.map((e: { message: string }) => e.message).reverse();
     expect(messages[0]).toMatch(/^Validating training file/);
-    expect(messages).toEqual(expect.arrayContaining(['Files validated; job queued', 'Fine-tuning started (lora on sentiment)', 'The job has successfully completed']));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'Files validated; job queued',
+        'Fine-tuning started (lora on sentiment)',
+        'The job has successfully completed',
+      ]),
+    );
     expect(messages.indexOf('Files validated; job queued')).toBeLessThan(messages.indexOf('Fine-tuning started (lora on sentiment)'));
     expect(events.data[0]).toMatchObject({ object: 'fine_tuning.job.event', level: 'info' });
-    const page = (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${res.body.id}/events?limit=2&after=${events.data[1].id}`).expect(200)).body;
+    const page = (
+      await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${res.body.id}/events?limit=2&after=${events.data[1].id}`).expect(200)
+    ).body;
     expect(page.data.map((e: { id: string }) => e.id)).toEqual([events.data[2].id, events.data[3].id]);
 
     const checkpoints = (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${res.body.id}/checkpoints`).expect(200)).body;
-    expect(checkpoints.data).toEqual([expect.objectContaining({ object: 'fine_tuning.job.checkpoint', step_number: 1, fine_tuned_model_checkpoint: 'sentiment:2', fine_tuning_job_id: res.body.id })]);
+    expect(checkpoints.data).toEqual([
+      expect.objectContaining({
+        object: 'fine_tuning.job.checkpoint',
+        step_number: 1,
+        fine_tuned_model_checkpoint: 'sentiment:2',
+        fine_tuning_job_id: res.body.id,
+      }),
+    ]);
     // metrics.json of the version names the job.
     expect(existsSync(join(dataDir, 'jobs', res.body.id))).toBe(false);
   });
 
   it('streams events as server-sent events until the job ends', async () => {
     const file = await upload('s.csv', CSV);
-    const created = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)).body;
-    const res = await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}/events?stream=true`).buffer(true).parse((r, cb) => {
-      let text = '';
-      r.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      r.on('end', () => cb(null, text));
-    });
+    const created = (
+      await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)
+    ).body;
+    const res = await request(t.app.getHttpServer())
+      .get(`/v1/fine_tuning/jobs/${created.id}/events?stream=true`)
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        r.on('end', () => cb(null, text));
+      });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/event-stream/);
     const frames = (res.body as string).split('\n\n').filter((f) => f.startsWith('id: '));
-    const data = frames.map((f) => JSON.parse(f.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as { message: string });
+    const data = frames.map(
+      (f) =>
+        JSON.parse(
+          f
+            .split('\n')
+            .find((l) => l.startsWith('data: '))!
+            .slice(6),
+        ) as { message: string },
+    );
     expect(data[0].message).toMatch(/^Validating training file/);
     expect(data.at(-1)!.message).toBe('The job has successfully completed');
     expect(res.body as string).toMatch(/data: \[DONE\]\n\n$/);
@@ -131,13 +193,19 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
     state.hold = true;
     try {
       const file = await upload('live.csv', CSV);
-      const created = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)).body;
+      const created = (
+        await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)
+      ).body;
       await until(async () => (await job(created.id)).status === 'running');
-      const streamed = request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}/events?stream=true`).buffer(true).parse((r, cb) => {
-        let text = '';
-        r.on('data', (c: Buffer) => (text += c.toString('utf8')));
-        r.on('end', () => cb(null, text));
-      }).then((res) => res.body as string);
+      const streamed = request(t.app.getHttpServer())
+        .get(`/v1/fine_tuning/jobs/${created.id}/events?stream=true`)
+        .buffer(true)
+        .parse((r, cb) => {
+          let text = '';
+          r.on('data', (c: Buffer) => (text += c.toString('utf8')));
+          r.on('end', () => cb(null, text));
+        })
+        .then((res) => res.body as string);
       await new Promise((r) => setTimeout(r, 100));
       await request(t.app.getHttpServer()).post(`/v1/fine_tuning/jobs/${created.id}/cancel`).expect(200);
       const text = await streamed;
@@ -153,12 +221,18 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
     try {
       const file = await upload('c.csv', CSV);
       const before = core.imported.length;
-      const created = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)).body;
+      const created = (
+        await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)
+      ).body;
       await until(async () => (await job(created.id)).status === 'running');
       expect(await metric('berth_fine_tuning_jobs', { status: 'running' })).toBe(1);
-      const queued = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)).body;
+      const queued = (
+        await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)
+      ).body;
       expect((await job(queued.id)).status).toBe('queued');
-      expect((await request(t.app.getHttpServer()).post(`/v1/fine_tuning/jobs/${queued.id}/cancel`).expect(200)).body.status).toBe('cancelled');
+      expect((await request(t.app.getHttpServer()).post(`/v1/fine_tuning/jobs/${queued.id}/cancel`).expect(200)).body.status).toBe(
+        'cancelled',
+      );
       await request(t.app.getHttpServer()).post(`/v1/fine_tuning/jobs/${created.id}/cancel`).expect(200);
       await until(async () => (await job(created.id)).status === 'cancelled');
       expect(core.imported.length).toBe(before);
@@ -176,21 +250,34 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
       const doomed = await upload('doomed.csv', CSV);
       const before = core.imported.length;
       // The single runner slot is taken, so the second job waits in the queue.
-      const running = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: busy }).expect(200)).body;
+      const running = (
+        await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: busy }).expect(200)
+      ).body;
       await until(async () => (await job(running.id)).status === 'running');
-      const waiting = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: doomed }).expect(200)).body;
+      const waiting = (
+        await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: doomed }).expect(200)
+      ).body;
       expect((await job(waiting.id)).status).toBe('queued');
-      expect((await request(t.app.getHttpServer()).delete(`/v1/files/${doomed}`).expect(200)).body).toEqual({ id: doomed, object: 'file', deleted: true });
+      expect((await request(t.app.getHttpServer()).delete(`/v1/files/${doomed}`).expect(200)).body).toEqual({
+        id: doomed,
+        object: 'file',
+        deleted: true,
+      });
       await request(t.app.getHttpServer()).get(`/v1/files/${doomed}`).expect(404);
 
       await request(t.app.getHttpServer()).post(`/v1/fine_tuning/jobs/${running.id}/cancel`).expect(200);
       await until(async () => (await job(waiting.id)).status === 'failed');
       const failed = await job(waiting.id);
-      expect(failed).toMatchObject({ status: 'failed', fine_tuned_model: null, error: { code: 'invalid_training_file', param: 'training_file' } });
+      expect(failed).toMatchObject({
+        status: 'failed',
+        fine_tuned_model: null,
+        error: { code: 'invalid_training_file', param: 'training_file' },
+      });
       expect(failed.error.message).toBe(`training_file ${doomed} no longer exists (it was deleted)`);
       expect(core.imported.length).toBe(before);
       expect(existsSync(join(dataDir, 'jobs', waiting.id))).toBe(false);
-      const events = (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${waiting.id}/events?limit=100`).expect(200)).body.data;
+      const events = (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${waiting.id}/events?limit=100`).expect(200)).body
+        .data;
       expect(events[0]).toMatchObject({ level: 'error' });
       expect(events[0].message).toMatch(/no longer exists/);
       // The server goes on serving and taking jobs.
@@ -220,7 +307,11 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
       [{ model: 'sentiment', training_file: 'file-nope' }, 400, /training_file: no file/],
       [{ model: 'sentiment', training_file: ner }, 400, /holds ner data/],
       [{ model: 'sentiment', training_file: other }, 400, /"excited" are not labels of model "sentiment"/],
-      [{ model: 'sentiment', training_file: file, validation_file: other }, 400, /validation_file: labels "excited" do not occur in the training file/],
+      [
+        { model: 'sentiment', training_file: file, validation_file: other },
+        400,
+        /validation_file: labels "excited" do not occur in the training file/,
+      ],
       [{ model: 'sentiment', training_file: file, method: { type: 'dpo' } }, 400, /method.type/],
       [{ model: 'sentiment', training_file: file, method: { type: 'lora', lora: { hyperparameters: { n_epochs: 0 } } } }, 400, /epochs/],
       [{ model: 'sentiment', training_file: file, hyperparameters: { bogus: 1 } }, 400, /unknown hyperparameter/],
@@ -245,9 +336,19 @@ describe('fine-tuning after a restart (fake core)', () => {
     const state = { hold: true };
     try {
       const first = await fineTuningApp({ BERTH_DATA_DIR: dataDir }, async () => new FakeCore(), { executor: fakeExecutor(state) });
-      const file = (await request(first.app.getHttpServer()).post('/v1/files').field('purpose', 'fine-tune').attach('file', Buffer.from(CSV), 'r.csv').expect(200)).body.id;
-      const created = (await request(first.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)).body;
-      await until(async () => (await request(first.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}`)).body.status === 'running');
+      const file = (
+        await request(first.app.getHttpServer())
+          .post('/v1/files')
+          .field('purpose', 'fine-tune')
+          .attach('file', Buffer.from(CSV), 'r.csv')
+          .expect(200)
+      ).body.id;
+      const created = (
+        await request(first.app.getHttpServer()).post('/v1/fine_tuning/jobs').send({ model: 'sentiment', training_file: file }).expect(200)
+      ).body;
+      await until(
+        async () => (await request(first.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}`)).body.status === 'running',
+      );
       // A crash: the process dies with the job running. Simulated by leaving the job row as it is
       // and a half-written output directory, then closing the database under it.
       const partial = join(dataDir, 'jobs', created.id, 'model.tmp');
@@ -265,7 +366,9 @@ describe('fine-tuning after a restart (fake core)', () => {
       reopen.close();
       mkdirSync(partial, { recursive: true });
 
-      const second = await fineTuningApp({ BERTH_DATA_DIR: dataDir }, async () => new FakeCore(), { executor: fakeExecutor({ hold: false }) });
+      const second = await fineTuningApp({ BERTH_DATA_DIR: dataDir }, async () => new FakeCore(), {
+        executor: fakeExecutor({ hold: false }),
+      });
       const after = (await request(second.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}`).expect(200)).body;
       expect(after).toMatchObject({ status: 'failed', error: { code: 'server_restarted' } });
       expect(after.error.message).toMatch(/server stopped while this job was running/);
@@ -288,7 +391,10 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
     cpSync(hfTinyDir('bert-seqcls'), join(root, 'models', 'sentiment'), { recursive: true });
     cpSync(hfTinyDir('bert-ner'), join(root, 'models', 'ner'), { recursive: true });
     cpSync(hfTinyDir('bert-qa'), join(root, 'models', 'qa'), { recursive: true });
-    t = await fineTuningApp({ BERTH_DATA_DIR: join(root, 'data'), BERTH_MODELS_DIR: join(root, 'models'), BERTH_BATCHING: 'false', BERTH_MAX_INPUTS: '256' }, servingCoreFactory);
+    t = await fineTuningApp(
+      { BERTH_DATA_DIR: join(root, 'data'), BERTH_MODELS_DIR: join(root, 'models'), BERTH_BATCHING: 'false', BERTH_MAX_INPUTS: '256' },
+      servingCoreFactory,
+    );
   });
   afterAll(async () => {
     await t?.app.close();
@@ -297,20 +403,41 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
 
   it('fine-tunes on a few hundred SST-2 rows with lora: statuses, a registered version whose validation accuracy beats the base, and it serves', async () => {
     // SST-2 labels 0/1 written as the fixture model's label names; 240 training and 80 validation rows.
-    const rows = readFileSync(join(sharedDataRoot(), 'sentiment', 'sst2', 'dev.tsv'), 'utf8').trim().split('\n').slice(1, 321).map((r) => {
-      const [text, label] = r.split('\t');
-      return { text: text.trim(), label: label.trim() === '1' ? 'positive' : 'negative' };
-    });
+    const rows = readFileSync(join(sharedDataRoot(), 'sentiment', 'sst2', 'dev.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1, 321)
+      .map((r) => {
+        const [text, label] = r.split('\t');
+        return { text: text.trim(), label: label.trim() === '1' ? 'positive' : 'negative' };
+      });
     const toCsv = (part: typeof rows) => ['text,target', ...part.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`)].join('\n');
     const train = rows.slice(0, 240);
     const validation = rows.slice(240);
     const http = () => request(t.app.getHttpServer());
-    const trainFile = (await http().post('/v1/files').field('purpose', 'fine-tune').field('model', 'sentiment').attach('file', Buffer.from(toCsv(train)), 'sst2-train.csv').expect(200)).body;
+    const trainFile = (
+      await http()
+        .post('/v1/files')
+        .field('purpose', 'fine-tune')
+        .field('model', 'sentiment')
+        .attach('file', Buffer.from(toCsv(train)), 'sst2-train.csv')
+        .expect(200)
+    ).body;
     expect(trainFile.berth.stats).toMatchObject({ rows: 240, token_lengths: expect.objectContaining({ count: 240 }) });
-    const validFile = (await http().post('/v1/files').field('purpose', 'fine-tune').attach('file', Buffer.from(toCsv(validation)), 'sst2-valid.csv').expect(200)).body;
+    const validFile = (
+      await http()
+        .post('/v1/files')
+        .field('purpose', 'fine-tune')
+        .attach('file', Buffer.from(toCsv(validation)), 'sst2-valid.csv')
+        .expect(200)
+    ).body;
 
     // The base version's accuracy on the same validation rows, through the serving core.
-    const base = await t.host.get().classify('sentiment', validation.map((r) => r.text), { top_k: 1 });
+    const base = await t.host.get().classify(
+      'sentiment',
+      validation.map((r) => r.text),
+      { top_k: 1 },
+    );
     expect(base.version).toBe(1);
     const baseAccuracy = base.result.filter((item, i) => item.labels[0].label === validation[i].label).length / validation.length;
 
@@ -327,13 +454,20 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
         .expect(200)
     ).body;
     expect(created.status).toMatch(/^(validating_files|queued|running)$/);
-    await until(async () => ['succeeded', 'failed', 'cancelled'].includes((await http().get(`/v1/fine_tuning/jobs/${created.id}`)).body.status), 110_000);
+    await until(
+      async () => ['succeeded', 'failed', 'cancelled'].includes((await http().get(`/v1/fine_tuning/jobs/${created.id}`)).body.status),
+      110_000,
+    );
     const done = (await http().get(`/v1/fine_tuning/jobs/${created.id}`).expect(200)).body;
     expect(done.error).toBeNull();
     expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: 'sentiment', berth: { version: 2 } });
 
-    const messages = (await http().get(`/v1/fine_tuning/jobs/${created.id}/events?limit=1000`).expect(200)).body.data.map((e: { message: string }) => e.message).reverse();
-    const order = ['Files validated; job queued', 'Fine-tuning started (lora on sentiment)', 'The job has successfully completed'].map((m) => messages.indexOf(m));
+    const messages = (await http().get(`/v1/fine_tuning/jobs/${created.id}/events?limit=1000`).expect(200)).body.data
+      .map((e: { message: string }) => e.message)
+      .reverse();
+    const order = ['Files validated; job queued', 'Fine-tuning started (lora on sentiment)', 'The job has successfully completed'].map(
+      (m) => messages.indexOf(m),
+    );
     expect(order.every((i: number) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     // 240 rows in batches of 16 for 2 epochs: 15 steps an epoch, 30 in all.
@@ -344,12 +478,18 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
     const v2 = model.versions.find((v) => v.version === 2)!;
     expect(v2.source).toBe('fine-tuned');
     expect(v2.metrics).toMatchObject({ job_id: created.id, method: 'lora', task: 'classification' });
-    expect(readdirSync(t.host.get().versionDir('sentiment', 2))).toEqual(expect.arrayContaining(['config.json', 'model.onnx', 'model.safetensors', 'metrics.json', 'tokenizer.json']));
+    expect(readdirSync(t.host.get().versionDir('sentiment', 2))).toEqual(
+      expect.arrayContaining(['config.json', 'model.onnx', 'model.safetensors', 'metrics.json', 'tokenizer.json']),
+    );
     const selected = (v2.metrics as { selected: { metrics: { accuracy: number } } }).selected.metrics.accuracy;
     expect(selected).toBeGreaterThan(baseAccuracy);
 
     expect(model.active_version).toBe(2);
-    const served = await t.host.get().classify('sentiment', validation.map((r) => r.text), { top_k: 1 });
+    const served = await t.host.get().classify(
+      'sentiment',
+      validation.map((r) => r.text),
+      { top_k: 1 },
+    );
     expect(served.version).toBe(2);
     // The served version agrees with what training measured on the same rows (same model, same data).
     const servedAccuracy = served.result.filter((item, i) => item.labels[0].label === validation[i].label).length / validation.length;
@@ -358,14 +498,24 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
 
   /** SST-2 dev rows [from, to) with the fixture model's label names. */
   const sst2Rows = (from: number, to: number): Array<{ text: string; label: string }> =>
-    readFileSync(join(sharedDataRoot(), 'sentiment', 'sst2', 'dev.tsv'), 'utf8').trim().split('\n').slice(1 + from, 1 + to).map((r) => {
-      const [text, label] = r.split('\t');
-      return { text: text.trim(), label: label.trim() === '1' ? 'positive' : 'negative' };
-    });
+    readFileSync(join(sharedDataRoot(), 'sentiment', 'sst2', 'dev.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1 + from, 1 + to)
+      .map((r) => {
+        const [text, label] = r.split('\t');
+        return { text: text.trim(), label: label.trim() === '1' ? 'positive' : 'negative' };
+      });
   const sst2Csv = (from: number, to: number): string =>
     ['text,target', ...sst2Rows(from, to).map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`)].join('\n');
   const uploadText = async (csv: string, name: string): Promise<string> =>
-    (await request(t.app.getHttpServer()).post('/v1/files').field('purpose', 'fine-tune').attach('file', Buffer.from(csv), name).expect(200)).body.id;
+    (
+      await request(t.app.getHttpServer())
+        .post('/v1/files')
+        .field('purpose', 'fine-tune')
+        .attach('file', Buffer.from(csv), name)
+        .expect(200)
+    ).body.id;
   const waitStatus = async (id: string, statuses: string[], ms = 110_000) => {
     await until(async () => statuses.includes((await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${id}`)).body.status), ms);
     return (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${id}`)).body;
@@ -379,20 +529,32 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
     await t.host.get().activate('sentiment', 1);
     const before = t.host.get().get('sentiment').active_version;
     // The base version's accuracy on the validation rows, through the serving core.
-    const base = await t.host.get().classify('sentiment', validation.map((r) => r.text), { top_k: 1 });
+    const base = await t.host.get().classify(
+      'sentiment',
+      validation.map((r) => r.text),
+      { top_k: 1 },
+    );
     expect(base.version).toBe(1);
     const baseAccuracy = base.result.filter((item, i) => item.labels[0].label === validation[i].label).length / validation.length;
     const created = (
       await request(t.app.getHttpServer())
         .post('/v1/fine_tuning/jobs')
-        .send({ model: 'sentiment', training_file: file, validation_file: validFile, method: { type: 'full', full: { hyperparameters: { n_epochs: 1, learning_rate: 1e-3 } } }, auto_activate: true })
+        .send({
+          model: 'sentiment',
+          training_file: file,
+          validation_file: validFile,
+          method: { type: 'full', full: { hyperparameters: { n_epochs: 1, learning_rate: 1e-3 } } },
+          auto_activate: true,
+        })
         .expect(200)
     ).body;
     const seen: Array<{ status: number; version: string | undefined }> = [];
     let finished = false;
     const traffic = (async () => {
       while (!finished) {
-        const res = await request(t.app.getHttpServer()).post('/v1/classify').send({ model: 'sentiment', inputs: 'a gripping, well acted story' });
+        const res = await request(t.app.getHttpServer())
+          .post('/v1/classify')
+          .send({ model: 'sentiment', inputs: 'a gripping, well acted story' });
         seen.push({ status: res.status, version: res.headers['x-model-version'] as string | undefined });
       }
     })();
@@ -404,8 +566,12 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
     await traffic;
     expect(done).toMatchObject({ status: 'succeeded', error: null });
     const version = done.berth.version as number;
-    const events = (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}/events?limit=1000`)).body.data.map((e: { message: string }) => e.message);
-    expect(events.find((m: string) => m.startsWith('Activated'))).toMatch(/accuracy \d\.\d{4} on the validation rows ≥ version 1's \d\.\d{4}/);
+    const events = (await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}/events?limit=1000`)).body.data.map(
+      (e: { message: string }) => e.message,
+    );
+    expect(events.find((m: string) => m.startsWith('Activated'))).toMatch(
+      /accuracy \d\.\d{4} on the validation rows ≥ version 1's \d\.\d{4}/,
+    );
     expect(t.host.get().get('sentiment').active_version).toBe(version);
     expect(seen.filter((r) => r.status !== 200)).toEqual([]);
     const versions = seen.map((r) => Number(r.version));
@@ -413,7 +579,10 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
     // Once a request is served by the new version, none after it goes back to the old one.
     expect(versions.slice(versions.indexOf(version)).every((v) => v === version)).toBe(true);
 
-    const metrics = t.host.get().get('sentiment').versions.find((v) => v.version === version)!.metrics as {
+    const metrics = t.host
+      .get()
+      .get('sentiment')
+      .versions.find((v) => v.version === version)!.metrics as {
       method: string;
       baseline: { accuracy: number };
       selected: { metrics: { accuracy: number } };
@@ -430,10 +599,17 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
     const created = (
       await request(t.app.getHttpServer())
         .post('/v1/fine_tuning/jobs')
-        .send({ model: 'sentiment', training_file: file, method: { type: 'full', full: { hyperparameters: { n_epochs: 200, batch_size: 4 } } } })
+        .send({
+          model: 'sentiment',
+          training_file: file,
+          method: { type: 'full', full: { hyperparameters: { n_epochs: 200, batch_size: 4 } } },
+        })
         .expect(200)
     ).body;
-    await until(async () => ((await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}`)).body.berth.progress?.step ?? 0) >= 2, 60_000);
+    await until(
+      async () => ((await request(t.app.getHttpServer()).get(`/v1/fine_tuning/jobs/${created.id}`)).body.berth.progress?.step ?? 0) >= 2,
+      60_000,
+    );
     const cancelledAt = Date.now();
     await request(t.app.getHttpServer()).post(`/v1/fine_tuning/jobs/${created.id}/cancel`).expect(200);
     const done = await waitStatus(created.id, ['cancelled', 'failed', 'succeeded'], 30_000);
@@ -448,12 +624,20 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
     const created = (
       await request(t.app.getHttpServer())
         .post('/v1/fine_tuning/jobs')
-        .send({ model: 'sentiment', training_file: file, suffix: 'sst2', method: { type: 'head', head: { hyperparameters: { n_epochs: 1 } } } })
+        .send({
+          model: 'sentiment',
+          training_file: file,
+          suffix: 'sst2',
+          method: { type: 'head', head: { hyperparameters: { n_epochs: 1 } } },
+        })
         .expect(200)
     ).body;
     const done = await waitStatus(created.id, ['succeeded', 'failed', 'cancelled']);
     expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: 'sentiment-ft-sst2', berth: { version: 1 } });
-    const res = await request(t.app.getHttpServer()).post('/v1/classify').send({ model: 'sentiment-ft-sst2', inputs: 'what a film' }).expect(200);
+    const res = await request(t.app.getHttpServer())
+      .post('/v1/classify')
+      .send({ model: 'sentiment-ft-sst2', inputs: 'what a film' })
+      .expect(200);
     expect(res.headers['x-model-version']).toBe('1');
   }, 120_000);
 
@@ -469,25 +653,44 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
 
   /** The selected epoch's validation score and the starting model's on the same rows, from metrics.json. */
   const scores = (metrics: Record<string, unknown>): { name: string; trained: number; base: number; rows: number } => {
-    const m = metrics as { data: { validation_examples: number }; baseline: { score: number; scoreName: string }; selected: { metrics: { score: number; scoreName: string } } };
+    const m = metrics as {
+      data: { validation_examples: number };
+      baseline: { score: number; scoreName: string };
+      selected: { metrics: { score: number; scoreName: string } };
+    };
     expect(m.baseline.scoreName).toBe(m.selected.metrics.scoreName);
-    return { name: m.selected.metrics.scoreName, trained: m.selected.metrics.score, base: m.baseline.score, rows: m.data.validation_examples };
+    return {
+      name: m.selected.metrics.scoreName,
+      trained: m.selected.metrics.score,
+      base: m.baseline.score,
+      rows: m.data.validation_examples,
+    };
   };
 
   it('fine-tunes NER on a CoNLL file: the job succeeds, training loss falls, entity F1 beats the base, and the version serves', async () => {
     const text = readFileSync(join(sharedDataRoot(), 'ner', 'conll2003', 'train.txt'), 'utf8');
     // 300 sentences (270 trained, a seeded 30 held out) for 5 epochs: the fewest that still learn entities.
-    const sentences = text.split(/\n\s*\n/).filter((b) => b.trim() !== '' && !b.startsWith('-DOCSTART-')).slice(0, 300);
+    const sentences = text
+      .split(/\n\s*\n/)
+      .filter((b) => b.trim() !== '' && !b.startsWith('-DOCSTART-'))
+      .slice(0, 300);
     const file = await uploadText(sentences.join('\n\n') + '\n', 'conll-small.conll');
     const created = (
       await request(t.app.getHttpServer())
         .post('/v1/fine_tuning/jobs')
-        .send({ model: 'ner', training_file: file, method: { type: 'full', full: { hyperparameters: { n_epochs: 5, learning_rate: 1e-2, batch_size: 16 } } } })
+        .send({
+          model: 'ner',
+          training_file: file,
+          method: { type: 'full', full: { hyperparameters: { n_epochs: 5, learning_rate: 1e-2, batch_size: 16 } } },
+        })
         .expect(200)
     ).body;
     const done = await waitStatus(created.id, ['succeeded', 'failed', 'cancelled']);
     expect(done).toMatchObject({ status: 'succeeded', error: null, berth: { task: 'ner' } });
-    const version = t.host.get().get('ner').versions.find((v) => v.version === done.berth.version)!;
+    const version = t.host
+      .get()
+      .get('ner')
+      .versions.find((v) => v.version === done.berth.version)!;
     expect(version.metrics).toMatchObject({ task: 'ner', selected: { metrics: { scoreName: 'f1' } } });
     const { first, last } = lossDrop(version.metrics!);
     expect(last).toBeLessThan(first);
@@ -500,19 +703,29 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
   }, 150_000);
 
   it('fine-tunes QA on a SQuAD file: the job succeeds, training loss falls, SQuAD F1 beats the base, and the version serves', async () => {
-    const squad = JSON.parse(readFileSync(join(sharedDataRoot(), 'qa', 'squad11', 'train.json'), 'utf8')) as { version: string; data: Array<{ title: string; paragraphs: unknown[] }> };
+    const squad = JSON.parse(readFileSync(join(sharedDataRoot(), 'qa', 'squad11', 'train.json'), 'utf8')) as {
+      version: string;
+      data: Array<{ title: string; paragraphs: unknown[] }>;
+    };
     // Three articles (451 questions; 45 windows held out) for 5 epochs: fewer rows leave the F1 at noise level.
     const small = { version: squad.version, data: squad.data.slice(0, 3) };
     const file = await uploadText(JSON.stringify(small), 'squad-small.json');
     const created = (
       await request(t.app.getHttpServer())
         .post('/v1/fine_tuning/jobs')
-        .send({ model: 'qa', training_file: file, method: { type: 'full', full: { hyperparameters: { n_epochs: 5, learning_rate: 3e-3, batch_size: 16 } } } })
+        .send({
+          model: 'qa',
+          training_file: file,
+          method: { type: 'full', full: { hyperparameters: { n_epochs: 5, learning_rate: 3e-3, batch_size: 16 } } },
+        })
         .expect(200)
     ).body;
     const done = await waitStatus(created.id, ['succeeded', 'failed', 'cancelled']);
     expect(done).toMatchObject({ status: 'succeeded', error: null, berth: { task: 'qa' } });
-    const version = t.host.get().get('qa').versions.find((v) => v.version === done.berth.version)!;
+    const version = t.host
+      .get()
+      .get('qa')
+      .versions.find((v) => v.version === done.berth.version)!;
     expect(version.metrics).toMatchObject({ task: 'qa', selected: { metrics: { scoreName: 'f1' } } });
     const { first, last } = lossDrop(version.metrics!);
     expect(last).toBeLessThan(first);

@@ -26,7 +26,16 @@ interface Reference {
 
 const MODELS = ['bert-seqcls', 'bert-nli', 'bert-ner', 'bert-qa', 'bert-mlm'] as const;
 /** What a served HF layout needs; training references and the duplicate root model.onnx stay behind. */
-const SERVED_FILES = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'model.safetensors', 'onnx', 'model.onnx']);
+const SERVED_FILES = new Set([
+  'config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.txt',
+  'model.safetensors',
+  'onnx',
+  'model.onnx',
+]);
 
 function copyModel(name: string, into: string): void {
   const src = hfTinyDir(name);
@@ -97,7 +106,9 @@ describeWithFixtures('the app on the real serving core and the hf-tiny fixtures'
 
   it('is ready with every fixture model loaded', async () => {
     const res = await http().get('/health/ready').expect(200);
-    expect(res.body.models.map((m: { name: string; status: string }) => [m.name, m.status]).sort()).toEqual(MODELS.map((m) => [m, 'ready']).sort());
+    expect(res.body.models.map((m: { name: string; status: string }) => [m.name, m.status]).sort()).toEqual(
+      MODELS.map((m) => [m, 'ready']).sort(),
+    );
   });
 
   it('classify with function_to_apply none returns the PyTorch reference logits (1e-4), batched', async () => {
@@ -111,13 +122,17 @@ describeWithFixtures('the app on the real serving core and the hf-tiny fixtures'
     ref.examples.forEach((e, i) => expectClose(inLabelOrder(res.body.results[i].labels, order), e.single_logits, 1e-4));
     expect(res.headers['x-model-name']).toBe('bert-seqcls');
     expect(res.headers['x-model-version']).toBe('1');
-    for (const h of ['x-tokenization-time', 'x-queue-time', 'x-inference-time', 'x-total-time']) expect(Number(res.headers[h])).toBeGreaterThanOrEqual(0);
+    for (const h of ['x-tokenization-time', 'x-queue-time', 'x-inference-time', 'x-total-time'])
+      expect(Number(res.headers[h])).toBeGreaterThanOrEqual(0);
   });
 
   it('classify default (softmax, top 1) picks the reference argmax with its softmax score', async () => {
     const ref = reference('bert-seqcls');
     const order = id2label('bert-seqcls');
-    const res = await http().post('/v1/classify').send({ model: 'bert-seqcls', inputs: ref.examples.map((e) => e.text) }).expect(200);
+    const res = await http()
+      .post('/v1/classify')
+      .send({ model: 'bert-seqcls', inputs: ref.examples.map((e) => e.text) })
+      .expect(200);
     ref.examples.forEach((e, i) => {
       const p = softmax(e.single_logits);
       const best = p.indexOf(Math.max(...p));
@@ -146,13 +161,19 @@ describeWithFixtures('the app on the real serving core and the hf-tiny fixtures'
 
   it('the Hugging Face client parses every task answered by the real core', async () => {
     const at = (model: string) => new InferenceClient('', { endpointUrl: `${base}/models/${model}` });
-    const ner = await at('bert-ner').tokenClassification({ inputs: 'John Smith works at Google in London.', parameters: { aggregation_strategy: 'simple', ignore_labels: [] } });
+    const ner = await at('bert-ner').tokenClassification({
+      inputs: 'John Smith works at Google in London.',
+      parameters: { aggregation_strategy: 'simple', ignore_labels: [] },
+    });
     expect(ner.length).toBeGreaterThan(0);
     for (const e of ner) expect('John Smith works at Google in London.'.slice(e.start, e.end)).toBe(e.word);
     const context = 'John Smith works at Google in London as an engineer.';
     const qa = await at('bert-qa').questionAnswering({ inputs: { question: 'Where does John work?', context } });
     expect(context.slice(qa.start, qa.end)).toBe(qa.answer);
-    const zs = await at('bert-nli').zeroShotClassification({ inputs: 'The match ended in a draw.', parameters: { candidate_labels: ['sport', 'politics'] } });
+    const zs = await at('bert-nli').zeroShotClassification({
+      inputs: 'The match ended in a draw.',
+      parameters: { candidate_labels: ['sport', 'politics'] },
+    });
     expect(zs.map((x) => x.label).sort()).toEqual(['politics', 'sport']);
     expect(zs[0].score + zs[1].score).toBeCloseTo(1, 5);
     const fm = await at('bert-mlm').fillMask({ inputs: 'Paris is the [MASK] of France.' });
@@ -172,7 +193,15 @@ describeWithFixtures('the app on the real serving core and the hf-tiny fixtures'
   });
 
   it('NER and QA spans are slices of the caller text', async () => {
-    const ner = await http().post('/v1/ner').send({ model: 'bert-ner', inputs: reference('bert-ner').examples.map((e) => e.text), aggregation_strategy: 'none', ignore_labels: [] }).expect(200);
+    const ner = await http()
+      .post('/v1/ner')
+      .send({
+        model: 'bert-ner',
+        inputs: reference('bert-ner').examples.map((e) => e.text),
+        aggregation_strategy: 'none',
+        ignore_labels: [],
+      })
+      .expect(200);
     const nerTexts = reference('bert-ner').examples.map((e) => e.text);
     ner.body.results.forEach((entities: { word: string; start: number; end: number }[], i: number) => {
       expect(entities.length).toBeGreaterThan(0);
@@ -191,10 +220,20 @@ describeWithFixtures('the app on the real serving core and the hf-tiny fixtures'
 
   it('wrong task, unknown model and too many inputs fail cleanly on the real core', async () => {
     expect((await http().post('/v1/classify').send({ model: 'bert-ner', inputs: 'x' }).expect(400)).body.error.code).toBe('WRONG_TASK');
-    expect((await http().post('/v1/zero-shot').send({ model: 'bert-seqcls', inputs: 'x', candidate_labels: ['a'] }).expect(400)).body.error.code).toBe('WRONG_TASK');
+    expect(
+      (
+        await http()
+          .post('/v1/zero-shot')
+          .send({ model: 'bert-seqcls', inputs: 'x', candidate_labels: ['a'] })
+          .expect(400)
+      ).body.error.code,
+    ).toBe('WRONG_TASK');
     expect((await http().post('/v1/classify').send({ model: 'nope', inputs: 'x' }).expect(404)).body.error.code).toBe('MODEL_NOT_FOUND');
     const tooMany = Array.from({ length: 65 }, (_, i) => `text ${i}`);
-    expect((await http().post('/v1/classify').send({ model: 'bert-seqcls', inputs: tooMany }).expect(400)).body.error.details).toEqual({ limit: 64, received: 65 });
+    expect((await http().post('/v1/classify').send({ model: 'bert-seqcls', inputs: tooMany }).expect(400)).body.error.details).toEqual({
+      limit: 64,
+      received: 65,
+    });
     await http().post('/v1/classify').send({ model: 'bert-seqcls', inputs: 'still serving' }).expect(200);
   });
 
@@ -217,7 +256,9 @@ describeWithFixtures('the app on the real serving core and the hf-tiny fixtures'
         .post('/v1/classify')
         .send({ model: 'bert-seqcls', inputs: ref.examples[i % ref.examples.length].text, top_k: null, function_to_apply: 'none' });
     const before = Array.from({ length: 24 }, (_, i) => fire(i).then((r) => r));
-    const activation = http().post(`/v1/models/bert-seqcls/versions/${v2}/activate`).then((r) => r);
+    const activation = http()
+      .post(`/v1/models/bert-seqcls/versions/${v2}/activate`)
+      .then((r) => r);
     const after = Array.from({ length: 24 }, (_, i) => fire(i + 24).then((r) => r));
     const [activated, ...responses] = await Promise.all([activation, ...before, ...after]);
     expect(activated.status).toBe(200);

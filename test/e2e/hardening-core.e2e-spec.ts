@@ -32,7 +32,8 @@ describeWithFixtures('hardening on the real serving core (hf-tiny bert-seqcls)',
   async function archiveWith(onnx: Buffer): Promise<Buffer> {
     const dir = join(work, `garbage-${randomBytes(4).toString('hex')}`, 'bert-seqcls');
     mkdirSync(dir, { recursive: true });
-    for (const f of TOKENIZER_FILES) if (existsSync(join(hfTinyDir('bert-seqcls'), f))) copyFileSync(join(hfTinyDir('bert-seqcls'), f), join(dir, f));
+    for (const f of TOKENIZER_FILES)
+      if (existsSync(join(hfTinyDir('bert-seqcls'), f))) copyFileSync(join(hfTinyDir('bert-seqcls'), f), join(dir, f));
     writeFileSync(join(dir, 'model.onnx'), onnx);
     const file = `${dir}.tar.gz`;
     await tar.c({ gzip: true, file, cwd: join(dir, '..') }, ['bert-seqcls']);
@@ -83,7 +84,12 @@ describeWithFixtures('hardening on the real serving core (hf-tiny bert-seqcls)',
     await keep(http().get('/info'));
     await keep(http().get('/health/ready'));
     await keep(http().get('/v2/models/bert-seqcls'));
-    await keep(http().post('/v1/models/bert-seqcls/versions').set('content-type', 'application/gzip').send(await archiveWith(randomBytes(512))));
+    await keep(
+      http()
+        .post('/v1/models/bert-seqcls/versions')
+        .set('content-type', 'application/gzip')
+        .send(await archiveWith(randomBytes(512))),
+    );
     await keep(http().post('/v1/models/bert-seqcls/versions').set('content-type', 'application/gzip').send(Buffer.from('not an archive')));
     await keep(http().post('/v1/files').field('purpose', 'fine-tune').attach('file', Buffer.from('text,target\na,b\n'), 'x.csv'));
     await keep(http().get('/v1/files'));

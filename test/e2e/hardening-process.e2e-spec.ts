@@ -58,7 +58,12 @@ describe('memory while clients without a key send large bodies (built server)', 
   });
 
   it('stays flat (under 48 MiB of growth) through four concurrent 64 MiB bodies, each answered 401', async () => {
-    server = await startServer(join(root, 'models'), join(root, 'data'), { BERTH_API_KEYS: 'inference-key-1', BERTH_ADMIN_KEYS: 'admin-key-12345' }, { ready: false });
+    server = await startServer(
+      join(root, 'models'),
+      join(root, 'data'),
+      { BERTH_API_KEYS: 'inference-key-1', BERTH_ADMIN_KEYS: 'admin-key-12345' },
+      { ready: false },
+    );
     const pid = server.process.pid as number;
     await new Promise((r) => setTimeout(r, 500));
     const baseline = rssBytes(pid);
@@ -118,10 +123,14 @@ describeWithFixtures('a server killed mid-upload and started again (built server
       archives: existsSync(join(dataDir, 'tmp')) ? readdirSync(join(dataDir, 'tmp')) : [],
       uploads: existsSync(join(dataDir, 'files')) ? readdirSync(join(dataDir, 'files')).filter((n) => n.startsWith('.upload-')) : [],
     });
-    await until('both uploads to be half-written on disk', async () => {
-      const s = scratch();
-      return s.archives.length === 1 && s.uploads.length === 1 ? s : undefined;
-    }, 10_000);
+    await until(
+      'both uploads to be half-written on disk',
+      async () => {
+        const s = scratch();
+        return s.archives.length === 1 && s.uploads.length === 1 ? s : undefined;
+      },
+      10_000,
+    );
 
     server.process.kill('SIGKILL');
     await killed(server.process);

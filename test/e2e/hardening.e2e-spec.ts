@@ -83,7 +83,14 @@ describe('a hostile or unlucky client (fake core, real HTTP on 127.0.0.1)', () =
     ];
     for (const c of cases) {
       // 256 MiB announced, none sent: only an answer from the headers can come back.
-      const exchange = rawRequest(port, head('POST', c.path, { 'content-type': c.type, 'content-length': 268_435_456, ...(c.key ? { authorization: `Bearer ${c.key}` } : {}) }));
+      const exchange = rawRequest(
+        port,
+        head('POST', c.path, {
+          'content-type': c.type,
+          'content-length': 268_435_456,
+          ...(c.key ? { authorization: `Bearer ${c.key}` } : {}),
+        }),
+      );
       const { text, closed } = await exchange.reply(2000);
       exchange.socket.destroy();
       expect([c.path, statusOf(text)]).toEqual([c.path, c.status]);
@@ -98,7 +105,12 @@ describe('a hostile or unlucky client (fake core, real HTTP on 127.0.0.1)', () =
     const form = await http().post('/v1/classify').set(auth).type('form').send('inputs=hello').expect(415);
     expect(form.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     await http().post('/v1/classify').set(auth).set('content-type', 'text/plain').send('{"inputs":"a"}').expect(415);
-    await http().post('/v1/classify').set(auth).set('content-type', 'application/octet-stream').send(Buffer.from('{"inputs":"a"}')).expect(415);
+    await http()
+      .post('/v1/classify')
+      .set(auth)
+      .set('content-type', 'application/octet-stream')
+      .send(Buffer.from('{"inputs":"a"}'))
+      .expect(415);
     await http().post('/v1/fine_tuning/jobs').set(admin).type('form').send('model=sentiment&training_file=x').expect(415);
     // The same bodies as JSON are read as before.
     await http().post('/v1/classify').set(auth).set('content-type', 'application/json; charset=utf-8').send('{"inputs":"a"}').expect(200);
@@ -108,13 +120,22 @@ describe('a hostile or unlucky client (fake core, real HTTP on 127.0.0.1)', () =
     const auth = { authorization: `Bearer ${INFERENCE_KEY}` };
     const deep = `{"inputs": ${'['.repeat(300_000)}${']'.repeat(300_000)}}`;
     const res = await http().post('/v1/classify').set(auth).set('content-type', 'application/json').send(deep).expect(400);
-    expect(res.body).toEqual({ error: { code: 'INVALID_INPUT', message: expect.stringContaining('nested more than 64 levels'), details: { limit: 64 } } });
+    expect(res.body).toEqual({
+      error: { code: 'INVALID_INPUT', message: expect.stringContaining('nested more than 64 levels'), details: { limit: 64 } },
+    });
     // Strings that merely contain brackets are not nesting.
-    await http().post('/v1/classify').set(auth).send({ inputs: '['.repeat(1000) }).expect(200);
+    await http()
+      .post('/v1/classify')
+      .set(auth)
+      .send({ inputs: '['.repeat(1000) })
+      .expect(200);
   });
 
   it('cuts off a body trickled one byte at a time with 408 and closes the connection', async () => {
-    const exchange = rawRequest(port, head('POST', '/v1/classify', { authorization: `Bearer ${INFERENCE_KEY}`, 'content-type': 'application/json', 'content-length': 200 }));
+    const exchange = rawRequest(
+      port,
+      head('POST', '/v1/classify', { authorization: `Bearer ${INFERENCE_KEY}`, 'content-type': 'application/json', 'content-length': 200 }),
+    );
     const started = Date.now();
     const trickle = setInterval(() => exchange.socket.writable && exchange.socket.write(' '), 200);
     const { text, closed } = await exchange.reply(REQUEST_TIMEOUT_MS + 5000);
@@ -151,13 +172,21 @@ describe('a hostile or unlucky client (fake core, real HTTP on 127.0.0.1)', () =
 
   it('logs a client that leaves mid-body at info, not as an unhandled error', async () => {
     const before = t.logs.length;
-    const exchange = rawRequest(port, head('POST', '/v1/classify', { authorization: `Bearer ${INFERENCE_KEY}`, 'content-type': 'application/json', 'content-length': 1000 }));
+    const exchange = rawRequest(
+      port,
+      head('POST', '/v1/classify', {
+        authorization: `Bearer ${INFERENCE_KEY}`,
+        'content-type': 'application/json',
+        'content-length': 1000,
+      }),
+    );
     exchange.socket.write('{"inputs": "half');
     await new Promise((r) => setTimeout(r, 100));
     exchange.socket.destroy();
     const end = Date.now() + 3000;
     const lines = () => t.logs.slice(before).map((l) => JSON.parse(l) as { level: string; msg: string });
-    while (Date.now() < end && !lines().some((l) => l.msg === 'the client closed the connection')) await new Promise((r) => setTimeout(r, 25));
+    while (Date.now() < end && !lines().some((l) => l.msg === 'the client closed the connection'))
+      await new Promise((r) => setTimeout(r, 25));
     expect(lines()).toContainEqual(expect.objectContaining({ level: 'info', msg: 'the client closed the connection' }));
     expect(lines().filter((l) => l.level === 'error')).toEqual([]);
   });
@@ -169,9 +198,11 @@ describe('a hostile or unlucky client (fake core, real HTTP on 127.0.0.1)', () =
     expect(body.length).toBeLessThan(1024 * 1024);
     const base = `http://127.0.0.1:${port}`;
     let uploading = true;
-    const upload = fetch(`${base}/v1/models/sentiment/versions`, { method: 'POST', headers: { ...admin, 'content-type': 'application/gzip' }, body }).finally(
-      () => (uploading = false),
-    );
+    const upload = fetch(`${base}/v1/models/sentiment/versions`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/gzip' },
+      body,
+    }).finally(() => (uploading = false));
     const health: number[] = [];
     while (uploading) {
       const started = Date.now();

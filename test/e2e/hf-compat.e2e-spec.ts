@@ -24,13 +24,18 @@ describe('Hugging Face Inference API compatibility: POST /models/{model}', () =>
     it('textClassification: every label, best first, from the nested [[...]] answer', async () => {
       const out = await client('sentiment').textClassification({ inputs: 'I like it' });
       const scores = FakeCore.scores('I like it', 3);
-      const expected = ['negative', 'neutral', 'positive'].map((label, i) => ({ label, score: scores[i] })).sort((a, b) => b.score - a.score);
+      const expected = ['negative', 'neutral', 'positive']
+        .map((label, i) => ({ label, score: scores[i] }))
+        .sort((a, b) => b.score - a.score);
       expect(out).toEqual(expected);
       expect(lastCall().params).toEqual({ top_k: null, function_to_apply: undefined });
     });
 
     it('textClassification passes top_k and function_to_apply', async () => {
-      const out = await client('sentiment').textClassification({ inputs: 'I like it', parameters: { top_k: 1, function_to_apply: 'sigmoid' } });
+      const out = await client('sentiment').textClassification({
+        inputs: 'I like it',
+        parameters: { top_k: 1, function_to_apply: 'sigmoid' },
+      });
       expect(out).toHaveLength(1);
       expect(lastCall().params).toEqual({ top_k: 1, function_to_apply: 'sigmoid' });
     });
@@ -56,7 +61,11 @@ describe('Hugging Face Inference API compatibility: POST /models/{model}', () =>
       expect(out).toHaveLength(3);
       expect(out.map((x) => x.label).sort()).toEqual(['food', 'politics', 'sport']);
       for (let i = 1; i < out.length; i++) expect(out[i - 1].score).toBeGreaterThanOrEqual(out[i].score);
-      expect(lastCall().params).toEqual({ candidate_labels: ['sport', 'politics', 'food'], hypothesis_template: undefined, multi_label: false });
+      expect(lastCall().params).toEqual({
+        candidate_labels: ['sport', 'politics', 'food'],
+        hypothesis_template: undefined,
+        multi_label: false,
+      });
     });
 
     it('fillMask: the candidates', async () => {
@@ -72,7 +81,9 @@ describe('Hugging Face Inference API compatibility: POST /models/{model}', () =>
 
     it('errors reach the client as errors', async () => {
       await expect(client('nope').textClassification({ inputs: 'x' })).rejects.toThrow();
-      await expect(new InferenceClient('wrong-key-000000', { endpointUrl: `${base}/models/sentiment` }).textClassification({ inputs: 'x' })).rejects.toThrow();
+      await expect(
+        new InferenceClient('wrong-key-000000', { endpointUrl: `${base}/models/sentiment` }).textClassification({ inputs: 'x' }),
+      ).rejects.toThrow();
     });
   });
 
@@ -80,7 +91,11 @@ describe('Hugging Face Inference API compatibility: POST /models/{model}', () =>
     const auth = { authorization: `Bearer ${KEY}` };
 
     it('text classification: one list per input, pairs accepted', async () => {
-      const res = await http().post('/models/sentiment').set(auth).send({ inputs: ['a', { text: 'b', text_pair: 'c' }] }).expect(200);
+      const res = await http()
+        .post('/models/sentiment')
+        .set(auth)
+        .send({ inputs: ['a', { text: 'b', text_pair: 'c' }] })
+        .expect(200);
       expect(res.body).toHaveLength(2);
       expect(res.body[0]).toHaveLength(3);
       expect(res.headers['x-model-name']).toBe('sentiment');
@@ -88,13 +103,28 @@ describe('Hugging Face Inference API compatibility: POST /models/{model}', () =>
     });
 
     it('token classification: a list of lists for an array', async () => {
-      const res = await http().post('/models/ner-model').set(auth).send({ inputs: ['Ada x', 'Bo y'] }).expect(200);
+      const res = await http()
+        .post('/models/ner-model')
+        .set(auth)
+        .send({ inputs: ['Ada x', 'Bo y'] })
+        .expect(200);
       expect(res.body.map((e: { word: string }[]) => e[0].word)).toEqual(['Ada', 'Bo']);
     });
 
     it('question answering: a list when top_k > 1; every QA parameter passes through', async () => {
-      const parameters = { top_k: 2, doc_stride: 16, max_answer_len: 5, max_seq_len: 64, max_question_len: 8, handle_impossible_answer: false };
-      const res = await http().post('/models/qa-model').set(auth).send({ inputs: { question: 'q', context: 'one two' }, parameters }).expect(200);
+      const parameters = {
+        top_k: 2,
+        doc_stride: 16,
+        max_answer_len: 5,
+        max_seq_len: 64,
+        max_question_len: 8,
+        handle_impossible_answer: false,
+      };
+      const res = await http()
+        .post('/models/qa-model')
+        .set(auth)
+        .send({ inputs: { question: 'q', context: 'one two' }, parameters })
+        .expect(200);
       expect(res.body).toHaveLength(2);
       expect(lastCall().params).toEqual(parameters);
     });
@@ -109,17 +139,29 @@ describe('Hugging Face Inference API compatibility: POST /models/{model}', () =>
     });
 
     it('an NLI model without candidate_labels classifies a pair', async () => {
-      const res = await http().post('/models/nli-model').set(auth).send({ inputs: { text: 'p', text_pair: 'h' } }).expect(200);
+      const res = await http()
+        .post('/models/nli-model')
+        .set(auth)
+        .send({ inputs: { text: 'p', text_pair: 'h' } })
+        .expect(200);
       expect(res.body[0]).toHaveLength(3);
       expect(lastCall().method).toBe('classify');
     });
 
     it('/pipeline/{task} checks the task against the model', async () => {
-      await http().post('/models/nli-model/pipeline/zero-shot-classification').set(auth).send({ inputs: 'x', parameters: { candidate_labels: ['a'] } }).expect(200);
+      await http()
+        .post('/models/nli-model/pipeline/zero-shot-classification')
+        .set(auth)
+        .send({ inputs: 'x', parameters: { candidate_labels: ['a'] } })
+        .expect(200);
       const wrong = await http().post('/models/sentiment/pipeline/token-classification').set(auth).send({ inputs: 'x' }).expect(400);
       expect(wrong.body.error).toMatchObject({ code: 'WRONG_TASK', details: { task: 'text-classification' } });
       // candidate_labels for a model that is not NLI: the wrong task, named.
-      const notNli = await http().post('/models/sentiment').set(auth).send({ inputs: 'x', parameters: { candidate_labels: ['a'] } }).expect(400);
+      const notNli = await http()
+        .post('/models/sentiment')
+        .set(auth)
+        .send({ inputs: 'x', parameters: { candidate_labels: ['a'] } })
+        .expect(400);
       expect(notNli.body.error).toMatchObject({ code: 'WRONG_TASK', details: { model: 'sentiment', task: 'text-classification' } });
       const unknown = await http().post('/models/sentiment/pipeline/translation').set(auth).send({ inputs: 'x' }).expect(400);
       expect(unknown.body.error.code).toBe('INVALID_INPUT');

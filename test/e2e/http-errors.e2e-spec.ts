@@ -30,7 +30,10 @@ describe('errors over HTTP (fake core)', () => {
   });
 
   it('a body over BERTH_BODY_LIMIT_BYTES is a 413', async () => {
-    const res = await http().post('/v1/classify').send({ inputs: 'x'.repeat(4000) }).expect(413);
+    const res = await http()
+      .post('/v1/classify')
+      .send({ inputs: 'x'.repeat(4000) })
+      .expect(413);
     expectErrorShape(res.body, 'PAYLOAD_TOO_LARGE');
   });
 
@@ -88,7 +91,14 @@ describe('errors over HTTP (fake core)', () => {
     const unsafe = await http().get('/health/live').set('x-request-id', 'bad id\twith spaces').expect(200);
     expect(unsafe.headers['x-request-id']).not.toBe('bad id\twith spaces');
     const lines = t.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
-    expect(lines[0]).toMatchObject({ level: 'info', request_id: 'abc-123', method: 'POST', route: '/v1/classify', status: 200, model: 'sentiment' });
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      request_id: 'abc-123',
+      method: 'POST',
+      route: '/v1/classify',
+      status: 200,
+      model: 'sentiment',
+    });
     expect(typeof lines[0].ms).toBe('number');
     expect(lines).toHaveLength(2);
   });

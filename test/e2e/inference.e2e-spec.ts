@@ -39,7 +39,12 @@ describe('/v1 inference endpoints (fake core)', () => {
         results: [{ labels: [{ label: ['negative', 'neutral', 'positive'][scores.indexOf(best)], score: best }], truncated: false }],
       });
       expectTimingHeaders(res, 'sentiment');
-      expect(lastCall()).toEqual({ method: 'classify', model: undefined, inputs: ['good movie'], params: { top_k: undefined, function_to_apply: undefined } });
+      expect(lastCall()).toEqual({
+        method: 'classify',
+        model: undefined,
+        inputs: ['good movie'],
+        params: { top_k: undefined, function_to_apply: undefined },
+      });
     });
 
     it('passes batches, pairs, top_k and function_to_apply through', async () => {
@@ -75,13 +80,25 @@ describe('/v1 inference endpoints (fake core)', () => {
     });
 
     it('400 beyond the client batch cap, 413 beyond the character limit', async () => {
-      const tooMany = await http().post('/v1/classify').send({ inputs: ['a', 'b', 'c', 'd', 'e'] }).expect(400);
+      const tooMany = await http()
+        .post('/v1/classify')
+        .send({ inputs: ['a', 'b', 'c', 'd', 'e'] })
+        .expect(400);
       expect(tooMany.body.error).toMatchObject({ code: 'INVALID_INPUT', details: { limit: 4, received: 5 } });
-      const tooLong = await http().post('/v1/classify').send({ inputs: ['a', 'x'.repeat(51)] }).expect(413);
+      const tooLong = await http()
+        .post('/v1/classify')
+        .send({ inputs: ['a', 'x'.repeat(51)] })
+        .expect(413);
       expect(tooLong.body.error).toMatchObject({ code: 'INPUT_TOO_LONG', details: { field: 'inputs[1]', limit: 50, received: 51 } });
       // Code points, not UTF-16 units: 50 emoji are 100 units but within the limit.
-      await http().post('/v1/classify').send({ inputs: '😀'.repeat(50) }).expect(200);
-      const pairTooLong = await http().post('/v1/classify').send({ inputs: { text: 'a', text_pair: 'y'.repeat(60) } }).expect(413);
+      await http()
+        .post('/v1/classify')
+        .send({ inputs: '😀'.repeat(50) })
+        .expect(200);
+      const pairTooLong = await http()
+        .post('/v1/classify')
+        .send({ inputs: { text: 'a', text_pair: 'y'.repeat(60) } })
+        .expect(413);
       expect(pairTooLong.body.error.details.field).toBe('inputs[0].text_pair');
     });
 
@@ -96,15 +113,29 @@ describe('/v1 inference endpoints (fake core)', () => {
 
   describe('POST /v1/nli', () => {
     it('scores premise/hypothesis pairs', async () => {
-      const res = await http().post('/v1/nli').send({ inputs: [{ premise: 'p', hypothesis: 'h' }, { premise: 'p2', hypothesis: 'h2' }] }).expect(200);
+      const res = await http()
+        .post('/v1/nli')
+        .send({
+          inputs: [
+            { premise: 'p', hypothesis: 'h' },
+            { premise: 'p2', hypothesis: 'h2' },
+          ],
+        })
+        .expect(200);
       expect(res.body.model).toBe('nli-model');
       expect(res.body.results).toHaveLength(2);
       expect(res.body.results[0].labels.map((l: { label: string }) => l.label).sort()).toEqual(['contradiction', 'entailment', 'neutral']);
       expectTimingHeaders(res, 'nli-model');
     });
     it('rejects a pair missing its hypothesis, and a non-NLI model', async () => {
-      await http().post('/v1/nli').send({ inputs: { premise: 'p' } }).expect(400);
-      const res = await http().post('/v1/nli').send({ model: 'sentiment', inputs: { premise: 'p', hypothesis: 'h' } }).expect(400);
+      await http()
+        .post('/v1/nli')
+        .send({ inputs: { premise: 'p' } })
+        .expect(400);
+      const res = await http()
+        .post('/v1/nli')
+        .send({ model: 'sentiment', inputs: { premise: 'p', hypothesis: 'h' } })
+        .expect(400);
       expect(res.body.error.code).toBe('WRONG_TASK');
     });
   });
@@ -118,12 +149,24 @@ describe('/v1 inference endpoints (fake core)', () => {
       expect(lastCall().params).toEqual({ candidate_labels: ['sport', 'politics'], hypothesis_template: 'About {}.', multi_label: true });
     });
     it('400 on too many, empty, duplicate labels and a template without {}', async () => {
-      const tooMany = await http().post('/v1/zero-shot').send({ inputs: 'x', candidate_labels: ['a', 'b', 'c', 'd'] }).expect(400);
+      const tooMany = await http()
+        .post('/v1/zero-shot')
+        .send({ inputs: 'x', candidate_labels: ['a', 'b', 'c', 'd'] })
+        .expect(400);
       expect(tooMany.body.error.details).toEqual({ limit: 3, received: 4 });
       await http().post('/v1/zero-shot').send({ inputs: 'x', candidate_labels: [] }).expect(400);
-      await http().post('/v1/zero-shot').send({ inputs: 'x', candidate_labels: ['a', ''] }).expect(400);
-      await http().post('/v1/zero-shot').send({ inputs: 'x', candidate_labels: ['a', 'a'] }).expect(400);
-      const tpl = await http().post('/v1/zero-shot').send({ inputs: 'x', candidate_labels: ['a'], hypothesis_template: 'no slot' }).expect(400);
+      await http()
+        .post('/v1/zero-shot')
+        .send({ inputs: 'x', candidate_labels: ['a', ''] })
+        .expect(400);
+      await http()
+        .post('/v1/zero-shot')
+        .send({ inputs: 'x', candidate_labels: ['a', 'a'] })
+        .expect(400);
+      const tpl = await http()
+        .post('/v1/zero-shot')
+        .send({ inputs: 'x', candidate_labels: ['a'], hypothesis_template: 'no slot' })
+        .expect(400);
       expect(tpl.body.error.details.fields[0].field).toBe('hypothesis_template');
       expect(t.core.calls).toHaveLength(0);
     });
@@ -149,7 +192,14 @@ describe('/v1 inference endpoints (fake core)', () => {
 
   describe('POST /v1/qa', () => {
     it('answers with spans and passes every parameter', async () => {
-      const params = { top_k: 2, doc_stride: 32, max_answer_len: 10, max_seq_len: 64, max_question_len: 16, handle_impossible_answer: true };
+      const params = {
+        top_k: 2,
+        doc_stride: 32,
+        max_answer_len: 10,
+        max_seq_len: 64,
+        max_question_len: 16,
+        handle_impossible_answer: true,
+      };
       const res = await http()
         .post('/v1/qa')
         .send({ inputs: { question: 'who?', context: 'Ada wrote code' }, ...params })
@@ -163,14 +213,32 @@ describe('/v1 inference endpoints (fake core)', () => {
       expect(lastCall().params).toEqual(params);
     });
     it('400 on a missing context and a non-integer top_k', async () => {
-      await http().post('/v1/qa').send({ inputs: { question: 'q' } }).expect(400);
-      await http().post('/v1/qa').send({ inputs: { question: 'q', context: 'c' }, top_k: 1.5 }).expect(400);
+      await http()
+        .post('/v1/qa')
+        .send({ inputs: { question: 'q' } })
+        .expect(400);
+      await http()
+        .post('/v1/qa')
+        .send({ inputs: { question: 'q', context: 'c' }, top_k: 1.5 })
+        .expect(400);
     });
     it('doc_stride 0 (windows without overlap) is allowed, a negative one is not; max_answer_len and max_seq_len have floors', async () => {
-      await http().post('/v1/qa').send({ inputs: { question: 'q', context: 'c' }, doc_stride: 0 }).expect(200);
+      await http()
+        .post('/v1/qa')
+        .send({ inputs: { question: 'q', context: 'c' }, doc_stride: 0 })
+        .expect(200);
       expect(lastCall().params).toMatchObject({ doc_stride: 0 });
-      for (const bad of [{ doc_stride: -1 }, { max_answer_len: 0 }, { max_seq_len: 4 }, { max_question_len: 0 }, { handle_impossible_answer: 'yes' }]) {
-        const res = await http().post('/v1/qa').send({ inputs: { question: 'q', context: 'c' }, ...bad }).expect(400);
+      for (const bad of [
+        { doc_stride: -1 },
+        { max_answer_len: 0 },
+        { max_seq_len: 4 },
+        { max_question_len: 0 },
+        { handle_impossible_answer: 'yes' },
+      ]) {
+        const res = await http()
+          .post('/v1/qa')
+          .send({ inputs: { question: 'q', context: 'c' }, ...bad })
+          .expect(400);
         expect(res.body.error.details.fields[0].field).toBe(Object.keys(bad)[0]);
       }
     });
@@ -178,8 +246,14 @@ describe('/v1 inference endpoints (fake core)', () => {
 
   describe('POST /v1/embeddings and /v1/fill-mask', () => {
     it('embeds with pooling and normalize', async () => {
-      const res = await http().post('/v1/embeddings').send({ inputs: ['ab'], pooling: 'none', normalize: true }).expect(200);
-      expect(res.body.results[0].embedding).toEqual([[2, 1], [2, 2]]);
+      const res = await http()
+        .post('/v1/embeddings')
+        .send({ inputs: ['ab'], pooling: 'none', normalize: true })
+        .expect(200);
+      expect(res.body.results[0].embedding).toEqual([
+        [2, 1],
+        [2, 2],
+      ]);
       expect(lastCall().params).toEqual({ pooling: 'none', normalize: true });
       await http().post('/v1/embeddings').send({ inputs: 'ab', pooling: 'max' }).expect(400);
     });

@@ -39,7 +39,10 @@ describe('KServe v2 / Open Inference Protocol (fake core)', () => {
   });
 
   it('classification: label and scores in the model label order', async () => {
-    const res = await http().post('/v2/models/sentiment/infer').send({ id: 'r1', inputs: [text(['good', 'terrible!'])] }).expect(200);
+    const res = await http()
+      .post('/v2/models/sentiment/infer')
+      .send({ id: 'r1', inputs: [text(['good', 'terrible!'])] })
+      .expect(200);
     const s0 = FakeCore.scores('good', 3);
     const s1 = FakeCore.scores('terrible!', 3);
     const labels = ['negative', 'neutral', 'positive'];
@@ -90,7 +93,10 @@ describe('KServe v2 / Open Inference Protocol (fake core)', () => {
   });
 
   it('NER, QA, fill-mask and embeddings tensors', async () => {
-    const ner = await http().post('/v2/models/ner-model/infer').send({ inputs: [text(['Ada x'])] }).expect(200);
+    const ner = await http()
+      .post('/v2/models/ner-model/infer')
+      .send({ inputs: [text(['Ada x'])] })
+      .expect(200);
     expect(JSON.parse(ner.body.outputs[0].data[0])).toEqual([{ entity_group: 'PER', score: 0.9, word: 'Ada', start: 0, end: 3 }]);
     const qa = await http()
       .post('/v2/models/qa-model/infer')
@@ -102,9 +108,15 @@ describe('KServe v2 / Open Inference Protocol (fake core)', () => {
       { name: 'start', datatype: 'INT64', shape: [1], data: [0] },
       { name: 'end', datatype: 'INT64', shape: [1], data: [3] },
     ]);
-    const fm = await http().post('/v2/models/mlm/infer').send({ parameters: { top_k: 2 }, inputs: [text(['a [MASK]'])] }).expect(200);
+    const fm = await http()
+      .post('/v2/models/mlm/infer')
+      .send({ parameters: { top_k: 2 }, inputs: [text(['a [MASK]'])] })
+      .expect(200);
     expect(JSON.parse(fm.body.outputs[0].data[0])).toHaveLength(2);
-    const emb = await http().post('/v2/models/encoder/infer').send({ inputs: [text(['ab', 'abc'])] }).expect(200);
+    const emb = await http()
+      .post('/v2/models/encoder/infer')
+      .send({ inputs: [text(['ab', 'abc'])] })
+      .expect(200);
     expect(emb.body.outputs[0]).toEqual({ name: 'embedding', datatype: 'FP32', shape: [2, 3], data: [2, 1, 0.5, 3, 1, 0.5] });
   });
 
@@ -126,8 +138,14 @@ describe('KServe v2 / Open Inference Protocol (fake core)', () => {
 
   it('a version that is not active is refused with 409; an unknown one with 404', async () => {
     t.core.models.get('sentiment')!.info.versions.push({ version: 2, source: 'imported', created_at: '', size_bytes: 1 });
-    const res = await http().post('/v2/models/sentiment/versions/2/infer').send({ inputs: [text(['a'])] }).expect(409);
+    const res = await http()
+      .post('/v2/models/sentiment/versions/2/infer')
+      .send({ inputs: [text(['a'])] })
+      .expect(409);
     expect(res.body.error).toMatchObject({ code: 'CONFLICT', details: { active_version: 1, requested_version: 2 } });
-    await http().post('/v2/models/sentiment/versions/9/infer').send({ inputs: [text(['a'])] }).expect(404);
+    await http()
+      .post('/v2/models/sentiment/versions/9/infer')
+      .send({ inputs: [text(['a'])] })
+      .expect(404);
   });
 });

@@ -101,7 +101,13 @@ describe('client disconnects and graceful shutdown', () => {
     const gate = deferred();
     t.core.gate = gate.promise;
     try {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/classify', headers: { 'content-type': 'application/json' } });
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/classify',
+        headers: { 'content-type': 'application/json' },
+      });
       req.on('error', () => undefined);
       req.end(JSON.stringify({ inputs: 'will hang up' }));
       while (t.core.inFlight() === 0) await new Promise((r) => setTimeout(r, 5));

@@ -42,8 +42,18 @@ describe('model folders reached through symbolic links, over HTTP', () => {
     hfCacheCopy(join(SHIPPED, 'berth-mini-nli'), join(root, 'hub', 'models--berth--mini-nli'));
     symlinkSync(join('..', 'hub', 'models--berth--mini-nli', 'snapshots', '5f1e2d3c'), join(models, 'nli'));
     symlinkSync(join(root, 'deleted-model'), join(models, 'gone'));
-    const config = loadConfig({ BERTH_MODELS_DIR: models, BERTH_DATA_DIR: join(root, 'data'), BERTH_THREADS: '1', BERTH_LOG_LEVEL: 'warn' });
-    app = await createApp({ config, logger: new JsonLogger(config.logLevel, (line) => logs.push(line)), waitForCore: true, processMetrics: false });
+    const config = loadConfig({
+      BERTH_MODELS_DIR: models,
+      BERTH_DATA_DIR: join(root, 'data'),
+      BERTH_THREADS: '1',
+      BERTH_LOG_LEVEL: 'warn',
+    });
+    app = await createApp({
+      config,
+      logger: new JsonLogger(config.logLevel, (line) => logs.push(line)),
+      waitForCore: true,
+      processMetrics: false,
+    });
     await app.getHttpAdapter().getInstance().ready();
   }, 120_000);
 
@@ -59,13 +69,21 @@ describe('model folders reached through symbolic links, over HTTP', () => {
       ['sentiment', 'ready'],
     ]);
     const warnings = logs.map((l) => JSON.parse(l) as { level: string; msg?: string; link?: string }).filter((l) => l.level === 'warn');
-    expect(warnings).toContainEqual(expect.objectContaining({ link: 'gone', msg: `skipping model link "gone": it points to ${join(root, 'deleted-model')}, which does not exist` }));
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        link: 'gone',
+        msg: `skipping model link "gone": it points to ${join(root, 'deleted-model')}, which does not exist`,
+      }),
+    );
   });
 
   it('the folder linked as a whole answers', async () => {
     const res = await http()
       .post('/v1/classify')
-      .send({ model: 'sentiment', inputs: ['A wonderful film: a moving story, brilliant acting and a beautiful score. I loved every minute of it.'] })
+      .send({
+        model: 'sentiment',
+        inputs: ['A wonderful film: a moving story, brilliant acting and a beautiful score. I loved every minute of it.'],
+      })
       .expect(200);
     expect(res.body.results[0].labels[0].label).toBe('positive');
   });

@@ -27,7 +27,10 @@ describe('GET /metrics', () => {
   beforeAll(async () => {
     t = await fakeApp({}, undefined, { processMetrics: true });
     // Served traffic, a client error, an unknown model, an unknown route, an overload and a swap.
-    await http().post('/v1/classify').send({ inputs: ['a', 'b'] }).expect(200);
+    await http()
+      .post('/v1/classify')
+      .send({ inputs: ['a', 'b'] })
+      .expect(200);
     await http().post('/v1/classify').send({ inputs: 'c' }).expect(200);
     await http().post('/models/ner-model').send({ inputs: 'Ada x' }).expect(200);
     await http().post('/v1/classify').send({ inputs: '' }).expect(400);
@@ -40,7 +43,12 @@ describe('GET /metrics', () => {
     t.core.models.get('sentiment')!.info.versions.push({ version: 2, source: 'imported', created_at: '', size_bytes: 1 });
     await http().post('/v1/models/sentiment/versions/2/activate').expect(200);
     // A fine-tuning step, reported the way the job runner reports it, so its series are exposed too.
-    t.app.get(BerthMetrics).trainingStep({ id: 'ftjob-metrics', model: 'sentiment', method: 'lora' }, { step: 1, loss: 0.6931, learningRate: 5e-5, examplesPerSecond: 42 });
+    t.app
+      .get(BerthMetrics)
+      .trainingStep(
+        { id: 'ftjob-metrics', model: 'sentiment', method: 'lora' },
+        { step: 1, loss: 0.6931, learningRate: 5e-5, examplesPerSecond: 42 },
+      );
   });
   afterAll(() => t.app.close());
 
@@ -92,7 +100,6 @@ describe('GET /metrics', () => {
 
   it('passes `promtool check metrics`', async () => {
     if (!existsSync(PROMTOOL)) {
-       
       console.warn(`skipping promtool check: ${PROMTOOL} is not installed (Debian package "prometheus")`);
       return;
     }

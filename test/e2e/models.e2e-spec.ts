@@ -14,7 +14,14 @@ describe('model management (fake core)', () => {
   it('lists and inspects models', async () => {
     const list = await http().get('/v1/models').expect(200);
     expect(list.body.object).toBe('list');
-    expect(list.body.data.map((m: { name: string }) => m.name)).toEqual(['sentiment', 'nli-model', 'ner-model', 'qa-model', 'mlm', 'encoder']);
+    expect(list.body.data.map((m: { name: string }) => m.name)).toEqual([
+      'sentiment',
+      'nli-model',
+      'ner-model',
+      'qa-model',
+      'mlm',
+      'encoder',
+    ]);
     const one = await http().get('/v1/models/ner-model').expect(200);
     expect(one.body).toMatchObject({ name: 'ner-model', task: 'token-classification', active_version: 1, status: 'ready' });
     expect((await http().get('/v1/models/missing').expect(404)).body.error.code).toBe('MODEL_NOT_FOUND');
@@ -47,13 +54,62 @@ describe('model management (fake core)', () => {
   });
 
   it.each([
-    ['a symlink', [{ path: 'config.json', content: '{}' }, { path: 'link', type: '2' as const, linkTarget: '/etc/passwd' }], 'SymbolicLink'],
-    ['a hard link', [{ path: 'config.json', content: '{}' }, { path: 'hl', type: '1' as const, linkTarget: 'config.json' }], 'Link'],
-    ['a device', [{ path: 'config.json', content: '{}' }, { path: 'dev', type: '3' as const }], 'CharacterDevice'],
-    ['a FIFO', [{ path: 'config.json', content: '{}' }, { path: 'fifo', type: '6' as const }], 'FIFO'],
-    ['a path escaping the target', [{ path: 'config.json', content: '{}' }, { path: '../escape.txt', content: 'x' }], 'escapes'],
-    ['a nested escape', [{ path: 'config.json', content: '{}' }, { path: 'a/../../escape.txt', content: 'x' }], 'escapes'],
-    ['an absolute path', [{ path: 'config.json', content: '{}' }, { path: '/tmp/berth-abs.txt', content: 'x' }], 'absolute'],
+    [
+      'a symlink',
+      [
+        { path: 'config.json', content: '{}' },
+        { path: 'link', type: '2' as const, linkTarget: '/etc/passwd' },
+      ],
+      'SymbolicLink',
+    ],
+    [
+      'a hard link',
+      [
+        { path: 'config.json', content: '{}' },
+        { path: 'hl', type: '1' as const, linkTarget: 'config.json' },
+      ],
+      'Link',
+    ],
+    [
+      'a device',
+      [
+        { path: 'config.json', content: '{}' },
+        { path: 'dev', type: '3' as const },
+      ],
+      'CharacterDevice',
+    ],
+    [
+      'a FIFO',
+      [
+        { path: 'config.json', content: '{}' },
+        { path: 'fifo', type: '6' as const },
+      ],
+      'FIFO',
+    ],
+    [
+      'a path escaping the target',
+      [
+        { path: 'config.json', content: '{}' },
+        { path: '../escape.txt', content: 'x' },
+      ],
+      'escapes',
+    ],
+    [
+      'a nested escape',
+      [
+        { path: 'config.json', content: '{}' },
+        { path: 'a/../../escape.txt', content: 'x' },
+      ],
+      'escapes',
+    ],
+    [
+      'an absolute path',
+      [
+        { path: 'config.json', content: '{}' },
+        { path: '/tmp/berth-abs.txt', content: 'x' },
+      ],
+      'absolute',
+    ],
   ])('refuses an archive with %s, writing nothing', async (_, entries, hint) => {
     const before = t.core.imported.length;
     const res = await http().post('/v1/models/sentiment/versions').set('content-type', 'application/gzip').send(tarGz(entries)).expect(400);
@@ -66,16 +122,33 @@ describe('model management (fake core)', () => {
     const big = await http()
       .post('/v1/models/sentiment/versions')
       .set('content-type', 'application/gzip')
-      .send(tarGz([{ path: 'config.json', content: '{}' }, { path: 'weights.bin', content: Buffer.alloc(5000) }]))
+      .send(
+        tarGz([
+          { path: 'config.json', content: '{}' },
+          { path: 'weights.bin', content: Buffer.alloc(5000) },
+        ]),
+      )
       .expect(413);
     expect(big.body.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: { limit: 4096 } });
-    const huge = await http().post('/v1/models/sentiment/versions').set('content-type', 'application/octet-stream').send(Buffer.alloc(70000, 1)).expect(413);
+    const huge = await http()
+      .post('/v1/models/sentiment/versions')
+      .set('content-type', 'application/octet-stream')
+      .send(Buffer.alloc(70000, 1))
+      .expect(413);
     expect(huge.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     const bigPart = await http().post('/v1/models/sentiment/versions').attach('file', Buffer.alloc(70000, 1), 'model.tar.gz').expect(413);
     expect(bigPart.body.error.code).toBe('PAYLOAD_TOO_LARGE');
-    const junk = await http().post('/v1/models/sentiment/versions').set('content-type', 'application/gzip').send(Buffer.from('not an archive')).expect(400);
+    const junk = await http()
+      .post('/v1/models/sentiment/versions')
+      .set('content-type', 'application/gzip')
+      .send(Buffer.from('not an archive'))
+      .expect(400);
     expect(junk.body.error.code).toBe('INVALID_INPUT');
-    const noConfig = await http().post('/v1/models/sentiment/versions').set('content-type', 'application/gzip').send(tarGz([{ path: 'readme.md', content: 'x' }])).expect(400);
+    const noConfig = await http()
+      .post('/v1/models/sentiment/versions')
+      .set('content-type', 'application/gzip')
+      .send(tarGz([{ path: 'readme.md', content: 'x' }]))
+      .expect(400);
     expect(noConfig.body.error.message).toContain('config.json');
     const empty = await http().post('/v1/models/sentiment/versions').set('content-type', 'application/gzip').expect(400);
     expect(empty.body.error.code).toBe('INVALID_INPUT');
@@ -101,7 +174,9 @@ describe('rollback, unload and load (fake core)', () => {
     await http().post('/v1/models/sentiment/versions/2/activate').expect(200);
     const first = await http().post('/v1/models/sentiment/rollback').expect(200);
     expect(first.body).toMatchObject({ name: 'sentiment', active_version: 3, status: 'ready' });
-    expect((await http().post('/v1/classify').send({ model: 'sentiment', inputs: 'after rollback' }).expect(200)).headers['x-model-version']).toBe('3');
+    expect(
+      (await http().post('/v1/classify').send({ model: 'sentiment', inputs: 'after rollback' }).expect(200)).headers['x-model-version'],
+    ).toBe('3');
     expect((await http().post('/v1/models/sentiment/rollback').expect(200)).body.active_version).toBe(1);
     const none = await http().post('/v1/models/sentiment/rollback').expect(409);
     expect(none.body.error).toMatchObject({ code: 'CONFLICT', details: { model: 'sentiment', active_version: 1 } });
@@ -153,12 +228,15 @@ describe('rollback, unload and load need the admin scope', () => {
   });
   afterAll(() => t.app.close());
 
-  it.each(['unload', 'load', 'rollback'])('POST /v1/models/{name}/%s: 401 without a key, 403 with an inference key, done with an admin key', async (action) => {
-    expect((await http().post(`/v1/models/sentiment/${action}`).expect(401)).body.error.code).toBe('UNAUTHORIZED');
-    const forbidden = await http().post(`/v1/models/sentiment/${action}`).set('authorization', `Bearer ${INFERENCE_KEY}`).expect(403);
-    expect(forbidden.body.error.code).toBe('FORBIDDEN');
-    const admin = await http().post(`/v1/models/sentiment/${action}`).set('authorization', `Bearer ${ADMIN_KEY}`);
-    // The admin call reaches the core: unload and load succeed; rollback has nothing to return to.
-    expect(admin.status).toBe(action === 'rollback' ? 409 : 200);
-  });
+  it.each(['unload', 'load', 'rollback'])(
+    'POST /v1/models/{name}/%s: 401 without a key, 403 with an inference key, done with an admin key',
+    async (action) => {
+      expect((await http().post(`/v1/models/sentiment/${action}`).expect(401)).body.error.code).toBe('UNAUTHORIZED');
+      const forbidden = await http().post(`/v1/models/sentiment/${action}`).set('authorization', `Bearer ${INFERENCE_KEY}`).expect(403);
+      expect(forbidden.body.error.code).toBe('FORBIDDEN');
+      const admin = await http().post(`/v1/models/sentiment/${action}`).set('authorization', `Bearer ${ADMIN_KEY}`);
+      // The admin call reaches the core: unload and load succeed; rollback has nothing to return to.
+      expect(admin.status).toBe(action === 'rollback' ? 409 : 200);
+    },
+  );
 });

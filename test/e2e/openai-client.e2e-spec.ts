@@ -18,7 +18,17 @@ function executor(state: { hold: boolean }): TrainingExecutor {
       hooks.signal.addEventListener('abort', () => reject(Object.assign(new Error('cancelled'), { code: CANCELLED_CODE })));
       if (state.hold) return;
       const metrics = { selected: { select: 'best', epoch: 1, step: 1, metrics: { loss: 0.2, score: 0.9, scoreName: 'accuracy' } } };
-      hooks.onEvent({ type: 'step', epoch: 1, step: 1, totalSteps: 1, loss: 0.3, learningRate: 1e-5, gradNorm: 1, examplesPerSecond: 2, elapsedSeconds: 1 });
+      hooks.onEvent({
+        type: 'step',
+        epoch: 1,
+        step: 1,
+        totalSteps: 1,
+        loss: 0.3,
+        learningRate: 1e-5,
+        gradNorm: 1,
+        examplesPerSecond: 2,
+        elapsedSeconds: 1,
+      });
       mkdirSync(req.outDir, { recursive: true });
       writeFileSync(join(req.outDir, 'metrics.json'), JSON.stringify(metrics));
       resolve({ outDir: req.outDir, metrics: metrics as unknown as TrainMetricsFile });
@@ -33,7 +43,9 @@ describe('the official openai client against Berth', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'berth-openai-'));
-    t = await fineTuningApp({ BERTH_DATA_DIR: dataDir, BERTH_ADMIN_KEYS: ADMIN_KEY }, async () => new FakeCore(), { executor: executor(state) });
+    t = await fineTuningApp({ BERTH_DATA_DIR: dataDir, BERTH_ADMIN_KEYS: ADMIN_KEY }, async () => new FakeCore(), {
+      executor: executor(state),
+    });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const address = t.app.getHttpServer().address() as { port: number };
     client = new OpenAI({ apiKey: ADMIN_KEY, baseURL: `http://127.0.0.1:${address.port}/v1`, maxRetries: 0 });
@@ -55,7 +67,13 @@ describe('the official openai client against Berth', () => {
   it('uploads a file, creates, lists, retrieves, reads events of one job and cancels another', async () => {
     const csv = 'text,target\ngreat,positive\nawful,negative\nfine,neutral\n';
     const file = await client.files.create({ file: await toFile(Buffer.from(csv), 'train.csv'), purpose: 'fine-tune' });
-    expect(file).toMatchObject({ object: 'file', filename: 'train.csv', purpose: 'fine-tune', status: 'processed', bytes: Buffer.byteLength(csv) });
+    expect(file).toMatchObject({
+      object: 'file',
+      filename: 'train.csv',
+      purpose: 'fine-tune',
+      status: 'processed',
+      bytes: Buffer.byteLength(csv),
+    });
 
     const job = await client.fineTuning.jobs.create({
       model: 'sentiment',
@@ -64,7 +82,13 @@ describe('the official openai client against Berth', () => {
       seed: 1,
       metadata: { run: 'client-test' },
     });
-    expect(job).toMatchObject({ object: 'fine_tuning.job', model: 'sentiment', training_file: file.id, seed: 1, metadata: { run: 'client-test' } });
+    expect(job).toMatchObject({
+      object: 'fine_tuning.job',
+      model: 'sentiment',
+      training_file: file.id,
+      seed: 1,
+      metadata: { run: 'client-test' },
+    });
     const finished = await waitFor(job.id, ['succeeded', 'failed']);
     expect(finished).toMatchObject({ status: 'succeeded', fine_tuned_model: 'sentiment', error: null });
 
@@ -94,7 +118,7 @@ describe('the official openai client against Berth', () => {
     expect(await client.files.delete(file.id)).toMatchObject({ id: file.id, deleted: true });
   });
 
-  it('surfaces Berth errors as the client\'s typed errors', async () => {
+  it("surfaces Berth errors as the client's typed errors", async () => {
     await expect(client.fineTuning.jobs.retrieve('ftjob-missing')).rejects.toMatchObject({ status: 404 });
     await expect(client.fineTuning.jobs.create({ model: 'no-such-model', training_file: 'file-x' })).rejects.toMatchObject({ status: 404 });
     const anonymous = new OpenAI({ apiKey: 'not-a-key-at-all', baseURL: client.baseURL, maxRetries: 0 });
@@ -114,14 +138,17 @@ describe('the official openai client against Berth', () => {
       await filesCommand.run({ values: connection, positionals: ['upload', path] });
       const fileId = lines.at(-1)!.split(/\s+/)[0];
       expect(lines.at(-1)).toMatch(/^file-\S+ {2}cli\.csv {2}\d+ bytes {2}classification\/csv {2}2 rows$/);
-      await jobsCommand.run({ values: { ...connection, model: 'sentiment', 'training-file': fileId, method: 'head', epochs: '1' }, positionals: ['create'] });
+      await jobsCommand.run({
+        values: { ...connection, model: 'sentiment', 'training-file': fileId, method: 'head', epochs: '1' },
+        positionals: ['create'],
+      });
       const jobId = lines.at(-1)!.split(/\s+/)[0];
       expect(lines.at(-1)).toMatch(/^ftjob-\S+ {2}(validating_files|queued|running|succeeded) {2}head on sentiment/);
       await waitFor(jobId, ['succeeded']);
       await jobsCommand.run({ values: connection, positionals: ['get', jobId] });
       expect(lines.at(-1)).toMatch(/succeeded {2}head on sentiment.*→ sentiment v\d+$/);
       lines.length = 0;
-      await jobsCommand.run({ values: connection, positionals: ['events', jobId, ], });
+      await jobsCommand.run({ values: connection, positionals: ['events', jobId] });
       expect(lines.at(-1)).toMatch(/info +The job has successfully completed$/);
       lines.length = 0;
       await jobsCommand.run({ values: { ...connection, follow: true }, positionals: ['events', jobId] });

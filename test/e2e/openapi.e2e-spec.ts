@@ -22,14 +22,39 @@ describe('OpenAPI document', () => {
     const doc = JSON.parse(await renderOpenApi());
     const ops = Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>>);
     expect(ops.map(([p]) => p)).toEqual(
-      expect.arrayContaining(['/v1/classify', '/v1/nli', '/v1/zero-shot', '/v1/ner', '/v1/qa', '/v1/embeddings', '/v1/fill-mask', '/models/{model}', '/v2/models/{model}/infer', '/v2/models/{model}/versions/{version}/infer', '/v1/models', '/v1/models/{name}/versions', '/info', '/metrics', '/health/ready', '/v1/files', '/v1/files/{id}', '/v1/files/{id}/content', '/v1/fine_tuning/jobs', '/v1/fine_tuning/jobs/{id}', '/v1/fine_tuning/jobs/{id}/cancel', '/v1/fine_tuning/jobs/{id}/events', '/v1/fine_tuning/jobs/{id}/checkpoints']),
+      expect.arrayContaining([
+        '/v1/classify',
+        '/v1/nli',
+        '/v1/zero-shot',
+        '/v1/ner',
+        '/v1/qa',
+        '/v1/embeddings',
+        '/v1/fill-mask',
+        '/models/{model}',
+        '/v2/models/{model}/infer',
+        '/v2/models/{model}/versions/{version}/infer',
+        '/v1/models',
+        '/v1/models/{name}/versions',
+        '/info',
+        '/metrics',
+        '/health/ready',
+        '/v1/files',
+        '/v1/files/{id}',
+        '/v1/files/{id}/content',
+        '/v1/fine_tuning/jobs',
+        '/v1/fine_tuning/jobs/{id}',
+        '/v1/fine_tuning/jobs/{id}/cancel',
+        '/v1/fine_tuning/jobs/{id}/events',
+        '/v1/fine_tuning/jobs/{id}/checkpoints',
+      ]),
     );
     for (const [path, methods] of ops) {
       for (const [method, op] of Object.entries(methods)) {
         const ok = op.responses['200'] ?? op.responses['201'];
         expect({ path, method, documented: ok !== undefined }).toEqual({ path, method, documented: true });
         // Action routes (activate, rollback, unload, load, cancel) take no body; every other POST has one.
-        if (method === 'post' && !/\/(activate|rollback|unload|load|cancel)$/.test(path)) expect({ path, body: op.requestBody !== undefined }).toEqual({ path, body: true });
+        if (method === 'post' && !/\/(activate|rollback|unload|load|cancel)$/.test(path))
+          expect({ path, body: op.requestBody !== undefined }).toEqual({ path, body: true });
       }
     }
     expect(doc.components.schemas.ErrorBodyDto).toBeDefined();

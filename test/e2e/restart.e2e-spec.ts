@@ -52,12 +52,19 @@ describeWithFixtures('a server killed mid-job and started again (built server, r
       return json(await api('/v1/files', { method: 'POST', body: form }));
     };
     const createJob = async (body: Record<string, unknown>) =>
-      json(await api('/v1/fine_tuning/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+      json(
+        await api('/v1/fine_tuning/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      );
     const getJob = async (id: string) => json(await api(`/v1/fine_tuning/jobs/${id}`));
 
     // An earlier job that finishes: version 2 of the model, which must survive the crash.
     const small = await upload('small.csv', sentimentCsv(40));
-    const first = await createJob({ model: 'sentiment', training_file: small.id, method: { type: 'head', head: { hyperparameters: { n_epochs: 1, batch_size: 8 } } }, seed: 1 });
+    const first = await createJob({
+      model: 'sentiment',
+      training_file: small.id,
+      method: { type: 'head', head: { hyperparameters: { n_epochs: 1, batch_size: 8 } } },
+      seed: 1,
+    });
     const firstDone = await until('the first job to finish', async () => {
       const j = await getJob(first.id);
       return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
@@ -66,14 +73,24 @@ describeWithFixtures('a server killed mid-job and started again (built server, r
 
     // A job long enough to be killed while it trains.
     const big = await upload('big.csv', sentimentCsv(2000));
-    const second = await createJob({ model: 'sentiment', training_file: big.id, method: { type: 'full', full: { hyperparameters: { n_epochs: 50, batch_size: 8 } } }, seed: 2 });
+    const second = await createJob({
+      model: 'sentiment',
+      training_file: big.id,
+      method: { type: 'full', full: { hyperparameters: { n_epochs: 50, batch_size: 8 } } },
+      seed: 2,
+    });
     await until('the second job to be training', async () => {
       const j = await getJob(second.id);
       return j.status === 'running' && (j.berth?.progress as { step?: number } | null)?.step ? j : undefined;
     });
     const workDir = join(dataDir, 'jobs', second.id);
     // A job queued behind it: a crash must not lose it.
-    const third = await createJob({ model: 'sentiment', training_file: small.id, method: { type: 'head', head: { hyperparameters: { n_epochs: 1, batch_size: 8 } } }, seed: 3 });
+    const third = await createJob({
+      model: 'sentiment',
+      training_file: small.id,
+      method: { type: 'head', head: { hyperparameters: { n_epochs: 1, batch_size: 8 } } },
+      seed: 3,
+    });
     expect((await getJob(third.id)).status).toBe('queued');
 
     const versionsBefore = (await json(await api('/v1/models/sentiment'))).versions;
@@ -103,18 +120,22 @@ describeWithFixtures('a server killed mid-job and started again (built server, r
     expect(versionsAfter.slice(0, 2)).toEqual(versionsBefore);
     expect(versionsAfter.map((v: { version: number }) => v.version)).toEqual([1, 2, 3]);
     expect(readdirSync(join(dataDir, 'models', 'sentiment', 'versions')).sort()).toEqual(['2', '3']);
-    const jobOf = (v: number) => JSON.parse(readFileSync(join(dataDir, 'models', 'sentiment', 'versions', String(v), 'metrics.json'), 'utf8')).job_id;
+    const jobOf = (v: number) =>
+      JSON.parse(readFileSync(join(dataDir, 'models', 'sentiment', 'versions', String(v), 'metrics.json'), 'utf8')).job_id;
     expect([jobOf(2), jobOf(3)]).toEqual([first.id, third.id]);
 
     // Files: the same records, and the same bytes.
     expect(await json(await api('/v1/files'))).toEqual(filesBefore);
     expect(Buffer.from(await (await api(`/v1/files/${big.id}/content`)).arrayBuffer()).equals(bigContent)).toBe(true);
 
-
     // The earlier job's result still serves, and the events say what happened.
     expect(await getJob(first.id)).toMatchObject({ status: 'succeeded', berth: { version: 2 } });
     await json(await api('/v1/models/sentiment/versions/2/activate', { method: 'POST' }));
-    const served = await api('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sentiment', inputs: 'a good film' }) });
+    const served = await api('/v1/classify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sentiment', inputs: 'a good film' }),
+    });
     expect(served.status).toBe(200);
     expect(served.headers.get('x-model-version')).toBe('2');
     const events = await json(await api(`/v1/fine_tuning/jobs/${second.id}/events?limit=100`));

@@ -28,7 +28,7 @@ export function describeWithFixtures(name: string, fn: () => void): void {
     describe(name, fn);
     return;
   }
-   
+
   console.warn(`skipping "${name}": no fixtures at ${hfTinyDir()} (set BERTH_FIXTURES_DIR)`);
   describe.skip(name, fn);
 }

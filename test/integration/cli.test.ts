@@ -106,7 +106,11 @@ describe('berth CLI', () => {
       tensors.delete('bert.encoder.layer.1.output.dense.weight');
       writeSafetensors(f, tensors);
     });
-    expectFailure(['export', dir, '--out', join(work, 'o6')], 1, /model\.safetensors: missing tensor "bert\.encoder\.layer\.1\.output\.dense\.weight" \(expected shape \[64, 128\]\)/);
+    expectFailure(
+      ['export', dir, '--out', join(work, 'o6')],
+      1,
+      /model\.safetensors: missing tensor "bert\.encoder\.layer\.1\.output\.dense\.weight" \(expected shape \[64, 128\]\)/,
+    );
   });
 
   it('fails naming config.json on an unknown architecture', () => {
@@ -116,7 +120,11 @@ describe('berth CLI', () => {
       config.architectures = ['BertForMultipleChoice'];
       writeFileSync(f, JSON.stringify(config));
     });
-    expectFailure(['export', dir, '--out', join(work, 'o7')], 1, new RegExp(`^berth: ${join(dir, 'config.json')}: architecture "BertForMultipleChoice" is not supported`));
+    expectFailure(
+      ['export', dir, '--out', join(work, 'o7')],
+      1,
+      new RegExp(`^berth: ${join(dir, 'config.json')}: architecture "BertForMultipleChoice" is not supported`),
+    );
   });
 
   it('refuses to overwrite a non-empty output directory unless --force', () => {
@@ -133,11 +141,23 @@ describe('berth CLI', () => {
     const a = join(work, 'seed-a');
     const b = join(work, 'seed-b');
     const c = join(work, 'seed-c');
-    for (const [dir, seed] of [[a, '11'], [b, '11'], [c, '12']] as const) {
+    for (const [dir, seed] of [
+      [a, '11'],
+      [b, '11'],
+      [c, '12'],
+    ] as const) {
       expect(berth('make-tiny', '--task', 'ner', '--out', dir, '--seed', seed).status).toBe(0);
     }
     const files = readdirSync(a).sort();
-    expect(files).toEqual(['config.json', 'model.onnx', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+    expect(files).toEqual([
+      'config.json',
+      'model.onnx',
+      'model.safetensors',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.txt',
+    ]);
     for (const f of files) expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f)))).toBe(true);
     expect(readFileSync(join(a, 'model.safetensors')).equals(readFileSync(join(c, 'model.safetensors')))).toBe(false);
   });
@@ -151,7 +171,11 @@ describe('berth CLI', () => {
   ])('make-tiny --task %s writes a model that loads and runs', async (task, labels, output) => {
     const dir = join(work, `task-${task}`);
     expect(berth('make-tiny', '--task', task, '--out', dir).status).toBe(0);
-    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { id2label: Record<string, string>; vocab_size: number; hidden_size: number };
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as {
+      id2label: Record<string, string>;
+      vocab_size: number;
+      hidden_size: number;
+    };
     expect(Object.values(config.id2label)).toEqual(labels);
     expect(config.vocab_size).toBe(readFileSync(join(dir, 'vocab.txt'), 'utf8').trimEnd().split('\n').length);
     const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));

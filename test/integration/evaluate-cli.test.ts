@@ -18,7 +18,11 @@ import { ServingCore } from '../../src/serving/serving-core';
 function dtypes(file: string): Set<string> {
   const bytes = readFileSync(file);
   const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, { dtype?: string }>;
-  return new Set(Object.entries(header).filter(([k]) => k !== '__metadata__').map(([, v]) => v.dtype as string));
+  return new Set(
+    Object.entries(header)
+      .filter(([k]) => k !== '__metadata__')
+      .map(([, v]) => v.dtype as string),
+  );
 }
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -55,14 +59,38 @@ describe('berth new-head and berth evaluate', () => {
     if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
     work = mkdtempSync(join(tmpdir(), 'berth-evaluate-'));
     encoder = join(work, 'mlm');
-    const init = berth('init-model', '--config', '{"num_hidden_layers": 2, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}', '--tokenizer', TOKENIZER, '--out', encoder, '--seed', '1');
+    const init = berth(
+      'init-model',
+      '--config',
+      '{"num_hidden_layers": 2, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}',
+      '--tokenizer',
+      TOKENIZER,
+      '--out',
+      encoder,
+      '--seed',
+      '1',
+    );
     expect(init.status).toBe(0);
     mkdirSync(join(work, 'models'));
     model = join(work, 'models', 'sentiment');
-    const made = berth('new-head', '--model', encoder, '--task', 'classification', '--labels', 'negative,positive', '--out', model, '--seed', '4');
+    const made = berth(
+      'new-head',
+      '--model',
+      encoder,
+      '--task',
+      'classification',
+      '--labels',
+      'negative,positive',
+      '--out',
+      model,
+      '--seed',
+      '4',
+    );
     expect(made.stderr).toBe('');
     expect(made.status).toBe(0);
-    expect(made.stdout).toMatch(/BertForSequenceClassification; \d+ tensors kept, newly initialised: bert\.pooler\.dense\.bias, bert\.pooler\.dense\.weight, classifier\.bias, classifier\.weight/);
+    expect(made.stdout).toMatch(
+      /BertForSequenceClassification; \d+ tensors kept, newly initialised: bert\.pooler\.dense\.bias, bert\.pooler\.dense\.weight, classifier\.bias, classifier\.weight/,
+    );
     data = join(work, 'dev.csv');
     writeFileSync(data, `text,label\n${ROWS.map(([t, l]) => `"${t}",${l}`).join('\n')}\n`);
   }, 60_000);
@@ -85,7 +113,11 @@ describe('berth new-head and berth evaluate', () => {
       limits: { maxInputsPerRequest: 32, maxCandidateLabels: 10, maxTextChars: 10_000 },
     });
     try {
-      const served = await core.classify('sentiment', ROWS.map(([t]) => t), { function_to_apply: 'none', top_k: null });
+      const served = await core.classify(
+        'sentiment',
+        ROWS.map(([t]) => t),
+        { function_to_apply: 'none', top_k: null },
+      );
       let correct = 0;
       let loss = 0;
       served.result.forEach((item, i) => {
@@ -110,12 +142,30 @@ describe('berth new-head and berth evaluate', () => {
     writeSafetensors(join(half, 'model.safetensors'), readSafetensors(join(model, 'model.safetensors')), { dtype: 'F16' });
     writeConfig(join(half, 'config.json'), { ...readConfig(join(model, 'config.json')), torch_dtype: 'float16' });
     expect(dtypes(join(half, 'model.safetensors'))).toEqual(new Set(['F16']));
-    const score = (dir: string) => JSON.parse(berth('evaluate', '--model', dir, '--task', 'classification', '--data', data, '--json').stdout).metrics;
+    const score = (dir: string) =>
+      JSON.parse(berth('evaluate', '--model', dir, '--task', 'classification', '--data', data, '--json').stdout).metrics;
     const [full, reduced] = [score(model), score(half)];
     expect(Math.abs(full.loss - reduced.loss)).toBeLessThan(1e-3);
 
     const out = join(work, 'trained-from-half');
-    const run = berth('train', '--model', half, '--task', 'classification', '--train', data, '--validation', data, '--epochs', '1', '--batch-size', '4', '--out', out, '--json');
+    const run = berth(
+      'train',
+      '--model',
+      half,
+      '--task',
+      'classification',
+      '--train',
+      data,
+      '--validation',
+      data,
+      '--epochs',
+      '1',
+      '--batch-size',
+      '4',
+      '--out',
+      out,
+      '--json',
+    );
     expect(run.status).toBe(0);
     expect(readConfig(join(out, 'config.json')).torch_dtype).toBe('float32');
     expect(dtypes(join(out, 'model.safetensors'))).toEqual(new Set(['F32']));
@@ -128,8 +178,14 @@ describe('berth new-head and berth evaluate', () => {
   });
 
   it('bad input: usage errors exit 2, a model or file problem exits 1 with one line', () => {
-    expect(berth('evaluate', '--model', model, '--task', 'poetry', '--data', data)).toMatchObject({ status: 2, stderr: expect.stringMatching(/--task must be one of/) });
-    expect(berth('evaluate', '--model', model, '--task', 'classification')).toMatchObject({ status: 2, stderr: expect.stringMatching(/--data is required/) });
+    expect(berth('evaluate', '--model', model, '--task', 'poetry', '--data', data)).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--task must be one of/),
+    });
+    expect(berth('evaluate', '--model', model, '--task', 'classification')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--data is required/),
+    });
     const wrongHead = berth('evaluate', '--model', model, '--task', 'ner', '--data', data);
     expect(wrongHead.status).toBe(1);
     expect(wrongHead.stderr).toMatch(/is a sequence-classification model; --task ner needs token-classification/);
@@ -138,9 +194,18 @@ describe('berth new-head and berth evaluate', () => {
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
 
     const out = join(work, 'never');
-    expect(berth('new-head', '--model', encoder, '--task', 'classification', '--out', out)).toMatchObject({ status: 2, stderr: expect.stringMatching(/needs --labels/) });
-    expect(berth('new-head', '--model', encoder, '--task', 'classification', '--labels', 'a,a', '--out', out)).toMatchObject({ status: 2, stderr: expect.stringMatching(/given twice/) });
-    expect(berth('new-head', '--model', encoder, '--task', 'mlm', '--labels', 'a,b', '--out', out)).toMatchObject({ status: 2, stderr: expect.stringMatching(/--task must be one of classification, ner, qa/) });
+    expect(berth('new-head', '--model', encoder, '--task', 'classification', '--out', out)).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/needs --labels/),
+    });
+    expect(berth('new-head', '--model', encoder, '--task', 'classification', '--labels', 'a,a', '--out', out)).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/given twice/),
+    });
+    expect(berth('new-head', '--model', encoder, '--task', 'mlm', '--labels', 'a,b', '--out', out)).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--task must be one of classification, ner, qa/),
+    });
     const noModel = berth('new-head', '--model', join(work, 'absent'), '--task', 'qa', '--out', out);
     expect(noModel.status).toBe(1);
     expect(noModel.stderr).toMatch(/model directory not found/);

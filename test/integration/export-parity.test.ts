@@ -40,8 +40,16 @@ async function runOnnx(model: string | Uint8Array, ref: Reference): Promise<Outp
   try {
     const [b, l] = ref.batch.shape;
     const feed = (key: 'input_ids' | 'attention_mask' | 'token_type_ids') =>
-      new ort.Tensor('int64', BigInt64Array.from(ref.batch[key].flat(), (v) => BigInt(v)), [b, l]);
-    const result = await session.run({ input_ids: feed('input_ids'), attention_mask: feed('attention_mask'), token_type_ids: feed('token_type_ids') });
+      new ort.Tensor(
+        'int64',
+        BigInt64Array.from(ref.batch[key].flat(), (v) => BigInt(v)),
+        [b, l],
+      );
+    const result = await session.run({
+      input_ids: feed('input_ids'),
+      attention_mask: feed('attention_mask'),
+      token_type_ids: feed('token_type_ids'),
+    });
     const out: Outputs = {};
     for (const name of ref.output_names) out[name] = { dims: result[name].dims, data: result[name].data as Float32Array };
     return out;

@@ -6,7 +6,16 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError } from '../../src/engine/errors';
-import { HeadKind, familyOf, headOf, isNliConfig, labelsOf, parseConfig, readConfig, serializeConfig } from '../../src/engine/formats/config';
+import {
+  HeadKind,
+  familyOf,
+  headOf,
+  isNliConfig,
+  labelsOf,
+  parseConfig,
+  readConfig,
+  serializeConfig,
+} from '../../src/engine/formats/config';
 import { locateHfModelDir } from '../../src/engine/formats/hf-dir';
 import { readSafetensors, readSafetensorsHeader, serializeSafetensors } from '../../src/engine/formats/safetensors';
 import { BerthTokenizer } from '../../src/tokenizer/tokenizer';
@@ -202,7 +211,9 @@ describeWithFixtures('formats on the hf-tiny model directories', () => {
       const bytes = readFileSync(join(hfTinyDir('bert-ner'), 'model.safetensors'));
       writeFileSync(file, bytes.subarray(0, bytes.length - 1000));
       const error = caught(() => readSafetensors(file));
-      expect(error.message).toMatch(new RegExp(`^${escape(file)}: tensor ".+": data_offsets \\[\\d+, \\d+\\] run past the end of the data .*file truncated`));
+      expect(error.message).toMatch(
+        new RegExp(`^${escape(file)}: tensor ".+": data_offsets \\[\\d+, \\d+\\] run past the end of the data .*file truncated`),
+      );
     });
 
     it('config.json with bad JSON', () => {
@@ -217,7 +228,9 @@ describeWithFixtures('formats on the hf-tiny model directories', () => {
       copyFileSync(join(hfTinyDir('bert-ner'), 'config.json'), join(modelDir, 'config.json'));
       await expect(BerthTokenizer.fromModelDir(modelDir)).rejects.toThrow(`${join(modelDir, 'tokenizer.json')}: file not found`);
       writeFileSync(join(modelDir, 'tokenizer.json'), readFileSync(join(hfTinyDir('bert-ner'), 'tokenizer.json'), 'utf8').slice(0, 5000));
-      await expect(BerthTokenizer.fromModelDir(modelDir)).rejects.toThrow(new RegExp(`^${escape(join(modelDir, 'tokenizer.json'))}: not valid JSON`));
+      await expect(BerthTokenizer.fromModelDir(modelDir)).rejects.toThrow(
+        new RegExp(`^${escape(join(modelDir, 'tokenizer.json'))}: not valid JSON`),
+      );
       await expect(BerthTokenizer.fromModelDir(modelDir)).rejects.toBeInstanceOf(FormatError);
     });
 

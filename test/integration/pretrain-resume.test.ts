@@ -130,17 +130,57 @@ describe('berth pretrain: resume', () => {
     let code: number;
     try {
       code = await runCli(
-        ['pretrain', '--model', modelDir, '--data', dataDir, '--validation-file', join(dataDir, 'held-out.txt'), '--validation-blocks', '4', '--out', out,
-          '--steps', '4', '--batch-size', '4', '--max-seq-length', '32', '--checkpoint-every', '2', '--seed', '3', '--whole-word-mask', '--log-every', '1', '--json'],
+        [
+          'pretrain',
+          '--model',
+          modelDir,
+          '--data',
+          dataDir,
+          '--validation-file',
+          join(dataDir, 'held-out.txt'),
+          '--validation-blocks',
+          '4',
+          '--out',
+          out,
+          '--steps',
+          '4',
+          '--batch-size',
+          '4',
+          '--max-seq-length',
+          '32',
+          '--checkpoint-every',
+          '2',
+          '--seed',
+          '3',
+          '--whole-word-mask',
+          '--log-every',
+          '1',
+          '--json',
+        ],
         { stdout: (t) => (stdout += t), stderr: (t) => (stdout += t) },
       );
     } finally {
       spy.mockRestore();
     }
     expect(code).toBe(0);
-    const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; files?: number });
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; files?: number });
     expect(events[0]).toMatchObject({ type: 'data', files: 2 });
-    expect(events.map((e) => e.type)).toEqual(['data', 'start', 'step', 'step', 'checkpoint', 'eval', 'step', 'step', 'checkpoint', 'eval', 'done']);
+    expect(events.map((e) => e.type)).toEqual([
+      'data',
+      'start',
+      'step',
+      'step',
+      'checkpoint',
+      'eval',
+      'step',
+      'step',
+      'checkpoint',
+      'eval',
+      'done',
+    ]);
     expect(readdirSync(join(out, 'checkpoints'))).toEqual(['step-00000002', 'step-00000004']);
     const metrics = JSON.parse(readFileSync(join(out, 'model', 'metrics.json'), 'utf8')) as {
       tokens_seen: number;
@@ -148,11 +188,21 @@ describe('berth pretrain: resume', () => {
     };
     expect(metrics.tokens_seen).toBe(4 * 4 * 32);
     expect(metrics.validation.perplexity).toBeCloseTo(Math.exp(metrics.validation.mlm_loss), 6);
-    const last = readFileSync(join(out, 'validation-curve.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; mlm_loss: number });
+    const last = readFileSync(join(out, 'validation-curve.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; mlm_loss: number });
     expect(last.map((v) => v.step)).toEqual([2, 4]);
     expect(last[1].mlm_loss).toBe(metrics.validation.mlm_loss);
-    expect(readdirSync(join(out, 'model')).sort()).toEqual(
-      ['config.json', 'metrics.json', 'model.onnx', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'],
-    );
+    expect(readdirSync(join(out, 'model')).sort()).toEqual([
+      'config.json',
+      'metrics.json',
+      'model.onnx',
+      'model.safetensors',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.txt',
+    ]);
   });
 });

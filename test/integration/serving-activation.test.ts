@@ -190,7 +190,10 @@ describeWithFixtures('serving core: versions and hot-swap', () => {
     expect(finished.at(-1)).toBe('unload');
     expect(info).toMatchObject({ status: 'unloaded', active_version: 1, load_time_ms: 0, task: 'text-classification' });
     expect(core.inFlight()).toBe(0);
-    await expect(core.classify('sentiment', [text], {})).rejects.toMatchObject({ code: 'CONFLICT', details: { model: 'sentiment', status: 'unloaded' } });
+    await expect(core.classify('sentiment', [text], {})).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { model: 'sentiment', status: 'unloaded' },
+    });
     // An unloaded model is nobody's default; the other models are untouched.
     expect(core.defaultModelFor('text-classification')).not.toBe('sentiment');
     expect(core.get('sentiment-copy').status).toBe('ready');

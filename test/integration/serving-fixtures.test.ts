@@ -28,7 +28,15 @@ interface Reference {
   outputs: Record<string, unknown>;
 }
 
-const SERVED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'onnx', 'model.safetensors'];
+const SERVED_FILES = [
+  'config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.txt',
+  'onnx',
+  'model.safetensors',
+];
 
 function copyModel(model: HfTinyModel, modelsDir: string, as: string = model): string {
   const target = join(modelsDir, as);
@@ -80,7 +88,13 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
   it('loads every model with its task and is ready', () => {
     expect(core.isReady()).toBe(true);
     const byName = Object.fromEntries(core.list().map((m) => [m.name, m]));
-    expect(byName['bert-seqcls']).toMatchObject({ task: 'text-classification', nli: false, status: 'ready', active_version: 1, labels: ['negative', 'neutral', 'positive'] });
+    expect(byName['bert-seqcls']).toMatchObject({
+      task: 'text-classification',
+      nli: false,
+      status: 'ready',
+      active_version: 1,
+      labels: ['negative', 'neutral', 'positive'],
+    });
     expect(byName['bert-nli']).toMatchObject({ task: 'text-classification', nli: true, status: 'ready' });
     expect(byName['bert-ner']).toMatchObject({ task: 'token-classification', status: 'ready' });
     expect(byName['bert-qa']).toMatchObject({ task: 'question-answering', status: 'ready' });
@@ -93,7 +107,11 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
   it('classification with function_to_apply none returns the reference logits (all 8 examples)', async () => {
     const ref = reference('bert-seqcls');
     const labels = ['negative', 'neutral', 'positive'];
-    const served = await core.classify('bert-seqcls', ref.examples.map((e) => e.text), { function_to_apply: 'none', top_k: null });
+    const served = await core.classify(
+      'bert-seqcls',
+      ref.examples.map((e) => e.text),
+      { function_to_apply: 'none', top_k: null },
+    );
     expect(served).toMatchObject({ model: 'bert-seqcls', version: 1 });
     served.result.forEach((item, i) => {
       const expected = ref.examples[i].single_logits as number[];
@@ -105,7 +123,11 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
   it('a model shipped without an ONNX file serves from its safetensors weights with the reference logits', async () => {
     const ref = reference('bert-seqcls');
     const labels = ['negative', 'neutral', 'positive'];
-    const served = await core.classify('bert-seqcls-weights-only', ref.examples.map((e) => e.text), { function_to_apply: 'none', top_k: null });
+    const served = await core.classify(
+      'bert-seqcls-weights-only',
+      ref.examples.map((e) => e.text),
+      { function_to_apply: 'none', top_k: null },
+    );
     expect(core.list().find((m) => m.name === 'bert-seqcls-weights-only')).toMatchObject({ status: 'ready', fine_tunable: true });
     served.result.forEach((item, i) => {
       const expected = ref.examples[i].single_logits as number[];
@@ -127,7 +149,11 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
     const ref = reference('bert-nli');
     const labels = ['entailment', 'neutral', 'contradiction'];
     const pairs = ref.examples.map((e) => ({ premise: e.text, hypothesis: e.text_pair! }));
-    const raw = await core.classify('bert-nli', pairs.map((p) => ({ text: p.premise, text_pair: p.hypothesis })), { function_to_apply: 'none', top_k: null });
+    const raw = await core.classify(
+      'bert-nli',
+      pairs.map((p) => ({ text: p.premise, text_pair: p.hypothesis })),
+      { function_to_apply: 'none', top_k: null },
+    );
     const nli = await core.nli(undefined, pairs);
     ref.examples.forEach((e, i) => {
       const logits = e.single_logits as number[];
@@ -141,7 +167,11 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
   it('NER aggregation none returns the softmax of the reference token logits, with offsets into the text', async () => {
     const ref = reference('bert-ner');
     const labels = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'];
-    const served = await core.ner('bert-ner', ref.examples.map((e) => e.text), { aggregation_strategy: 'none', ignore_labels: [] });
+    const served = await core.ner(
+      'bert-ner',
+      ref.examples.map((e) => e.text),
+      { aggregation_strategy: 'none', ignore_labels: [] },
+    );
     ref.examples.forEach((e, i) => {
       const logits = e.single_logits as number[][];
       const expected = e.input_ids
@@ -154,14 +184,20 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
           return { index: t, entity: labels[k], score: p[k], start, end, word: Array.from(e.text).slice(start, end).join('') };
         });
       const got = served.result[i];
-      expect(got.map((g) => [g.index, g.entity, g.start, g.end, g.word])).toEqual(expected.map((x) => [x.index, x.entity, x.start, x.end, x.word]));
+      expect(got.map((g) => [g.index, g.entity, g.start, g.end, g.word])).toEqual(
+        expected.map((x) => [x.index, x.entity, x.start, x.end, x.word]),
+      );
       got.forEach((g, k) => expect(Math.abs(g.score - expected[k].score)).toBeLessThan(1e-5));
     });
   });
 
   it('NER simple aggregation reports entities whose words are the exact source text', async () => {
     const ref = reference('bert-ner');
-    const served = await core.ner('bert-ner', ref.examples.map((e) => e.text), {});
+    const served = await core.ner(
+      'bert-ner',
+      ref.examples.map((e) => e.text),
+      {},
+    );
     served.result.forEach((entities, i) => {
       const cps = Array.from(ref.examples[i].text);
       for (const e of entities) {
@@ -187,7 +223,11 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
 
   it('QA returns the span the reference start/end logits select', async () => {
     const ref = reference('bert-qa');
-    const served = await core.qa('bert-qa', ref.examples.map((e) => ({ question: e.text, context: e.text_pair! })), {});
+    const served = await core.qa(
+      'bert-qa',
+      ref.examples.map((e) => ({ question: e.text, context: e.text_pair! })),
+      {},
+    );
     ref.examples.forEach((e, i) => {
       // The context tokens are those after the first [SEP]; [CLS] stays in the softmax.
       const firstSep = e.input_ids.indexOf(102);
@@ -327,7 +367,13 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
     await expect(core.embeddings('bert-seqcls', ['x'], {})).rejects.toBeInstanceOf(WrongTaskError);
     await expect(core.classify('bert-seqcls', [''], {})).rejects.toBeInstanceOf(InvalidInputError);
     await expect(core.classify('bert-seqcls', [], {})).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(core.classify('bert-seqcls', Array.from({ length: 33 }, () => 'x'), {})).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(
+      core.classify(
+        'bert-seqcls',
+        Array.from({ length: 33 }, () => 'x'),
+        {},
+      ),
+    ).rejects.toBeInstanceOf(InvalidInputError);
     await expect(
       core.zeroShot('bert-nli', ['x'], { candidate_labels: Array.from({ length: 11 }, (_, i) => `l${i}`) }),
     ).rejects.toBeInstanceOf(InvalidInputError);

@@ -121,7 +121,17 @@ describeWithFixtures('tokenizer against hf-tiny references', () => {
     const [encoded] = await tokenizers.get('bert-ner')!.encodeWords(['Zürich', 'and', 'Ouagadougou']);
     expect(encoded.tokens).toEqual(['[CLS]', 'zurich', 'and', 'ou', '##aga', '##dou', '##go', '##u', '[SEP]']);
     expect(encoded.wordIds).toEqual([null, 0, 1, 2, 2, 2, 2, 2, null]);
-    expect(encoded.offsets).toEqual([[0, 0], [0, 6], [0, 3], [0, 2], [2, 5], [5, 8], [8, 10], [10, 11], [0, 0]]);
+    expect(encoded.offsets).toEqual([
+      [0, 0],
+      [0, 6],
+      [0, 3],
+      [0, 2],
+      [2, 5],
+      [5, 8],
+      [8, 10],
+      [10, 11],
+      [0, 0],
+    ]);
   });
 
   it('bert-qa: question/context pairs give the training rows', async () => {

@@ -61,12 +61,34 @@ describeWithFixtures('berth train (hf-tiny fixtures)', () => {
 
   it('fine-tunes a classifier and writes a complete HF directory with metrics', async () => {
     const out = join(work, 'cls');
-    const run = await berth('train', '--model', seqcls, '--task', 'classification', '--train', join(seqcls, 'train.csv'), '--validation', join(seqcls, 'train.jsonl'), '--out', out, '--learning-rate', '1e-3', ...common);
+    const run = await berth(
+      'train',
+      '--model',
+      seqcls,
+      '--task',
+      'classification',
+      '--train',
+      join(seqcls, 'train.csv'),
+      '--validation',
+      join(seqcls, 'train.jsonl'),
+      '--out',
+      out,
+      '--learning-rate',
+      '1e-3',
+      ...common,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(
-      ['config.json', 'metrics.json', 'model.onnx', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt'],
-    );
+    expect(readdirSync(out).sort()).toEqual([
+      'config.json',
+      'metrics.json',
+      'model.onnx',
+      'model.safetensors',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.txt',
+    ]);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as TrainMetricsFile;
     expect(metrics.train_loss).toHaveLength(4); // 4 rows, batch 2, 2 epochs
     expect(metrics.eval.map((e) => e.epoch)).toEqual([1, 2]);
@@ -103,7 +125,20 @@ describeWithFixtures('berth train (hf-tiny fixtures)', () => {
     ['mlm', 'bert-mlm', 'corpus.txt', 'perplexity'],
   ])('trains %s from %s/%s with a held-out split and reports %s', async (task, model, file, metric) => {
     const out = join(work, task);
-    const run = await berth('train', '--model', hfTinyDir(model), '--task', task, '--train', join(hfTinyDir(model), file), '--out', out, '--method', 'lora', ...common);
+    const run = await berth(
+      'train',
+      '--model',
+      hfTinyDir(model),
+      '--task',
+      task,
+      '--train',
+      join(hfTinyDir(model), file),
+      '--out',
+      out,
+      '--method',
+      'lora',
+      ...common,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as TrainMetricsFile;
@@ -124,7 +159,15 @@ describeWithFixtures('berth train (hf-tiny fixtures)', () => {
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(work).filter((n) => n.includes('.tmp-'))).toEqual([]);
     }
-    const cls = (train: string, extra: string[] = []): string[] => ['--model', seqcls, '--task', 'classification', '--train', train, ...extra];
+    const cls = (train: string, extra: string[] = []): string[] => [
+      '--model',
+      seqcls,
+      '--task',
+      'classification',
+      '--train',
+      train,
+      ...extra,
+    ];
 
     it('unknown label in the validation set', async () => {
       const valid = join(work, 'valid-unknown.csv');
@@ -145,18 +188,27 @@ describeWithFixtures('berth train (hf-tiny fixtures)', () => {
     });
 
     it('max sequence length above the model maximum', async () => {
-      await expectFailure(cls(join(seqcls, 'train.csv'), ['--max-seq-length', '129']), /max-seq-length: 129 is above the model's maximum of 128.*config\.json/);
+      await expectFailure(
+        cls(join(seqcls, 'train.csv'), ['--max-seq-length', '129']),
+        /max-seq-length: 129 is above the model's maximum of 128.*config\.json/,
+      );
     });
 
     it('model directory without model.safetensors', async () => {
       const noWeights = join(work, 'no-weights');
       cpSync(seqcls, noWeights, { recursive: true });
       rmSync(join(noWeights, 'model.safetensors'));
-      await expectFailure(['--model', noWeights, '--task', 'classification', '--train', join(seqcls, 'train.csv')], /no-weights\/model\.safetensors: file not found/);
+      await expectFailure(
+        ['--model', noWeights, '--task', 'classification', '--train', join(seqcls, 'train.csv')],
+        /no-weights\/model\.safetensors: file not found/,
+      );
     });
 
     it('a task the model has no head for', async () => {
-      await expectFailure(cls(join(seqcls, 'train.csv')).map((a) => (a === 'classification' ? 'ner' : a)), /config\.json: .*--task ner needs token-classification/);
+      await expectFailure(
+        cls(join(seqcls, 'train.csv')).map((a) => (a === 'classification' ? 'ner' : a)),
+        /config\.json: .*--task ner needs token-classification/,
+      );
     });
 
     it('usage errors exit 2', async () => {
@@ -173,7 +225,15 @@ describeWithFixtures('berth train (hf-tiny fixtures)', () => {
     const controller = new AbortController();
     let steps = 0;
     const run = train(
-      resolveTrainOptions({ modelDir: seqcls, task: 'classification', trainFile: join(seqcls, 'train.csv'), validationFile: join(seqcls, 'train.jsonl'), outDir: out, batchSize: 1, epochs: 3 }),
+      resolveTrainOptions({
+        modelDir: seqcls,
+        task: 'classification',
+        trainFile: join(seqcls, 'train.csv'),
+        validationFile: join(seqcls, 'train.jsonl'),
+        outDir: out,
+        batchSize: 1,
+        epochs: 3,
+      }),
       {
         signal: controller.signal,
         onEvent: (e) => {

@@ -48,7 +48,8 @@ async function runOnnx(model: Uint8Array, batch: TrainingBatch): Promise<Record<
       input_ids: new ort.Tensor('int64', batch.inputIds, dims),
       attention_mask: new ort.Tensor('int64', batch.attentionMask, dims),
     };
-    if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', batch.tokenTypeIds as BigInt64Array, dims);
+    if (session.inputNames.includes('token_type_ids'))
+      feeds.token_type_ids = new ort.Tensor('int64', batch.tokenTypeIds as BigInt64Array, dims);
     const out = await session.run(feeds);
     return Object.fromEntries(session.outputNames.map((n) => [n, out[n].data as Float32Array]));
   } finally {
@@ -64,7 +65,9 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 function sameBits(a: TensorF32, b: TensorF32): boolean {
-  return Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
+  return Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(
+    Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
+  );
 }
 
 /** Trains `steps` AdamW steps of `method` on the fixture's reference batch (lr 1e-2 so that every trainable tensor moves). */
@@ -73,7 +76,12 @@ async function trainSteps(model: string, method: TrainMethod, steps: number) {
   const config = readConfig(join(dir, 'config.json'));
   const base = readSafetensors(join(dir, 'model.safetensors'));
   const head = headOf(config) as Exclude<ReturnType<typeof headOf>, 'base'>;
-  const setup = setupMethod({ ...TRAIN_DEFAULTS, method, lora: { ...TRAIN_DEFAULTS.lora, dropout: 0.1 }, promptTokens: 3, adapterReduction: 4 }, config, base, head);
+  const setup = setupMethod(
+    { ...TRAIN_DEFAULTS, method, lora: { ...TRAIN_DEFAULTS.lora, dropout: 0.1 }, promptTokens: 3, adapterReduction: 4 },
+    config,
+    base,
+    head,
+  );
   const spec = { config: setup.config, weights: setup.weights, head, trainable: setup.trainable, dropoutSeed: 7 };
   const session = await TrainingSession.create(buildTrainingGraph(spec), { eval: buildEvalGraph(spec) });
   const batch = referenceBatch(model);
@@ -149,12 +157,13 @@ describeWithFixtures('fine-tuning methods (hf-tiny fixtures, onnxruntime-node)',
     }
   });
 
-  it('an adapter whose up-projection is zero is the identity: the base model\'s logits', async () => {
+  it("an adapter whose up-projection is zero is the identity: the base model's logits", async () => {
     const dir = hfTinyDir('bert-seqcls');
     const config = readConfig(join(dir, 'config.json'));
     const base = readSafetensors(join(dir, 'model.safetensors'));
     const setup = setupMethod({ ...TRAIN_DEFAULTS, method: 'adapter', adapterReduction: 4 }, config, base, 'sequence-classification');
-    for (const [name, t] of setup.weights) if (/adapter\.up\./.test(name)) setup.weights.set(name, { shape: t.shape, data: new Float32Array(t.data.length) });
+    for (const [name, t] of setup.weights)
+      if (/adapter\.up\./.test(name)) setup.weights.set(name, { shape: t.shape, data: new Float32Array(t.data.length) });
     const spec = { config: setup.config, weights: setup.weights, head: 'sequence-classification' as const, trainable: setup.trainable };
     const session = await TrainingSession.create(buildTrainingGraph(spec), { eval: buildEvalGraph(spec) });
     try {

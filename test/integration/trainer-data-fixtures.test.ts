@@ -108,7 +108,11 @@ describeWithFixtures('trainer data: dataset files reproduce the fixtures’ trai
   it('bert-mlm/corpus.txt → the reference batch before its fixed masking', async () => {
     const reference = referenceBatch('bert-mlm');
     const corpus = await readTextCorpus(join(hfTinyDir('bert-mlm'), 'corpus.txt'));
-    const prepared = await prepareMlm(corpus.documents.map((d) => d.text), await tokenizer('bert-mlm'), { maxLength: 128 });
+    const prepared = await prepareMlm(
+      corpus.documents.map((d) => d.text),
+      await tokenizer('bert-mlm'),
+      { maxLength: 128 },
+    );
     const [batch] = makeBatches(prepared.features, options);
     expect(rows(batch.attentionMask, reference.shape)).toEqual(reference.attention_mask);
     // The reference replaced its labelled positions; everywhere else it is the plain tokenization,
@@ -125,7 +129,9 @@ describeWithFixtures('trainer data: dataset files reproduce the fixtures’ trai
       tokenizer: await tokenizer('bert-seqcls'),
     });
     // Unpadded lengths are the attention-mask sums of the reference batch.
-    const lengths = referenceBatch('bert-seqcls').attention_mask.map((m) => m.reduce((a, b) => a + b, 0)).sort((a, b) => a - b);
+    const lengths = referenceBatch('bert-seqcls')
+      .attention_mask.map((m) => m.reduce((a, b) => a + b, 0))
+      .sort((a, b) => a - b);
     expect(dataset.stats.tokenLengths).toMatchObject({ count: 4, p50: lengths[1], max: lengths[3] });
   });
 });
@@ -145,13 +151,17 @@ const haveRealData = Object.values(realData).every((p) => existsSync(p));
   const timed = async <T>(name: string, read: () => Promise<T>, summary: (value: T) => unknown): Promise<T> => {
     const start = performance.now();
     const value = await read();
-     
+
     console.log(`${name}: ${JSON.stringify(summary(value))} in ${((performance.now() - start) / 1000).toFixed(2)} s`);
     return value;
   };
 
   it('SST-2 train.tsv', async () => {
-    const dataset = await timed('sst2/train.tsv', () => readClassificationDataset(realData.sst2), (d) => d.stats);
+    const dataset = await timed(
+      'sst2/train.tsv',
+      () => readClassificationDataset(realData.sst2),
+      (d) => d.stats,
+    );
     expect(dataset.format).toBe('tsv');
     expect(dataset.columns).toEqual({ text: 'sentence', label: 'label' });
     // MANIFEST.md: 67,349 rows, 29,780 negative (0) and 37,569 positive (1).
@@ -160,7 +170,11 @@ const haveRealData = Object.values(realData).every((p) => existsSync(p));
   });
 
   it('CoNLL-2003 train.txt', async () => {
-    const dataset = await timed('conll2003/train.txt', () => readNerDataset(realData.conll), (d) => d.stats);
+    const dataset = await timed(
+      'conll2003/train.txt',
+      () => readNerDataset(realData.conll),
+      (d) => d.stats,
+    );
     expect(dataset.format).toBe('conll');
     // MANIFEST.md: 14,041 sentences and 23,499 entities.
     expect(dataset.stats.rows).toBe(14041);
@@ -168,7 +182,11 @@ const haveRealData = Object.values(realData).every((p) => existsSync(p));
   });
 
   it('SQuAD v1.1 train.json', async () => {
-    const dataset = await timed('squad11/train.json', () => readQaDataset(realData.squad), (d) => ({ version: d.version, ...d.stats }));
+    const dataset = await timed(
+      'squad11/train.json',
+      () => readQaDataset(realData.squad),
+      (d) => ({ version: d.version, ...d.stats }),
+    );
     expect(dataset.format).toBe('squad-json');
     // MANIFEST.md: 7,732 questions, all answerable.
     expect(dataset.stats).toMatchObject({ rows: 7732, answerable: 7732, unanswerable: 0 });

@@ -129,7 +129,11 @@ export function erf64(x: number): number {
 }
 
 /** Reduction bookkeeping: output dims and, per input element, its output slot. */
-function reduction(dims: readonly number[], axes: readonly number[] | undefined, keepdims: boolean): { outDims: number[]; slot: Int32Array; kept: number[] } {
+function reduction(
+  dims: readonly number[],
+  axes: readonly number[] | undefined,
+  keepdims: boolean,
+): { outDims: number[]; slot: Int32Array; kept: number[] } {
   const rank = dims.length;
   const set = new Set((axes && axes.length ? axes : dims.map((_, i) => i)).map((a) => norm(a, rank)));
   const kept = dims.map((d, i) => (set.has(i) ? 1 : d));
@@ -146,7 +150,13 @@ function reduction(dims: readonly number[], axes: readonly number[] | undefined,
   return { outDims, slot, kept };
 }
 
-function reduce(x: Tensor64, axes: readonly number[] | undefined, keepdims: boolean, init: number, fn: (acc: number, v: number) => number): { out: Tensor64; slot: Int32Array; counts: number } {
+function reduce(
+  x: Tensor64,
+  axes: readonly number[] | undefined,
+  keepdims: boolean,
+  init: number,
+  fn: (acc: number, v: number) => number,
+): { out: Tensor64; slot: Int32Array; counts: number } {
   const { outDims, slot } = reduction(x.dims, axes, keepdims);
   const out = new Float64Array(size(outDims)).fill(init);
   for (let k = 0; k < x.data.length; k++) out[slot[k]] = fn(out[slot[k]], x.data[k]);

@@ -30,8 +30,15 @@ export interface ApiClient {
 export function apiClient(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): ApiClient {
   const base = String(args.values.url ?? env.BERTH_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
   const key = (args.values['api-key'] as string | undefined) ?? env.BERTH_API_KEY;
-  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ ...(key ? { authorization: `Bearer ${key}` } : {}), ...extra });
-  const send = async (method: string, path: string, init: { body?: string | FormData; headers?: Record<string, string> }): Promise<Response> => {
+  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
+    ...(key ? { authorization: `Bearer ${key}` } : {}),
+    ...extra,
+  });
+  const send = async (
+    method: string,
+    path: string,
+    init: { body?: string | FormData; headers?: Record<string, string> },
+  ): Promise<Response> => {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, { method, body: init.body, headers: headers(init.headers) });
@@ -52,7 +59,11 @@ export function apiClient(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env
   };
   return {
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const res = await send(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const res = await send(
+        method,
+        path,
+        body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+      );
       return (await res.json()) as T;
     },
     async upload<T>(path: string, form: FormData): Promise<T> {

@@ -24,7 +24,8 @@ export const evaluateCommand: Command = {
   async run(args) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const task = requireString(args, 'task');
-    if (!(TRAIN_TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be one of ${TRAIN_TASKS.join(', ')}, got "${task}"`);
+    if (!(TRAIN_TASKS as readonly string[]).includes(task))
+      throw new UsageError(`--task must be one of ${TRAIN_TASKS.join(', ')}, got "${task}"`);
     const data = requireString(args, 'data');
     const text = (name: string): string | undefined => (typeof args.values[name] === 'string' ? (args.values[name] as string) : undefined);
     const input: TrainOptionsInput = {
@@ -50,7 +51,9 @@ export const evaluateCommand: Command = {
     const result = await evaluateModel(options);
     const { score: _score, scoreName: _name, ...metrics } = result.metrics;
     if (args.values.json === true) {
-      process.stdout.write(`${JSON.stringify({ model: options.modelDir, task, data, examples: result.examples, metrics, wall_seconds: result.wallSeconds })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ model: options.modelDir, task, data, examples: result.examples, metrics, wall_seconds: result.wallSeconds })}\n`,
+      );
     } else {
       const shown = Object.entries(metrics).map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toPrecision(5)) : v}`);
       process.stdout.write(`${options.modelDir} on ${data} (${result.examples} examples): ${shown.join(', ')}\n`);

@@ -10,4 +10,14 @@ import { pretrainCommand } from './pretrain';
 import { trainCommand } from './train';
 
 /** Every `berth` subcommand. Adding one: write `commands/<name>.ts`, list it here. */
-export const COMMANDS: readonly Command[] = [exportCommand, makeTinyCommand, trainCommand, evaluateCommand, initModelCommand, pretrainCommand, newHeadCommand, filesCommand, jobsCommand];
+export const COMMANDS: readonly Command[] = [
+  exportCommand,
+  makeTinyCommand,
+  trainCommand,
+  evaluateCommand,
+  initModelCommand,
+  pretrainCommand,
+  newHeadCommand,
+  filesCommand,
+  jobsCommand,
+];

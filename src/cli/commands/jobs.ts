@@ -78,9 +78,11 @@ export const jobsCommand: Command = {
         if (typeof model !== 'string' || typeof training !== 'string') throw new UsageError('create needs --model and --training-file');
         const type = typeof args.values.method === 'string' ? args.values.method : 'full';
         const hyperparameters = Object.fromEntries(
-          Object.entries({ n_epochs: numberOption(args, 'epochs'), batch_size: numberOption(args, 'batch-size'), learning_rate: numberOption(args, 'learning-rate') }).filter(
-            ([, v]) => v !== undefined,
-          ),
+          Object.entries({
+            n_epochs: numberOption(args, 'epochs'),
+            batch_size: numberOption(args, 'batch-size'),
+            learning_rate: numberOption(args, 'learning-rate'),
+          }).filter(([, v]) => v !== undefined),
         );
         const body = {
           model,

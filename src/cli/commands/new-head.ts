@@ -19,7 +19,8 @@ export const newHeadCommand: Command = {
   run(args) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const task = requireString(args, 'task');
-    if (!(NEW_HEAD_TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be one of ${NEW_HEAD_TASKS.join(', ')}, got "${task}"`);
+    if (!(NEW_HEAD_TASKS as readonly string[]).includes(task))
+      throw new UsageError(`--task must be one of ${NEW_HEAD_TASKS.join(', ')}, got "${task}"`);
     const seed = optionalCount(args, 'seed', 0);
     const labelsText = args.values.labels;
     const labels = typeof labelsText === 'string' ? labelsText.split(',').map((l) => l.trim()) : [];
@@ -27,11 +28,20 @@ export const newHeadCommand: Command = {
     const out = requireString(args, 'out');
     let result;
     try {
-      result = newHeadModelDir({ modelDir: requireString(args, 'model'), task: task as NewHeadTask, labels, outDir: out, seed, overwrite: args.values.force === true });
+      result = newHeadModelDir({
+        modelDir: requireString(args, 'model'),
+        task: task as NewHeadTask,
+        labels,
+        outDir: out,
+        seed,
+        overwrite: args.values.force === true,
+      });
     } catch (e) {
       if (e instanceof RangeError) throw new UsageError(`--labels: ${e.message}`);
       throw e;
     }
-    say(`wrote ${out}: ${result.files.join(', ')} (${result.config.architectures[0]}; ${result.kept.length} tensors kept, newly initialised: ${result.initialised.join(', ')}; left out: ${result.dropped.join(', ') || 'none'})`);
+    say(
+      `wrote ${out}: ${result.files.join(', ')} (${result.config.architectures[0]}; ${result.kept.length} tensors kept, newly initialised: ${result.initialised.join(', ')}; left out: ${result.dropped.join(', ') || 'none'})`,
+    );
   },
 };

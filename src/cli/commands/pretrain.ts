@@ -14,8 +14,14 @@ function numberOption(args: ParsedArgs, name: string, kind: 'integer' | 'positiv
   if (v === undefined) return undefined;
   const text = String(v);
   const n = Number(text);
-  const ok = kind === 'number' ? text.trim() !== '' && Number.isFinite(n) && n >= 0 : /^\d+$/.test(text) && Number.isSafeInteger(n) && (kind === 'integer' || n > 0);
-  if (!ok) throw new UsageError(`--${name} must be ${kind === 'number' ? 'a non-negative number' : kind === 'integer' ? 'a non-negative integer' : 'a positive integer'}, got "${text}"`);
+  const ok =
+    kind === 'number'
+      ? text.trim() !== '' && Number.isFinite(n) && n >= 0
+      : /^\d+$/.test(text) && Number.isSafeInteger(n) && (kind === 'integer' || n > 0);
+  if (!ok)
+    throw new UsageError(
+      `--${name} must be ${kind === 'number' ? 'a non-negative number' : kind === 'integer' ? 'a non-negative integer' : 'a positive integer'}, got "${text}"`,
+    );
   return n;
 }
 
@@ -50,14 +56,17 @@ export function pretrainOptionsFromArgs(args: ParsedArgs): PretrainOptions {
     threads: numberOption(args, 'intra-op-threads', 'positive-integer'),
   };
   if (options.warmupRatio > 1) throw new UsageError(`--warmup-ratio must be in [0, 1], got ${options.warmupRatio}`);
-  if (options.maskProbability <= 0 || options.maskProbability >= 1) throw new UsageError(`--mask-probability must be in (0, 1), got ${options.maskProbability}`);
+  if (options.maskProbability <= 0 || options.maskProbability >= 1)
+    throw new UsageError(`--mask-probability must be in (0, 1), got ${options.maskProbability}`);
   return options;
 }
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
 /** JSON lines on stdout when not on a terminal (or with --json); short readable lines otherwise. */
@@ -66,10 +75,14 @@ function reporter(json: boolean): (event: PretrainEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'data':
-        say(`data: ${event.files} files, ${event.documents} documents, ${event.tokens} tokens → ${event.blocks} blocks (${event.seconds.toFixed(1)} s); validation ${event.validationBlocks} blocks`);
+        say(
+          `data: ${event.files} files, ${event.documents} documents, ${event.tokens} tokens → ${event.blocks} blocks (${event.seconds.toFixed(1)} s); validation ${event.validationBlocks} blocks`,
+        );
         break;
       case 'start':
-        say(`pre-training ${event.parameters} parameters for ${event.totalSteps} steps × ${event.tokensPerStep} tokens${event.resumedFrom ? `, resumed from ${event.resumedFrom}` : ''}`);
+        say(
+          `pre-training ${event.parameters} parameters for ${event.totalSteps} steps × ${event.tokensPerStep} tokens${event.resumedFrom ? `, resumed from ${event.resumedFrom}` : ''}`,
+        );
         break;
       case 'step':
         say(
@@ -81,7 +94,9 @@ function reporter(json: boolean): (event: PretrainEvent) => void {
         say(`checkpoint ${event.dir}`);
         break;
       case 'eval':
-        say(`validation: MLM loss ${event.loss.toFixed(4)}, perplexity ${event.perplexity.toFixed(2)} (${event.maskedTokens} masked tokens)`);
+        say(
+          `validation: MLM loss ${event.loss.toFixed(4)}, perplexity ${event.perplexity.toFixed(2)} (${event.maskedTokens} masked tokens)`,
+        );
         break;
       case 'done':
         say(`wrote ${event.outDir} (${duration(event.wallSeconds)})`);

@@ -30,7 +30,8 @@ function optionalString(args: ParsedArgs, name: string): string | undefined {
 export function trainOptionsFromArgs(args: ParsedArgs): TrainOptionsInput {
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   const task = requireString(args, 'task');
-  if (!(TRAIN_TASKS as readonly string[]).includes(task)) throw new UsageError(`--task must be one of ${TRAIN_TASKS.join(', ')}, got "${task}"`);
+  if (!(TRAIN_TASKS as readonly string[]).includes(task))
+    throw new UsageError(`--task must be one of ${TRAIN_TASKS.join(', ')}, got "${task}"`);
   const method = optionalString(args, 'method');
   if (method !== undefined && !(TRAIN_METHODS as readonly string[]).includes(method)) {
     throw new UsageError(`--method must be one of ${TRAIN_METHODS.join(', ')}, got "${method}"`);
@@ -59,7 +60,10 @@ export function trainOptionsFromArgs(args: ParsedArgs): TrainOptionsInput {
       r: optionalNumber(args, 'lora-r', true),
       alpha: optionalNumber(args, 'lora-alpha'),
       dropout: optionalNumber(args, 'lora-dropout'),
-      targets: targets?.split(',').map((t) => t.trim()).filter(Boolean),
+      targets: targets
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
     },
     adapterReduction: optionalNumber(args, 'adapter-reduction', true),
     promptTokens: optionalNumber(args, 'prompt-tokens', true),
@@ -95,7 +99,9 @@ function progressReporter(json: boolean): (event: TrainEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'start':
-        say(`training: ${event.trainExamples} examples, validation: ${event.validation} (${event.validationExamples}), ${event.epochs} epochs × ${event.stepsPerEpoch} steps, ${event.trainable} trainable / ${event.trainable + event.frozen} parameters`);
+        say(
+          `training: ${event.trainExamples} examples, validation: ${event.validation} (${event.validationExamples}), ${event.epochs} epochs × ${event.stepsPerEpoch} steps, ${event.trainable} trainable / ${event.trainable + event.frozen} parameters`,
+        );
         break;
       case 'step': {
         const now = Date.now();

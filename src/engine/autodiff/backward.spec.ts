@@ -21,7 +21,12 @@ describe('autodiff driver (backward)', () => {
       const loss = g.op.ReduceSum(y, undefined, false);
       const forwardNodes = g.nodes.length;
       backward(g, loss, [x]);
-      const inner = new Set(g.nodes.slice(0, forwardNodes).flatMap((n) => n.outputs).filter((o) => o !== y.name && o !== loss.name));
+      const inner = new Set(
+        g.nodes
+          .slice(0, forwardNodes)
+          .flatMap((n) => n.outputs)
+          .filter((o) => o !== y.name && o !== loss.name),
+      );
       const readers = g.nodes.slice(forwardNodes).filter((n) => n.inputs.some((i) => inner.has(i)));
       expect(readers.map((n) => n.name)).toEqual([]);
     });

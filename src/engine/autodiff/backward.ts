@@ -81,7 +81,11 @@ export function backward(g: GraphBuilder, loss: Value, wrt: readonly Value[], op
 
 function ruleFor(opType: string): GradRule {
   const rule = (OPS as Readonly<Record<string, { readonly grad?: GradRule }>>)[opType]?.grad;
-  if (!rule) throw new EngineError('NO_GRADIENT_RULE', `autodiff: no gradient rule for ${opType}, which lies on a path from a trainable tensor to the loss`);
+  if (!rule)
+    throw new EngineError(
+      'NO_GRADIENT_RULE',
+      `autodiff: no gradient rule for ${opType}, which lies on a path from a trainable tensor to the loss`,
+    );
   return rule;
 }
 
@@ -131,5 +135,10 @@ export function sumToShape(g: GraphBuilder, grad: Value, shape: readonly Dim[]):
   });
   if (axes.length === 0) return grad;
   const summed = g.op.ReduceSum(grad, axes, true);
-  return lead > 0 ? g.op.Squeeze(summed, Array.from({ length: lead }, (_, i) => i)) : summed;
+  return lead > 0
+    ? g.op.Squeeze(
+        summed,
+        Array.from({ length: lead }, (_, i) => i),
+      )
+    : summed;
 }

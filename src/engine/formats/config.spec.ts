@@ -66,7 +66,14 @@ describe('config.json', () => {
     });
 
     it('fills absent optional fields with the BertConfig defaults', () => {
-      const minimal = { model_type: 'bert', vocab_size: 100, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16 };
+      const minimal = {
+        model_type: 'bert',
+        vocab_size: 100,
+        hidden_size: 8,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 16,
+      };
       const config = parse(minimal);
       expect(config).toMatchObject({
         architectures: [],

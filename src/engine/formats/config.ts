@@ -11,15 +11,7 @@ import { FormatError } from '../errors';
 
 export type HeadKind = 'sequence-classification' | 'token-classification' | 'question-answering' | 'masked-lm' | 'base';
 
-export type ModelFamily =
-  | 'bert'
-  | 'roberta'
-  | 'distilbert'
-  | 'albert'
-  | 'electra'
-  | 'deberta'
-  | 'deberta-v2'
-  | 'xlm-roberta';
+export type ModelFamily = 'bert' | 'roberta' | 'distilbert' | 'albert' | 'electra' | 'deberta' | 'deberta-v2' | 'xlm-roberta';
 
 /** HF field names, as in config.json. */
 export interface EncoderConfig {
@@ -277,7 +269,11 @@ export function serializeConfig(config: EncoderConfig): string {
     delete out.id2label;
     delete out.label2id;
   }
-  const sorted = Object.fromEntries(Object.keys(out).sort().map((key) => [key, out[key]]));
+  const sorted = Object.fromEntries(
+    Object.keys(out)
+      .sort()
+      .map((key) => [key, out[key]]),
+  );
   return `${JSON.stringify(sorted, null, 2)}\n`;
 }
 

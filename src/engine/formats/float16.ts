@@ -35,13 +35,13 @@ export function f32ToF16(value: number): number {
     const half = m >>> shift;
     const rest = m & ((1 << shift) - 1);
     const midpoint = 1 << (shift - 1);
-    const rounded = rest > midpoint || (rest === midpoint && (half & 1)) ? half + 1 : half;
+    const rounded = rest > midpoint || (rest === midpoint && half & 1) ? half + 1 : half;
     return sign | rounded;
   }
   const half = (e << 10) | (mantissa >>> 13);
   const rest = mantissa & 0x1fff;
   // A carry out of the mantissa correctly bumps the exponent (up to infinity).
-  const rounded = rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? half + 1 : half;
+  const rounded = rest > 0x1000 || (rest === 0x1000 && half & 1) ? half + 1 : half;
   return sign | rounded;
 }
 

@@ -58,7 +58,10 @@ export function locateHfModelDir(dir: string, need: { onnx?: boolean; safetensor
     throw new FormatError(join(dir, 'model.safetensors'), 'file not found (fine-tuning starts from the safetensors weights)');
   }
   if (need.servable && !onnxFile && !safetensorsFile) {
-    throw new FormatError(join(dir, 'model.onnx'), 'file not found, nor model.safetensors; serving needs an ONNX export or the weights to build one from');
+    throw new FormatError(
+      join(dir, 'model.onnx'),
+      'file not found, nor model.safetensors; serving needs an ONNX export or the weights to build one from',
+    );
   }
 
   const optional: Array<[keyof HfModelDir, string]> = [

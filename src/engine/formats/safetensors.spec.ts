@@ -2,14 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError } from '../errors';
-import {
-  TensorF32,
-  parseSafetensors,
-  readSafetensors,
-  readSafetensorsHeader,
-  serializeSafetensors,
-  writeSafetensors,
-} from './safetensors';
+import { TensorF32, parseSafetensors, readSafetensors, readSafetensorsHeader, serializeSafetensors, writeSafetensors } from './safetensors';
 
 /** Builds a safetensors file by hand (header JSON padded to 8 bytes, then `data`). */
 function handBuilt(header: unknown, data: Uint8Array, opts: { headerLength?: bigint; pad?: boolean } = {}): Uint8Array {
@@ -121,9 +114,13 @@ describe('safetensors', () => {
 
     it('the header reader gives names, dtypes, shapes, offsets and metadata without the data', () => {
       const file = join(dir, 'header.safetensors');
-      writeSafetensors(file, { b: { shape: [2], data: new Float32Array([1, 2]) }, a: { shape: [1, 1], data: new Float32Array([3]) } }, {
-        metadata: { format: 'pt' },
-      });
+      writeSafetensors(
+        file,
+        { b: { shape: [2], data: new Float32Array([1, 2]) }, a: { shape: [1, 1], data: new Float32Array([3]) } },
+        {
+          metadata: { format: 'pt' },
+        },
+      );
       const header = readSafetensorsHeader(file);
       expect(header.metadata).toEqual({ format: 'pt' });
       expect([...header.tensors.entries()]).toEqual([
@@ -229,7 +226,11 @@ describe('safetensors', () => {
 
     it('shape and offsets disagree on the byte count', () => {
       const bytes = handBuilt({ w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 12] } }, new Uint8Array(16));
-      expectFormatError(() => parseSafetensors(bytes, 'mismatch'), 'mismatch', /F32 shape \[2, 2\] needs 16 bytes but data_offsets span 12/);
+      expectFormatError(
+        () => parseSafetensors(bytes, 'mismatch'),
+        'mismatch',
+        /F32 shape \[2, 2\] needs 16 bytes but data_offsets span 12/,
+      );
     });
 
     it('malformed shape or offsets', () => {
@@ -257,7 +258,11 @@ describe('safetensors', () => {
 
     it('truncated data (a cut-off download)', () => {
       const file = write('truncated.safetensors', valid.subarray(0, valid.length - 3));
-      expectFormatError(() => readSafetensors(file), file, /tensor "w": data_offsets \[0, 16\] run past the end of the data \(13 bytes; file truncated\?\)/);
+      expectFormatError(
+        () => readSafetensors(file),
+        file,
+        /tensor "w": data_offsets \[0, 16\] run past the end of the data \(13 bytes; file truncated\?\)/,
+      );
       expectFormatError(() => readSafetensorsHeader(file), file, /file truncated/);
     });
 

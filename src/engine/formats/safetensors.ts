@@ -171,10 +171,7 @@ function splitFile(bytes: Uint8Array, file: string): { header: SafetensorsHeader
     throw new FormatError(file, `safetensors header length is implausibly large; not a safetensors file?`);
   }
   if (LENGTH_PREFIX_BYTES + headerLength > bytes.byteLength) {
-    throw new FormatError(
-      file,
-      `safetensors header length ${headerLength} runs past the end of the ${bytes.byteLength}-byte file`,
-    );
+    throw new FormatError(file, `safetensors header length ${headerLength} runs past the end of the ${bytes.byteLength}-byte file`);
   }
   const dataStart = LENGTH_PREFIX_BYTES + headerLength;
   const data = bytes.subarray(dataStart);

@@ -163,9 +163,24 @@ describe('GraphBuilder output runs in ONNX Runtime', () => {
   it('computes linear + GELU + LayerNorm like an independent JS reference', async () => {
     const g = new GraphBuilder({ trainable: ['dense.weight'] });
     const x = g.input('x', 'float32', ['batch', 3]);
-    const wt = g.paramTransposed('dense.weight', weight([4, 3], (i) => ((i * 7) % 5) / 5 - 0.4));
-    const bias = g.param('dense.bias', weight([4], (i) => i / 10 - 0.1));
-    const ln = [g.param('ln.weight', weight([4], (i) => 1 + i / 4)), g.param('ln.bias', weight([4], (i) => -i / 8))];
+    const wt = g.paramTransposed(
+      'dense.weight',
+      weight([4, 3], (i) => ((i * 7) % 5) / 5 - 0.4),
+    );
+    const bias = g.param(
+      'dense.bias',
+      weight([4], (i) => i / 10 - 0.1),
+    );
+    const ln = [
+      g.param(
+        'ln.weight',
+        weight([4], (i) => 1 + i / 4),
+      ),
+      g.param(
+        'ln.bias',
+        weight([4], (i) => -i / 8),
+      ),
+    ];
     const h = g.scope('block', () => layerNorm(g, gelu(g, linear(g, x, wt, bias)), ln[0], ln[1], 1e-5));
     g.output(h, 'y');
     const xs = [0.3, -1.2, 2.5, -0.7, 0.0, 1.1];
@@ -186,7 +201,9 @@ describe('GraphBuilder output runs in ONNX Runtime', () => {
       return ((2 / Math.sqrt(Math.PI)) * s * z) / n;
     };
     for (let r = 0; r < 2; r++) {
-      const pre = [0, 1, 2, 3].map((o) => wData[o * 3] * xs[r * 3] + wData[o * 3 + 1] * xs[r * 3 + 1] + wData[o * 3 + 2] * xs[r * 3 + 2] + (o / 10 - 0.1));
+      const pre = [0, 1, 2, 3].map(
+        (o) => wData[o * 3] * xs[r * 3] + wData[o * 3 + 1] * xs[r * 3 + 1] + wData[o * 3 + 2] * xs[r * 3 + 2] + (o / 10 - 0.1),
+      );
       const act = pre.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
       const mean = act.reduce((a, b) => a + b) / 4;
       const variance = act.reduce((a, b) => a + (b - mean) ** 2, 0) / 4;
@@ -229,8 +246,22 @@ describe('serialization', () => {
   const build = () => {
     const g = new GraphBuilder({ name: 'tiny' });
     const x = g.input('x', 'float32', ['batch', 4]);
-    const w = g.paramTransposed('dense.weight', weight([2, 4], (i) => Math.sin(i)));
-    const y = g.op.Reshape(linear(g, x, w, g.param('dense.bias', weight([2], (i) => i))), [0, -1]);
+    const w = g.paramTransposed(
+      'dense.weight',
+      weight([2, 4], (i) => Math.sin(i)),
+    );
+    const y = g.op.Reshape(
+      linear(
+        g,
+        x,
+        w,
+        g.param(
+          'dense.bias',
+          weight([2], (i) => i),
+        ),
+      ),
+      [0, -1],
+    );
     g.output(g.op.Softmax(y, -1), 'probs');
     return g;
   };

@@ -157,11 +157,15 @@ export class GraphBuilder {
 
   /** A named initializer (not a parameter: no gradient is expected for it). */
   initializer(name: string, tensor: TensorData): Value {
-    const v = this.define(name, {
-      dtype: tensor.dtype,
-      shape: tensor.dims,
-      known: smallIntContent(tensor),
-    }, tensor);
+    const v = this.define(
+      name,
+      {
+        dtype: tensor.dtype,
+        shape: tensor.dims,
+        known: smallIntContent(tensor),
+      },
+      tensor,
+    );
     this.initializers.push({ name, ...tensor });
     return v;
   }
@@ -174,7 +178,10 @@ export class GraphBuilder {
     const key = `${dtype}[${shape.join(',')}]:${tensorToNumbers(tensor).map(numberKey).join(',')}`;
     const cached = this.constants.get(key);
     if (cached) return cached;
-    const short = list.length <= 8 ? `${shape.length === 0 ? '' : '['}${list.map(numberKey).join(',')}${shape.length === 0 ? '' : ']'}` : `${this.constants.size}`;
+    const short =
+      list.length <= 8
+        ? `${shape.length === 0 ? '' : '['}${list.map(numberKey).join(',')}${shape.length === 0 ? '' : ']'}`
+        : `${this.constants.size}`;
     let name = `const_${DTYPE_ABBREV[dtype]}_${short}`;
     if (this.values.has(name)) name = `${name}_${this.constants.size}`;
     const v = this.initializer(name, tensor);

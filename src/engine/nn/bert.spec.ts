@@ -35,7 +35,12 @@ const HEADS: HeadKind[] = ['sequence-classification', 'token-classification', 'q
 async function run(bytes: Uint8Array, ids: number[][], mask: number[][]): Promise<Record<string, ort.Tensor>> {
   const session = await ort.InferenceSession.create(bytes);
   const [b, l] = [ids.length, ids[0].length];
-  const t = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat(), (v) => BigInt(v)), [b, l]);
+  const t = (rows: number[][]) =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(rows.flat(), (v) => BigInt(v)),
+      [b, l],
+    );
   const feeds: Record<string, ort.Tensor> = { input_ids: t(ids), attention_mask: t(mask) };
   if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = t(ids.map((r) => r.map(() => 0)));
   const out = await session.run(feeds);
@@ -71,7 +76,9 @@ describe('BERT graph structure', () => {
     // The mask is computed once per graph, not per layer.
     expect(g.nodes.filter((n) => n.opType === 'Cast' && n.inputs[0] === 'attention_mask')).toHaveLength(1);
     // All Linear weights are stored pre-transposed.
-    expect(g.initializers.filter((t) => t.name.endsWith('.weight') && !t.name.includes('embeddings') && !t.name.includes('LayerNorm'))).toEqual([]);
+    expect(
+      g.initializers.filter((t) => t.name.endsWith('.weight') && !t.name.includes('embeddings') && !t.name.includes('LayerNorm')),
+    ).toEqual([]);
   });
 
   it('keeps one seeded Dropout per HF dropout site in training graphs', () => {
@@ -100,9 +107,12 @@ describe('BERT graph structure', () => {
       ['classifier.weight', [3, 8]],
       ['classifier.bias', [3]],
     ]);
-    expect(g.parameters.filter((p) => p.trainable).map((p) => p.name).sort()).toEqual(
-      ['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'classifier.bias', 'classifier.weight'],
-    );
+    expect(
+      g.parameters
+        .filter((p) => p.trainable)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'classifier.bias', 'classifier.weight']);
     expect(g.parameters).toHaveLength(weights.size); // every tensor is used exactly once
   });
 
@@ -123,8 +133,12 @@ describe('BERT graph structure', () => {
     expect(() => checkBuildable(config({ position_embedding_type: 'relative_key' }), '/m/config.json')).toThrow(
       '/m/config.json: position_embedding_type "relative_key" is not supported',
     );
-    expect(() => checkBuildable(config({ hidden_act: 'swish' }), '/m/config.json')).toThrow('/m/config.json: hidden_act "swish" is not supported');
-    expect(() => checkBuildable(config({ model_type: 'deberta' }), '/m/config.json')).toThrow('/m/config.json: model_type "deberta" cannot be built');
+    expect(() => checkBuildable(config({ hidden_act: 'swish' }), '/m/config.json')).toThrow(
+      '/m/config.json: hidden_act "swish" is not supported',
+    );
+    expect(() => checkBuildable(config({ model_type: 'deberta' }), '/m/config.json')).toThrow(
+      '/m/config.json: model_type "deberta" cannot be built',
+    );
     expect(() => checkBuildable(config({ hidden_act: 'gelu_new', model_type: 'roberta' }))).not.toThrow();
   });
 
@@ -187,7 +201,9 @@ describe('BERT numerics', () => {
     ];
     const moved = new Map([...weights].map(([k, v]) => [rename.reduce((n, [re, to]) => n.replace(re, to), k), v]));
     const base = (c: EncoderConfig, w: Map<string, { shape: number[]; data: Float32Array }>) =>
-      encodeModel(buildInferenceModel({ ...c, architectures: [c.model_type === 'bert' ? 'BertModel' : 'DistilBertModel'] }, w, { head: 'base' }));
+      encodeModel(
+        buildInferenceModel({ ...c, architectures: [c.model_type === 'bert' ? 'BertModel' : 'DistilBertModel'] }, w, { head: 'base' }),
+      );
     const a = (await run(base(bertConfig, weights), [[2, 7, 9]], [[1, 1, 1]])).last_hidden_state.data as Float32Array;
     const b = (await run(base(distil, moved), [[2, 7, 9]], [[1, 1, 1]])).last_hidden_state.data as Float32Array;
     expect(Array.from(b)).toEqual(Array.from(a));

@@ -368,7 +368,11 @@ export interface InferenceModelOptions {
 }
 
 /** The inference graph with Optimum's I/O contract, ready to serialise. */
-export function buildInferenceModel(config: EncoderConfig, tensors: ReadonlyMap<string, WeightTensor>, options: InferenceModelOptions): ModelData {
+export function buildInferenceModel(
+  config: EncoderConfig,
+  tensors: ReadonlyMap<string, WeightTensor>,
+  options: InferenceModelOptions,
+): ModelData {
   const g = new GraphBuilder({ name: 'main_graph' });
   const weights = new WeightSet(tensors, options.weightsFile);
   const built = buildEncoder(g, config, weights, { head: options.head, fuseQkv: options.fuseQkv ?? true });

@@ -51,7 +51,11 @@ describe('initPeftWeights', () => {
     const peft: PeftConfig = { type: 'lora', r: 4, lora_alpha: 8, lora_dropout: 0, target_modules: ['query', 'value'] };
     const added = initPeftWeights(config, peft, base, 5);
     expect([...added.keys()].sort()).toEqual(
-      [0, 1].flatMap((l) => ['query', 'value'].flatMap((t) => ['A', 'B'].map((ab) => `bert.encoder.layer.${l}.attention.self.${t}.lora_${ab}.weight`))).sort(),
+      [0, 1]
+        .flatMap((l) =>
+          ['query', 'value'].flatMap((t) => ['A', 'B'].map((ab) => `bert.encoder.layer.${l}.attention.self.${t}.lora_${ab}.weight`)),
+        )
+        .sort(),
     );
     const a = added.get('bert.encoder.layer.0.attention.self.query.lora_A.weight')!;
     expect(a.shape).toEqual([4, 64]);
@@ -99,7 +103,12 @@ describe('encoder graph with PEFT hooks', () => {
   it('LoRA tensors become trainable inputs beside frozen base weights', () => {
     const { g } = build({ type: 'lora', r: 2, lora_alpha: 4, lora_dropout: 0.1, target_modules: ['value'] }, isPeftParameter);
     const inputs = g.inputs.map((i) => i.name).filter((n) => n.includes('lora'));
-    expect(inputs).toEqual(['bert.encoder.layer.0.attention.self.value.lora_A.weight', 'bert.encoder.layer.0.attention.self.value.lora_B.weight', 'bert.encoder.layer.1.attention.self.value.lora_A.weight', 'bert.encoder.layer.1.attention.self.value.lora_B.weight']);
+    expect(inputs).toEqual([
+      'bert.encoder.layer.0.attention.self.value.lora_A.weight',
+      'bert.encoder.layer.0.attention.self.value.lora_B.weight',
+      'bert.encoder.layer.1.attention.self.value.lora_A.weight',
+      'bert.encoder.layer.1.attention.self.value.lora_B.weight',
+    ]);
     // LoRA dropout is a node of its own in the training graph.
     expect(g.nodes.filter((n) => n.opType === 'Dropout' && n.name.includes('lora'))).toHaveLength(2);
   });

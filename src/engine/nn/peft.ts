@@ -78,7 +78,13 @@ export function peftOf(config: EncoderConfig, configFile = 'config.json'): PeftC
       if (!Array.isArray(targets) || targets.length === 0 || !targets.every((t) => typeof t === 'string' && LORA_TARGETABLE.includes(t))) {
         bad(`"target_modules" must list some of ${LORA_TARGETABLE.join(', ')}`);
       }
-      return { type: 'lora', r: positiveInt('r'), lora_alpha: alpha as number, lora_dropout: drop as number, target_modules: targets as string[] };
+      return {
+        type: 'lora',
+        r: positiveInt('r'),
+        lora_alpha: alpha as number,
+        lora_dropout: drop as number,
+        target_modules: targets as string[],
+      };
     }
     case 'adapter':
       if (entry.non_linearity !== 'relu') bad('"non_linearity" must be "relu"');
@@ -240,7 +246,12 @@ function kaimingUniform(rows: number, cols: number, rng: Rng): Float32Array {
  * projections N(0, 0.01²) with zero biases (near-identity, as Houlsby et al.); the soft prompt
  * from the word embeddings of randomly sampled vocabulary tokens (Lester et al.'s sampled-vocab init).
  */
-export function initPeftWeights(config: EncoderConfig, peft: PeftConfig, weights: ReadonlyMap<string, TensorF32>, seed: number): Map<string, TensorF32> {
+export function initPeftWeights(
+  config: EncoderConfig,
+  peft: PeftConfig,
+  weights: ReadonlyMap<string, TensorF32>,
+  seed: number,
+): Map<string, TensorF32> {
   const rng = new Rng(seed, 'splitmix32');
   const added = new Map<string, TensorF32>();
   const hidden = config.hidden_size;

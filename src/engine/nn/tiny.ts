@@ -13,7 +13,11 @@ export type TinyTask = (typeof TINY_TASKS)[number];
 
 const TASKS: Readonly<Record<TinyTask, { architecture: string; head: HeadKind; labels: readonly string[] }>> = {
   classification: { architecture: 'BertForSequenceClassification', head: 'sequence-classification', labels: ['negative', 'positive'] },
-  nli: { architecture: 'BertForSequenceClassification', head: 'sequence-classification', labels: ['entailment', 'neutral', 'contradiction'] },
+  nli: {
+    architecture: 'BertForSequenceClassification',
+    head: 'sequence-classification',
+    labels: ['entailment', 'neutral', 'contradiction'],
+  },
   ner: {
     architecture: 'BertForTokenClassification',
     head: 'token-classification',

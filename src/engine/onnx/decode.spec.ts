@@ -74,7 +74,9 @@ describeWithFixtures('ONNX reader on a PyTorch export', () => {
     for (const t of named) {
       const w = weights.get(t.name)!;
       expect(t.dims).toEqual(w.shape);
-      expect(Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength))).toBe(true);
+      expect(Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength))).toBe(
+        true,
+      );
     }
   });
 });

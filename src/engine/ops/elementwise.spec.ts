@@ -19,9 +19,9 @@ describe('elementwise gradient rules: finite-difference checks', () => {
       expect(gradCheck([{ shape: [1] }, { shape: [2, 3], lo: -1.5, hi: -0.4 }], (g, [a, b]) => g.op.Div(a, b))).toBeLessThan(TOL);
     });
     it('Where with both branches differentiable and broadcast', () => {
-      expect(
-        gradCheck([{ shape: [2, 3] }, { shape: [3] }], (g, [a, b]) => g.op.Where(g.op.Greater(a, g.constant(0)), a, b)),
-      ).toBeLessThan(TOL);
+      expect(gradCheck([{ shape: [2, 3] }, { shape: [3] }], (g, [a, b]) => g.op.Where(g.op.Greater(a, g.constant(0)), a, b))).toBeLessThan(
+        TOL,
+      );
     });
     it('Expand [3,1] → [2,3,4]', () => {
       expect(gradCheck([{ shape: [3, 1] }], (g, [a]) => g.op.Expand(a, [2, 3, 4]))).toBeLessThan(TOL);

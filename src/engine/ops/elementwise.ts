@@ -18,7 +18,15 @@ const broadcasting =
         throw new ShapeError(`${op}: dtype mismatch ${vs.map((x) => x.dtype).join(' vs ')}`);
       }
     }
-    return [{ dtype: dtype ?? vs[0].dtype, shape: broadcastShapes(vs.map((v) => v.shape), op) }];
+    return [
+      {
+        dtype: dtype ?? vs[0].dtype,
+        shape: broadcastShapes(
+          vs.map((v) => v.shape),
+          op,
+        ),
+      },
+    ];
   };
 
 const binary = (op: string, grad?: GradRule): SingleOutputOp<[Value, Value]> =>

@@ -9,7 +9,10 @@ describe('gather gradient rules: finite-difference checks', () => {
     it('Gather axis 1 with a scalar index (the [CLS] row) and axis 2 (QA start/end)', () => {
       expect(gradCheck([{ shape: [2, 3, 4] }], (g, [h]) => g.op.Gather(h, g.constant(0, 'int64'), 1))).toBeLessThan(TOL);
       expect(
-        gradCheck([{ shape: [2, 3, 2] }], (g, [h]) => [g.op.Gather(h, g.constant(0, 'int64'), 2), g.op.Gather(h, g.constant(1, 'int64'), 2)]),
+        gradCheck([{ shape: [2, 3, 2] }], (g, [h]) => [
+          g.op.Gather(h, g.constant(0, 'int64'), 2),
+          g.op.Gather(h, g.constant(1, 'int64'), 2),
+        ]),
       ).toBeLessThan(TOL);
     });
     it('GatherElements axis 1 (picking label log-probabilities)', () => {

@@ -17,8 +17,9 @@ describe('nn gradient rules: finite-difference checks', () => {
     it('LayerNormalization (Mean/InvStdDev outputs) w.r.t. input, scale and bias, eps 1e-12 and 1e-5', () => {
       for (const epsilon of [1e-12, 1e-5]) {
         expect(
-          gradCheck([{ shape: [2, 3, 6] }, { shape: [6] }, { shape: [6] }], (g, [x, s, b]) =>
-            g.op.LayerNormalization(x, s, b, { epsilon, stats: true })[0],
+          gradCheck(
+            [{ shape: [2, 3, 6] }, { shape: [6] }, { shape: [6] }],
+            (g, [x, s, b]) => g.op.LayerNormalization(x, s, b, { epsilon, stats: true })[0],
           ),
         ).toBeLessThan(TOL);
       }
@@ -26,7 +27,10 @@ describe('nn gradient rules: finite-difference checks', () => {
     it('LayerNormalization of a nearly constant row', () => {
       const x = [1, 1.001, 0.999, 1.0005, 1, 0.9995];
       expect(
-        gradCheck([{ shape: [1, 6], values: x }, { shape: [6] }], (g, [v, s]) => g.op.LayerNormalization(v, s, undefined, { epsilon: 1e-5, stats: true })[0]),
+        gradCheck(
+          [{ shape: [1, 6], values: x }, { shape: [6] }],
+          (g, [v, s]) => g.op.LayerNormalization(v, s, undefined, { epsilon: 1e-5, stats: true })[0],
+        ),
       ).toBeLessThan(1e-6);
     });
     it('Dropout in training mode, through its mask', () => {

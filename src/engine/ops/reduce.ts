@@ -35,7 +35,13 @@ const reduceWithAttrAxes = (op: string, grad?: GradRule): SingleOutputOp<[Value,
 
 /** `gy` (the gradient of a reduction output) broadcast back over the input `x`. */
 function unreduce(g: GraphBuilder, gy: Value, x: Value, axes: readonly number[] | undefined, keepdims: boolean): Value {
-  const restored = !keepdims && axes && axes.length > 0 ? g.op.Unsqueeze(gy, axes.map((a) => normalizeAxis(a, x.rank, 'unreduce'))) : gy;
+  const restored =
+    !keepdims && axes && axes.length > 0
+      ? g.op.Unsqueeze(
+          gy,
+          axes.map((a) => normalizeAxis(a, x.rank, 'unreduce')),
+        )
+      : gy;
   return g.op.Expand(restored, g.op.Shape(x));
 }
 
@@ -70,7 +76,10 @@ export const REDUCE_OPS = {
     const spread = unreduce(g, gradOf(ctx), x, axes, keepdims);
     const reduced = (axes ?? x.shape.map((_, i) => i)).map((a) => x.shape[normalizeAxis(a, x.rank, 'ReduceMean')]);
     const count = reduced.every((d) => typeof d === 'number')
-      ? f32(g, (reduced as number[]).reduce((p, d) => p * d, 1))
+      ? f32(
+          g,
+          (reduced as number[]).reduce((p, d) => p * d, 1),
+        )
       : g.op.Div(sizeOf(g, x), sizeOf(g, ctx.outputs[0]));
     return [g.op.Div(spread, count)];
   }),

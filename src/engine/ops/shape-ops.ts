@@ -2,7 +2,22 @@ import { int, intAttr, ints, intsAttr, tensor } from '../graph/attributes';
 import { ShapeError, broadcastShapes, normalizeAxis, reshapeShape } from '../graph/shape';
 import { Value } from '../graph/value';
 import { Dim, TensorData } from '../onnx/model';
-import { GradContext, Grads, Int64Operand, gradOf, input, inversePerm, knownInts, knownNumbers, knownOf, many, one, req, same, zerosLike } from './op';
+import {
+  GradContext,
+  Grads,
+  Int64Operand,
+  gradOf,
+  input,
+  inversePerm,
+  knownInts,
+  knownNumbers,
+  knownOf,
+  many,
+  one,
+  req,
+  same,
+  zerosLike,
+} from './op';
 
 /**
  * Shape manipulation and shape-valued ops. Opset 17 takes Unsqueeze/Squeeze axes, Split sizes
@@ -29,10 +44,7 @@ function sliceDim(d: Dim, start: number, end: number, step: number): Dim | null 
 }
 
 /** A shape-only op's gradient: dY reshaped back to x's runtime shape (the axes input gets none). */
-const reshapeBack = (ctx: GradContext): Grads => [
-  ctx.g.op.Reshape(gradOf(ctx), ctx.g.op.Shape(input(ctx, 0))),
-  undefined,
-];
+const reshapeBack = (ctx: GradContext): Grads => [ctx.g.op.Reshape(gradOf(ctx), ctx.g.op.Shape(input(ctx, 0))), undefined];
 
 export const SHAPE_OPS = {
   Transpose: one({
@@ -237,7 +249,9 @@ export const SHAPE_OPS = {
       return [
         {
           dtype: x!.dtype,
-          shape: x!.shape.map((d, i) => (pads && typeof d === 'number' ? d + pads[i] + pads[i + r] : pads && pads[i] === 0 && pads[i + r] === 0 ? d : null)),
+          shape: x!.shape.map((d, i) =>
+            pads && typeof d === 'number' ? d + pads[i] + pads[i + r] : pads && pads[i] === 0 && pads[i + r] === 0 ? d : null,
+          ),
         },
       ];
     },

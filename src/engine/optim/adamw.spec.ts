@@ -43,7 +43,12 @@ describe('AdamW in the graph', () => {
     };
     const params = tensors.map((t) => {
       const dims = [t.p.length];
-      for (const [suffix, values] of [['', t.p], ['.grad', t.g], ['.exp_avg', t.m], ['.exp_avg_sq', t.v]] as const) {
+      for (const [suffix, values] of [
+        ['', t.p],
+        ['.grad', t.g],
+        ['.exp_avg', t.m],
+        ['.exp_avg_sq', t.v],
+      ] as const) {
         feeds[`${t.name}${suffix}`] = tensor64('float32', dims, values);
       }
       return {
@@ -67,7 +72,8 @@ describe('AdamW in the graph', () => {
     const ref = referenceStep(tensors, { lr, step, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm });
     expect(out.get('grad_norm')!.data[0]).toBeCloseTo(ref.norm, 12);
     tensors.forEach((t, i) => {
-      const close = (got: Float64Array, want: number[]): void => want.forEach((w, k) => expect(Math.abs(got[k] - w)).toBeLessThan(1e-6 * Math.max(1e-3, Math.abs(w))));
+      const close = (got: Float64Array, want: number[]): void =>
+        want.forEach((w, k) => expect(Math.abs(got[k] - w)).toBeLessThan(1e-6 * Math.max(1e-3, Math.abs(w))));
       close(out.get(`${t.name}.next`)!.data, ref.out[i].p);
       close(out.get(`${t.name}.exp_avg.next`)!.data, ref.out[i].m);
       close(out.get(`${t.name}.exp_avg_sq.next`)!.data, ref.out[i].v);

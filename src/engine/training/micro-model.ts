@@ -77,7 +77,12 @@ export function microBatch(head: TrainableHead): {
     case 'token-classification':
       return { ...base, labels: [-100, 1, 3, 0, -100, -100, 2, -100, -100, -100], labelShape: [2, 5] };
     case 'masked-lm':
-      return { ...base, inputIds: [1, 3, 7, 3, 2, 1, 9, 2, 0, 0], labels: [-100, 5, -100, 11, -100, -100, 9, -100, -100, -100], labelShape: [2, 5] };
+      return {
+        ...base,
+        inputIds: [1, 3, 7, 3, 2, 1, 9, 2, 0, 0],
+        labels: [-100, 5, -100, 11, -100, -100, 9, -100, -100, -100],
+        labelShape: [2, 5],
+      };
     case 'question-answering':
       return { ...base, startPositions: [3, 0], endPositions: [4, 0] };
   }

@@ -21,7 +21,14 @@ const maxAbsOf = (a: ArrayLike<number>): number => Array.from(a).reduce((m, v) =
 
 function specFor(head: TrainableHead, extra: Partial<TrainingGraphSpec> = {}): TrainingGraphSpec {
   const config = microConfig(head);
-  return { config, weights: microWeights(config, head), head, emitGradients: true, optimizer: { weightDecay: 0.01, maxGradNorm: 0 }, ...extra };
+  return {
+    config,
+    weights: microWeights(config, head),
+    head,
+    emitGradients: true,
+    optimizer: { weightDecay: 0.01, maxGradNorm: 0 },
+    ...extra,
+  };
 }
 
 function batchFeeds(head: TrainableHead): Map<string, Tensor64> {
@@ -148,7 +155,8 @@ function finiteDifferenceCheck(spec: TrainingGraphSpec): { graph: ReturnType<typ
       expect(grad.dims).toEqual(params.get(name)!.dims);
       const n = grad.data.length;
       // A deterministic spread of elements; the word table also gets rows that are in the batch.
-      const picks = name === WORD ? [5 * hidden + 1, 7 * hidden + 3, 11 * hidden + 2, 2 * hidden] : [0, n - 1, (k * 31) % n, (k * 17 + 3) % n];
+      const picks =
+        name === WORD ? [5 * hidden + 1, 7 * hidden + 3, 11 * hidden + 2, 2 * hidden] : [0, n - 1, (k * 31) % n, (k * 17 + 3) % n];
       k++;
       const scale = Math.max(1e-3, ...Array.from(grad.data, Math.abs));
       for (const i of picks) {
@@ -265,12 +273,16 @@ describe('masked-LM scored at the masked positions only', () => {
     for (const [name, w] of spec.weights) params.set(name, tensor64('float32', w.shape, w.data));
     const dense = evaluate64(decodeModel(buildEvalGraph(spec).model).graph, new Map([...feeds, ...params]));
     const sparseIn = sparseFeeds();
-    const sparse = evaluate64(decodeModel(buildEvalGraph({ ...spec, maskedPositionsOnly: true }).model).graph, new Map([...sparseIn, ...params]));
+    const sparse = evaluate64(
+      decodeModel(buildEvalGraph({ ...spec, maskedPositionsOnly: true }).model).graph,
+      new Map([...sparseIn, ...params]),
+    );
     const vocab = spec.config.vocab_size;
     const positions = sparseIn.get('masked_positions')!.data;
     expect(sparse.get('logits')!.dims).toEqual([positions.length, vocab]);
     positions.forEach((p, m) => {
-      for (let v = 0; v < vocab; v++) expect(sparse.get('logits')!.data[m * vocab + v]).toBeCloseTo(dense.get('logits')!.data[p * vocab + v], 12);
+      for (let v = 0; v < vocab; v++)
+        expect(sparse.get('logits')!.data[m * vocab + v]).toBeCloseTo(dense.get('logits')!.data[p * vocab + v], 12);
     });
     expect(sparse.get('loss')!.data[0]).toBeCloseTo(dense.get('loss')!.data[0], 12);
   });

@@ -94,7 +94,12 @@ function trainablePredicate(spec: TrainingGraphSpec): (name: string) => boolean 
 /** The encoder, its head and the HF loss, with trainable parameters as graph inputs. */
 function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
   if ((spec.head as HeadKind) === 'base') throw new EngineError('UNSUPPORTED_HEAD', 'a bare encoder has no training loss');
-  const g = new GraphBuilder({ name: training ? 'training_graph' : 'eval_graph', trainable: trainablePredicate(spec), training, seed: spec.dropoutSeed ?? 0 });
+  const g = new GraphBuilder({
+    name: training ? 'training_graph' : 'eval_graph',
+    trainable: trainablePredicate(spec),
+    training,
+    seed: spec.dropoutSeed ?? 0,
+  });
   const sparse = spec.head === 'masked-lm' && spec.maskedPositionsOnly === true;
   const maskedPositions = sparse ? g.input(MASKED_POSITIONS, 'int64', [MASKED]) : undefined;
   const built = buildEncoder(g, spec.config, new WeightSet(spec.weights), { head: spec.head, training, maskedPositions });

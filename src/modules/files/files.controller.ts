@@ -30,7 +30,7 @@ export class FilesController {
         file: { type: 'string', format: 'binary' },
         purpose: { type: 'string', enum: ['fine-tune'] },
         task: { type: 'string', enum: ['classification', 'ner', 'qa'], description: 'Guessed from the file when omitted.' },
-        model: { type: 'string', description: "A served model whose tokenizer measures token lengths (optional)." },
+        model: { type: 'string', description: 'A served model whose tokenizer measures token lengths (optional).' },
       },
     },
   })

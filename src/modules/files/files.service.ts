@@ -85,7 +85,9 @@ export class FilesService {
           temp = join(this.dir, scratchName(SCRATCH.upload.prefix, KEPT_EXTENSIONS.has(ext) ? ext : ''));
           await pipeline(part.file, createWriteStream(temp, { flags: 'wx' }));
           if (part.file.truncated) {
-            throw new DomainError('PAYLOAD_TOO_LARGE', `the file is larger than the upload limit of ${this.maxBytes} bytes`, { limit: this.maxBytes });
+            throw new DomainError('PAYLOAD_TOO_LARGE', `the file is larger than the upload limit of ${this.maxBytes} bytes`, {
+              limit: this.maxBytes,
+            });
           }
         } else if (part.fieldname === 'purpose' || part.fieldname === 'task' || part.fieldname === 'model') {
           fields[part.fieldname] = String(part.value);
@@ -185,7 +187,8 @@ function uploadError(e: unknown, limit: number): unknown {
     return new DomainError('PAYLOAD_TOO_LARGE', `the file is larger than the upload limit of ${limit} bytes`, { limit });
   }
   if (code === 'FST_FILES_LIMIT') return new InvalidInputError('send exactly one file');
-  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') return new InvalidInputError('too many form fields (expected file, purpose, task, model)');
+  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT')
+    return new InvalidInputError('too many form fields (expected file, purpose, task, model)');
   if (code === 'ENOSPC') return new DomainError('INTERNAL', 'the data directory is full; the upload was not kept', { cause: 'ENOSPC' });
   if (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR') {
     return new DomainError('INTERNAL', 'the data directory is not writable; the upload was not kept', { cause: code });

@@ -66,11 +66,16 @@ export class FineTuningController {
 
   @Get(':id/events')
   @ApiOperation({
-    summary: "A job's events, newest first; with stream=true a server-sent event stream (oldest first, then live) that ends when the job does",
+    summary:
+      "A job's events, newest first; with stream=true a server-sent event stream (oldest first, then live) that ends when the job does",
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: JobEventListDto })
-  events(@Param('id') id: string, @Query() query: ListEventsQueryDto, @Res({ passthrough: true }) reply: FastifyReply): JobEventListDto | undefined {
+  events(
+    @Param('id') id: string,
+    @Query() query: ListEventsQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): JobEventListDto | undefined {
     if (!query.stream) return this.jobs.events(id, query.limit ?? 20, query.after);
     sendEventStream(reply, this.jobs.eventStream(id, query.after), { redact: this.redact });
     return undefined;

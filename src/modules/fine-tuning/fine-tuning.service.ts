@@ -12,7 +12,15 @@ import type { ModelInfo } from '../../serving/contracts';
 import { BerthStore, FINISHED_STATUSES, seqOfEventId, StoredCheckpoint, StoredEvent, StoredFile, StoredJob } from '../../store';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { labelsOf } from '../files/dataset-inspection';
-import type { CreateJobDto, JobCheckpointDto, JobCheckpointListDto, JobEventDto, JobEventListDto, JobListDto, JobObjectDto } from './fine-tuning.dto';
+import type {
+  CreateJobDto,
+  JobCheckpointDto,
+  JobCheckpointListDto,
+  JobEventDto,
+  JobEventListDto,
+  JobListDto,
+  JobObjectDto,
+} from './fine-tuning.dto';
 import { resolveMethod } from './job-request';
 
 export const FINE_TUNING_OPTIONS = Symbol('FINE_TUNING_OPTIONS');
@@ -89,7 +97,15 @@ export function jobObject(job: StoredJob): JobObjectDto {
 }
 
 export function eventObject(e: StoredEvent): JobEventDto {
-  return { id: e.id, object: 'fine_tuning.job.event', created_at: e.createdAt, level: e.level, message: e.message, type: e.type, data: e.data };
+  return {
+    id: e.id,
+    object: 'fine_tuning.job.event',
+    created_at: e.createdAt,
+    level: e.level,
+    message: e.message,
+    type: e.type,
+    data: e.data,
+  };
 }
 
 function checkpointObject(c: StoredCheckpoint, job: StoredJob): JobCheckpointDto {
@@ -128,7 +144,10 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       },
       workDir: join(config.dataDir, 'jobs'),
       execute: options.executor ?? workerTrainingExecutor(),
-      publish: repositoryPublisher(() => this.host.get(), (id) => this.store.files.get(id)?.path),
+      publish: repositoryPublisher(
+        () => this.host.get(),
+        (id) => this.store.files.get(id)?.path,
+      ),
       modelDir: (model) => this.activeDir(model),
       concurrency: options.concurrency,
       onStatus: () => options.observer?.jobCounts(store.jobs.countByStatus()),
@@ -160,7 +179,11 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   create(body: CreateJobDto): JobObjectDto {
-    if (body.integrations !== undefined && body.integrations !== null && (!Array.isArray(body.integrations) || body.integrations.length > 0)) {
+    if (
+      body.integrations !== undefined &&
+      body.integrations !== null &&
+      (!Array.isArray(body.integrations) || body.integrations.length > 0)
+    ) {
       throw new InvalidInputError('integrations: not supported; send none', { param: 'integrations' });
     }
     if (body.metadata !== undefined) {
@@ -172,7 +195,9 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     if (!MODEL_NAME.test(body.model)) throw new InvalidInputError(`model: "${body.model}" is not a valid model name`, { param: 'model' });
     const model = this.host.get().get(body.model);
     if (!model.fine_tunable) {
-      throw new InvalidInputError(`model "${body.model}" has no model.safetensors: it can be served but not fine-tuned`, { param: 'model' });
+      throw new InvalidInputError(`model "${body.model}" has no model.safetensors: it can be served but not fine-tuned`, {
+        param: 'model',
+      });
     }
     const training = this.file(body.training_file, 'training_file');
     const validation = body.validation_file ? this.file(body.validation_file, 'validation_file') : undefined;
@@ -182,31 +207,41 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       ['validation_file', validation],
     ] as const) {
       if (f && f.task !== FILE_TASK_OF[task]) {
-        throw new InvalidInputError(`${param}: ${f.filename} holds ${f.task} data; model "${model.name}" (${model.task}) needs ${FILE_TASK_OF[task]} data`, { param });
+        throw new InvalidInputError(
+          `${param}: ${f.filename} holds ${f.task} data; model "${model.name}" (${model.task}) needs ${FILE_TASK_OF[task]} data`,
+          { param },
+        );
       }
     }
     if (task === 'classification' || task === 'nli' || task === 'ner') {
       const trainLabels = labelsOf(training.stats);
       const unknown = trainLabels.filter((l) => !model.labels.includes(l));
       if (unknown.length > 0) {
-        throw new InvalidInputError(`training_file: labels ${unknown.map((l) => `"${l}"`).join(', ')} are not labels of model "${model.name}" (${model.labels.join(', ')})`, {
-          param: 'training_file',
-          labels: unknown,
-        });
+        throw new InvalidInputError(
+          `training_file: labels ${unknown.map((l) => `"${l}"`).join(', ')} are not labels of model "${model.name}" (${model.labels.join(', ')})`,
+          {
+            param: 'training_file',
+            labels: unknown,
+          },
+        );
       }
       if (validation) {
         const extra = labelsOf(validation.stats).filter((l) => !trainLabels.includes(l));
         if (extra.length > 0) {
-          throw new InvalidInputError(`validation_file: labels ${extra.map((l) => `"${l}"`).join(', ')} do not occur in the training file`, {
-            param: 'validation_file',
-            labels: extra,
-          });
+          throw new InvalidInputError(
+            `validation_file: labels ${extra.map((l) => `"${l}"`).join(', ')} do not occur in the training file`,
+            {
+              param: 'validation_file',
+              labels: extra,
+            },
+          );
         }
       }
     }
     const resolved = resolveMethod(body);
     const targetModel = body.suffix ? `${body.model}-ft-${body.suffix}` : body.model;
-    if (!MODEL_NAME.test(targetModel)) throw new InvalidInputError(`suffix: "${targetModel}" would be longer than a model name may be (64)`, { param: 'suffix' });
+    if (!MODEL_NAME.test(targetModel))
+      throw new InvalidInputError(`suffix: "${targetModel}" would be longer than a model name may be (64)`, { param: 'suffix' });
 
     const job = this.store.jobs.create({
       model: body.model,
@@ -221,7 +256,11 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       autoActivate: body.auto_activate ?? false,
       targetModel,
     });
-    this.runner.log(job.id, 'info', `Validating training file: ${training.id}${validation ? ` and validation file: ${validation.id}` : ''}`);
+    this.runner.log(
+      job.id,
+      'info',
+      `Validating training file: ${training.id}${validation ? ` and validation file: ${validation.id}` : ''}`,
+    );
     this.runner.log(job.id, 'info', `Created fine-tuning job: ${job.id}`);
     this.runner.submit(job.id);
     return jobObject(this.get(job.id));
@@ -241,7 +280,9 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
   cancel(id: string): JobObjectDto {
     const job = this.get(id);
     if (FINISHED_STATUSES.includes(job.status)) {
-      throw new DomainError('CONFLICT', `job ${id} has already ${job.status === 'cancelled' ? 'been cancelled' : job.status}`, { status: job.status });
+      throw new DomainError('CONFLICT', `job ${id} has already ${job.status === 'cancelled' ? 'been cancelled' : job.status}`, {
+        status: job.status,
+      });
     }
     this.runner.cancel(id);
     return jobObject(this.get(id));

@@ -61,9 +61,11 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
       if (key !== 'type' && key !== t) throw bad(`method.${key}`, `unexpected key for method type "${t}"`);
     }
     const settings = body.method[t];
-    if (settings !== undefined && (typeof settings !== 'object' || settings === null || Array.isArray(settings))) throw bad(`method.${t}`, 'must be an object');
+    if (settings !== undefined && (typeof settings !== 'object' || settings === null || Array.isArray(settings)))
+      throw bad(`method.${t}`, 'must be an object');
     const h = (settings as { hyperparameters?: unknown } | undefined)?.hyperparameters;
-    if (h !== undefined && (typeof h !== 'object' || h === null || Array.isArray(h))) throw bad(`method.${t}.hyperparameters`, 'must be an object');
+    if (h !== undefined && (typeof h !== 'object' || h === null || Array.isArray(h)))
+      throw bad(`method.${t}.hyperparameters`, 'must be an object');
     hyper = (h as Record<string, unknown> | undefined) ?? {};
     param = `method.${t}.hyperparameters`;
     type = t === 'supervised' ? 'full' : t;
@@ -71,7 +73,8 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
   } else if (body.hyperparameters !== undefined) {
     hyper = body.hyperparameters;
   }
-  for (const key of Object.keys(hyper)) if (!KNOWN.has(key)) throw bad(`${param}.${key}`, `unknown hyperparameter (known: ${[...KNOWN].join(', ')})`);
+  for (const key of Object.keys(hyper))
+    if (!KNOWN.has(key)) throw bad(`${param}.${key}`, `unknown hyperparameter (known: ${[...KNOWN].join(', ')})`);
 
   const epochs = num(hyper, 'n_epochs', param) ?? num(hyper, 'epochs', param);
   const batchSize = num(hyper, 'batch_size', param);
@@ -79,7 +82,8 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
   const lr = num(hyper, 'learning_rate', param);
   if (multiplier !== undefined && lr !== undefined) throw bad(param, 'give learning_rate or learning_rate_multiplier, not both');
   const targets = hyper.lora_targets;
-  if (targets !== undefined && !(Array.isArray(targets) && targets.every((t) => typeof t === 'string'))) throw bad(`${param}.lora_targets`, 'must be an array of module names');
+  if (targets !== undefined && !(Array.isArray(targets) && targets.every((t) => typeof t === 'string')))
+    throw bad(`${param}.lora_targets`, 'must be an array of module names');
   const scheduler = hyper.lr_scheduler;
   if (scheduler !== undefined && typeof scheduler !== 'string') throw bad(`${param}.lr_scheduler`, 'must be a string');
 
@@ -104,7 +108,9 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
   };
   // Drop what was not given, so the trainer's defaults apply (and stored jobs stay small).
   const lora = Object.fromEntries(Object.entries(options.lora ?? {}).filter(([, v]) => v !== undefined));
-  const given = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'lora')) as Partial<TrainOptionsInput>;
+  const given = Object.fromEntries(
+    Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'lora'),
+  ) as Partial<TrainOptionsInput>;
   const resolved: Partial<TrainOptionsInput> = Object.keys(lora).length > 0 ? { ...given, lora } : given;
 
   // The trainer's own checks, on placeholder paths: ranges and names fail here, before queueing.
@@ -123,7 +129,9 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
     warmup_ratio: full.warmupRatio,
     weight_decay: full.weightDecay,
     ...(full.maxSeqLength === undefined ? {} : { max_seq_length: full.maxSeqLength }),
-    ...(full.method === 'lora' ? { lora_r: full.lora.r, lora_alpha: full.lora.alpha, lora_dropout: full.lora.dropout, lora_targets: full.lora.targets } : {}),
+    ...(full.method === 'lora'
+      ? { lora_r: full.lora.r, lora_alpha: full.lora.alpha, lora_dropout: full.lora.dropout, lora_targets: full.lora.targets }
+      : {}),
     ...(full.method === 'adapter' ? { adapter_reduction: full.adapterReduction } : {}),
     ...(full.method === 'prompt' ? { prompt_tokens: full.promptTokens } : {}),
   };

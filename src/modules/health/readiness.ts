@@ -14,6 +14,9 @@ export function readiness(host: CoreHost): ReadyDto {
           : 'the server is still loading its models';
     throw new ModelNotReadyError(reason);
   }
-  const models = host.get().list().map((m) => ({ name: m.name, status: m.status, active_version: m.active_version }));
+  const models = host
+    .get()
+    .list()
+    .map((m) => ({ name: m.name, status: m.status, active_version: m.active_version }));
   return { status: 'ready', models };
 }

@@ -30,7 +30,12 @@ export class HfCompatController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Hugging Face Inference API with an explicit pipeline task', description: RESPONSE_DOC })
   @ApiOkResponse({ description: RESPONSE_DOC, schema: {} })
-  runPipeline(@Param('model') model: string, @Param('task') task: string, @Body() dto: HfRequestDto, @ClientSignal() signal: AbortSignal): Promise<ServedResponse<unknown>> {
+  runPipeline(
+    @Param('model') model: string,
+    @Param('task') task: string,
+    @Body() dto: HfRequestDto,
+    @ClientSignal() signal: AbortSignal,
+  ): Promise<ServedResponse<unknown>> {
     return this.hf.run(model, task, dto, signal);
   }
 }

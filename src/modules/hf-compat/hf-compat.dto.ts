@@ -1,5 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsBoolean, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 
 /** `{inputs, parameters}` as the Hugging Face Inference API takes it; `inputs` is checked per task. */
 export class HfRequestDto {
@@ -36,6 +49,9 @@ export class HfZeroShotParamsDto {
     },
   })
   candidate_labels!: string[] | string;
-  @IsOptional() @IsString() @Matches(/\{\}/, { message: 'hypothesis_template must contain "{}" where the label goes' }) hypothesis_template?: string;
+  @IsOptional()
+  @IsString()
+  @Matches(/\{\}/, { message: 'hypothesis_template must contain "{}" where the label goes' })
+  hypothesis_template?: string;
   @IsOptional() @IsBoolean() multi_label?: boolean;
 }

@@ -24,16 +24,20 @@ const PIPELINE_ALIASES: Record<string, HfTask> = {
   'feature-extraction': 'feature-extraction',
 };
 
-type HfTask = 'text-classification' | 'token-classification' | 'question-answering' | 'zero-shot-classification' | 'fill-mask' | 'feature-extraction';
+type HfTask =
+  'text-classification' | 'token-classification' | 'question-answering' | 'zero-shot-classification' | 'fill-mask' | 'feature-extraction';
 
 function invalidInputs(shape: string): InvalidInputError {
-  return new InvalidInputError(`invalid request: inputs must be ${shape}`, { fields: [{ field: 'inputs', problems: [`must be ${shape}`] }] });
+  return new InvalidInputError(`invalid request: inputs must be ${shape}`, {
+    fields: [{ field: 'inputs', problems: [`must be ${shape}`] }],
+  });
 }
 
 function textsOf(inputs: unknown): { texts: string[]; single: boolean } {
   const single = !Array.isArray(inputs);
   const texts = asArray(inputs as unknown);
-  if (texts.length === 0 || !texts.every(isNonEmptyString)) throw invalidInputs('a non-empty string or a non-empty array of non-empty strings');
+  if (texts.length === 0 || !texts.every(isNonEmptyString))
+    throw invalidInputs('a non-empty string or a non-empty array of non-empty strings');
   return { texts: texts as string[], single };
 }
 
@@ -86,14 +90,33 @@ export class HfCompatService {
         }
         const p = validateDto(HfClassifyParamsDto, params, 'parameters');
         // The Inference API returns every label (best first) unless top_k says otherwise.
-        const served = await this.inference.classify(model, inputs as TextInput[], { top_k: p.top_k === undefined ? null : p.top_k, function_to_apply: p.function_to_apply }, signal);
-        return wrap(served, served.result.map((r) => r.labels));
+        const served = await this.inference.classify(
+          model,
+          inputs as TextInput[],
+          { top_k: p.top_k === undefined ? null : p.top_k, function_to_apply: p.function_to_apply },
+          signal,
+        );
+        return wrap(
+          served,
+          served.result.map((r) => r.labels),
+        );
       }
       case 'zero-shot-classification': {
         const { texts, single } = textsOf(dto.inputs);
         const p = validateDto(HfZeroShotParamsDto, params, 'parameters');
-        const labels = typeof p.candidate_labels === 'string' ? p.candidate_labels.split(',').map((s) => s.trim()).filter((s) => s) : p.candidate_labels;
-        const served = await this.inference.zeroShot(model, texts, { candidate_labels: labels, hypothesis_template: p.hypothesis_template, multi_label: p.multi_label }, signal);
+        const labels =
+          typeof p.candidate_labels === 'string'
+            ? p.candidate_labels
+                .split(',')
+                .map((s) => s.trim())
+                .filter((s) => s)
+            : p.candidate_labels;
+        const served = await this.inference.zeroShot(
+          model,
+          texts,
+          { candidate_labels: labels, hypothesis_template: p.hypothesis_template, multi_label: p.multi_label },
+          signal,
+        );
         const lists = served.result.map((r) => r.labels.map((label, i) => ({ label, score: r.scores[i] })));
         return wrap(served, single ? lists[0] : lists);
       }

@@ -36,7 +36,12 @@ const ROUTES = {
   zeroShot: { path: 'zero-shot', task: 'zero-shot', summary: 'Zero-shot classification with an NLI model', response: ZeroShotResponseDto },
   ner: { path: 'ner', task: 'token-classification', summary: 'Named entities with character offsets', response: NerResponseDto },
   qa: { path: 'qa', task: 'question-answering', summary: 'Extractive question answering', response: QaResponseDto },
-  embeddings: { path: 'embeddings', task: 'feature-extraction', summary: 'Encoder embeddings (pooled or per token)', response: EmbeddingsResponseDto },
+  embeddings: {
+    path: 'embeddings',
+    task: 'feature-extraction',
+    summary: 'Encoder embeddings (pooled or per token)',
+    response: EmbeddingsResponseDto,
+  },
   fillMask: { path: 'fill-mask', task: 'fill-mask', summary: 'Fill the mask token', response: FillMaskResponseDto },
 } satisfies Record<string, InferenceRoute>;
 

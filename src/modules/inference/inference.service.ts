@@ -52,7 +52,12 @@ export class InferenceService {
     return this.host.get().embeddings(model, texts, params, { signal });
   }
 
-  fillMask(model: string | undefined, texts: string[], params: FillMaskParams, signal?: AbortSignal): Promise<Served<FillMaskCandidate[][]>> {
+  fillMask(
+    model: string | undefined,
+    texts: string[],
+    params: FillMaskParams,
+    signal?: AbortSignal,
+  ): Promise<Served<FillMaskCandidate[][]>> {
     return this.host.get().fillMask(model, texts, params, { signal });
   }
 }

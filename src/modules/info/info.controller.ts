@@ -24,7 +24,15 @@ export class InfoController {
     const models = core?.list() ?? [];
     const defaults: Record<string, string> = {};
     if (core) {
-      for (const task of ['text-classification', 'nli', 'zero-shot', 'token-classification', 'question-answering', 'fill-mask', 'feature-extraction'] as const) {
+      for (const task of [
+        'text-classification',
+        'nli',
+        'zero-shot',
+        'token-classification',
+        'question-answering',
+        'fill-mask',
+        'feature-extraction',
+      ] as const) {
         const name = core.defaultModelFor(task);
         if (name) defaults[task] = name;
       }

@@ -7,7 +7,15 @@ import { ServedResponse } from '../../http/served-response';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { readiness } from '../health/readiness';
 import { BERTH_VERSION } from '../../config/version';
-import { InferRequestDto, InferResponseDto, ModelMetadataDto, ModelReadyDto, ServerLiveDto, ServerMetadataDto, ServerReadyDto } from './kserve.dto';
+import {
+  InferRequestDto,
+  InferResponseDto,
+  ModelMetadataDto,
+  ModelReadyDto,
+  ServerLiveDto,
+  ServerMetadataDto,
+  ServerReadyDto,
+} from './kserve.dto';
 import { KServeService } from './kserve.service';
 
 @ApiTags('kserve-v2')
@@ -70,7 +78,11 @@ export class KServeController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Inference on the active version' })
   @ApiOkResponse({ type: InferResponseDto })
-  infer(@Param('model') model: string, @Body() dto: InferRequestDto, @ClientSignal() signal: AbortSignal): Promise<ServedResponse<InferResponseDto>> {
+  infer(
+    @Param('model') model: string,
+    @Body() dto: InferRequestDto,
+    @ClientSignal() signal: AbortSignal,
+  ): Promise<ServedResponse<InferResponseDto>> {
     return this.kserve.infer(model, undefined, dto, signal);
   }
 

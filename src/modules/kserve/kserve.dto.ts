@@ -27,7 +27,9 @@ export class InferInputTensorDto {
    * @example ['I loved it', 'Dreadful']
    */
   @ApiProperty({ type: 'array', items: {} })
-  @IsDefined() @IsArray() data!: unknown[];
+  @IsDefined()
+  @IsArray()
+  data!: unknown[];
 }
 
 export class InferRequestedOutputDto {

@@ -11,7 +11,14 @@ import { NerParamsDto } from '../inference/dto/ner.dto';
 import { QaParamsDto } from '../inference/dto/qa.dto';
 import { InferenceService } from '../inference/inference.service';
 import { checkModelName } from '../models/models.service';
-import type { InferInputTensorDto, InferOutputTensorDto, InferRequestDto, InferResponseDto, ModelMetadataDto, TensorMetadataDto } from './kserve.dto';
+import type {
+  InferInputTensorDto,
+  InferOutputTensorDto,
+  InferRequestDto,
+  InferResponseDto,
+  ModelMetadataDto,
+  TensorMetadataDto,
+} from './kserve.dto';
 
 const bytes = (name: string, shape: number[] = [-1]): TensorMetadataDto => ({ name, datatype: 'BYTES', shape });
 
@@ -28,7 +35,12 @@ function signature(info: ModelInfo): { inputs: TensorMetadataDto[]; outputs: Ten
     case 'question-answering':
       return {
         inputs: [bytes('question'), bytes('context')],
-        outputs: [bytes('answer'), { name: 'score', datatype: 'FP32', shape: [-1] }, { name: 'start', datatype: 'INT64', shape: [-1] }, { name: 'end', datatype: 'INT64', shape: [-1] }],
+        outputs: [
+          bytes('answer'),
+          { name: 'score', datatype: 'FP32', shape: [-1] },
+          { name: 'start', datatype: 'INT64', shape: [-1] },
+          { name: 'end', datatype: 'INT64', shape: [-1] },
+        ],
       };
     case 'fill-mask':
       return { inputs: [bytes('text')], outputs: [bytes('candidates')] };
@@ -87,15 +99,24 @@ export class KServeService {
     const v = Number(version);
     if (!Number.isInteger(v) || !info.versions.some((x) => x.version === v)) throw new VersionNotFoundError(info.name, version);
     if (mustBeActive && v !== info.active_version) {
-      throw new DomainError('CONFLICT', `model "${info.name}" serves version ${info.active_version}; activate version ${v} to infer with it`, {
-        model: info.name,
-        active_version: info.active_version,
-        requested_version: v,
-      });
+      throw new DomainError(
+        'CONFLICT',
+        `model "${info.name}" serves version ${info.active_version}; activate version ${v} to infer with it`,
+        {
+          model: info.name,
+          active_version: info.active_version,
+          requested_version: v,
+        },
+      );
     }
   }
 
-  async infer(model: string, version: string | undefined, request: InferRequestDto, signal: AbortSignal): Promise<ServedResponse<InferResponseDto>> {
+  async infer(
+    model: string,
+    version: string | undefined,
+    request: InferRequestDto,
+    signal: AbortSignal,
+  ): Promise<ServedResponse<InferResponseDto>> {
     const info = this.model(model);
     if (version !== undefined) this.checkVersion(info, version, true);
     const byName = new Map<string, InferInputTensorDto>();
@@ -105,7 +126,8 @@ export class KServeService {
     }
     const expected = signature(info).inputs.map((t) => t.name);
     for (const name of byName.keys()) {
-      if (!expected.includes(name)) throw new InvalidInputError(`unknown input "${name}" for a ${info.task} model; expected ${expected.join(', ')}`);
+      if (!expected.includes(name))
+        throw new InvalidInputError(`unknown input "${name}" for a ${info.task} model; expected ${expected.join(', ')}`);
     }
     const required = (name: string): string[] => {
       const t = byName.get(name);
@@ -117,7 +139,8 @@ export class KServeService {
     const wanted = request.outputs?.map((o) => o.name);
     if (wanted) {
       const unknown = wanted.filter((n) => !outputs.some((o) => o.name === n));
-      if (unknown.length) throw new InvalidInputError(`unknown output(s) ${unknown.join(', ')}; available: ${outputs.map((o) => o.name).join(', ')}`);
+      if (unknown.length)
+        throw new InvalidInputError(`unknown output(s) ${unknown.join(', ')}; available: ${outputs.map((o) => o.name).join(', ')}`);
     }
     const body: InferResponseDto = {
       model_name: served.model,
@@ -143,8 +166,18 @@ export class KServeService {
         const texts = required('text');
         if (info.nli && params.candidate_labels !== undefined) {
           const p = validateDto(HfZeroShotParamsDto, params, 'parameters');
-          const labels = Array.isArray(p.candidate_labels) ? p.candidate_labels : p.candidate_labels.split(',').map((s) => s.trim()).filter(Boolean);
-          const served = await this.inference.zeroShot(name, texts, { candidate_labels: labels, hypothesis_template: p.hypothesis_template, multi_label: p.multi_label }, signal);
+          const labels = Array.isArray(p.candidate_labels)
+            ? p.candidate_labels
+            : p.candidate_labels
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean);
+          const served = await this.inference.zeroShot(
+            name,
+            texts,
+            { candidate_labels: labels, hypothesis_template: p.hypothesis_template, multi_label: p.multi_label },
+            signal,
+          );
           const k = labels.length;
           return {
             served,
@@ -156,7 +189,8 @@ export class KServeService {
           };
         }
         const pairs = byName.has('text_pair') ? required('text_pair') : undefined;
-        if (pairs && pairs.length !== texts.length) throw new InvalidInputError(`text_pair has ${pairs.length} elements, text has ${texts.length}`);
+        if (pairs && pairs.length !== texts.length)
+          throw new InvalidInputError(`text_pair has ${pairs.length} elements, text has ${texts.length}`);
         const p = validateDto(HfClassifyParamsDto, params, 'parameters');
         const inputs = pairs ? texts.map((text, i) => ({ text, text_pair: pairs[i] })) : texts;
         const served = await this.inference.classify(name, inputs, { top_k: null, function_to_apply: p.function_to_apply }, signal);
@@ -184,10 +218,16 @@ export class KServeService {
       case 'question-answering': {
         const questions = required('question');
         const contexts = required('context');
-        if (questions.length !== contexts.length) throw new InvalidInputError(`question has ${questions.length} elements, context has ${contexts.length}`);
+        if (questions.length !== contexts.length)
+          throw new InvalidInputError(`question has ${questions.length} elements, context has ${contexts.length}`);
         const p = validateDto(QaParamsDto, params, 'parameters');
         if ((p.top_k ?? 1) !== 1) throw new InvalidInputError('top_k must be 1 over the KServe protocol (one answer tensor row per input)');
-        const served = await this.inference.qa(name, questions.map((question, i) => ({ question, context: contexts[i] })), p, signal);
+        const served = await this.inference.qa(
+          name,
+          questions.map((question, i) => ({ question, context: contexts[i] })),
+          p,
+          signal,
+        );
         const best = served.result.map((a) => a[0]);
         const n = best.length;
         return {
@@ -203,7 +243,12 @@ export class KServeService {
       }
       case 'fill-mask': {
         const texts = required('text');
-        const served = await this.inference.fillMask(name, texts, { top_k: validateDto(FillMaskParamsDto, params, 'parameters').top_k }, signal);
+        const served = await this.inference.fillMask(
+          name,
+          texts,
+          { top_k: validateDto(FillMaskParamsDto, params, 'parameters').top_k },
+          signal,
+        );
         return {
           served,
           task: info.task,
@@ -213,7 +258,8 @@ export class KServeService {
       case 'feature-extraction': {
         const texts = required('text');
         const p = validateDto(EmbeddingsParamsDto, params, 'parameters');
-        if (p.pooling === 'none') throw new InvalidInputError('pooling "none" is not available over the KServe protocol (ragged tensors); use /v1/embeddings');
+        if (p.pooling === 'none')
+          throw new InvalidInputError('pooling "none" is not available over the KServe protocol (ragged tensors); use /v1/embeddings');
         const served = await this.inference.embeddings(name, texts, p, signal);
         const vectors = served.result.map((r) => r.embedding as number[]);
         return {

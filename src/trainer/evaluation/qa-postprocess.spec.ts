@@ -21,7 +21,12 @@ describe('postprocessQaPredictions (run_qa.py rules)', () => {
 
   it('skips end before start and spans longer than maxAnswerLength', () => {
     // (7, 5) scores 11 but ends before it starts; (4, 5) "John works" scores 7.
-    const reversed = postprocessQaPredictions([{ id: 'q1', context: CONTEXT }], [window], [logits({ 7: 5, 4: 1 })], [logits({ 5: 6, 8: 1 })]);
+    const reversed = postprocessQaPredictions(
+      [{ id: 'q1', context: CONTEXT }],
+      [window],
+      [logits({ 7: 5, 4: 1 })],
+      [logits({ 5: 6, 8: 1 })],
+    );
     expect(reversed.get('q1')!.text).toBe('John works');
     // (4, 8) scores 12 over 5 tokens; (4, 5) scores 7 over 2.
     const starts = logits({ 4: 6 });

@@ -83,7 +83,11 @@ export function squadEvaluate(
   version: 'v1.1' | 'v2.0' = references.some((r) => r.answers.length === 0) ? 'v2.0' : 'v1.1',
 ): SquadEvaluation {
   const lookup = (id: string): string | undefined =>
-    predictions instanceof Map ? predictions.get(id) : Object.prototype.hasOwnProperty.call(predictions, id) ? (predictions as Record<string, string>)[id] : undefined;
+    predictions instanceof Map
+      ? predictions.get(id)
+      : Object.prototype.hasOwnProperty.call(predictions, id)
+        ? (predictions as Record<string, string>)[id]
+        : undefined;
   const sums = { all: [0, 0, 0], has: [0, 0, 0], no: [0, 0, 0] };
   for (const ref of references) {
     let golds = version === 'v2.0' ? ref.answers.filter((a) => normalizeAnswer(a) !== '') : [...ref.answers];

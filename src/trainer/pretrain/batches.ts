@@ -45,7 +45,13 @@ export function makeBatch(rows: ReadonlyArray<{ inputIds: number[]; labels: numb
 }
 
 /** The blocks `blockIds` of `corpus`, each masked in turn with `rng`, as one batch. */
-export function maskedBatch(corpus: PackedCorpus, blockIds: readonly number[], seqLength: number, rng: Rng, maskOptions: MaskOptions): TrainingBatch {
+export function maskedBatch(
+  corpus: PackedCorpus,
+  blockIds: readonly number[],
+  seqLength: number,
+  rng: Rng,
+  maskOptions: MaskOptions,
+): TrainingBatch {
   return makeBatch(
     blockIds.map((b) => maskTokens(blockAt(corpus, b, seqLength), rng, maskOptions)),
     seqLength,
@@ -57,7 +63,14 @@ export function maskedCount(batch: TrainingBatch): number {
 }
 
 /** The first `count` validation blocks, masked once with `rng`, in batches (those with no masked token dropped). */
-export function maskedValidation(validation: PackedCorpus, count: number, batchSize: number, seqLength: number, rng: Rng, maskOptions: MaskOptions): TrainingBatch[] {
+export function maskedValidation(
+  validation: PackedCorpus,
+  count: number,
+  batchSize: number,
+  seqLength: number,
+  rng: Rng,
+  maskOptions: MaskOptions,
+): TrainingBatch[] {
   const batches: TrainingBatch[] = [];
   for (let from = 0; from < count; from += batchSize) {
     const blockIds: number[] = [];

@@ -28,9 +28,18 @@ afterEach(() => rmSync(out, { recursive: true, force: true }));
 
 describe('checkpoints', () => {
   it('round-trip parameters, both AdamW moments and the state exactly', () => {
-    const params = new Map([['w', tensor([1.5, -2, 3e-8, 4], [2, 2])], ['b', tensor([0.25])]]);
-    const expAvg = new Map([['w', tensor([0.1, 0.2, 0.3, 0.4], [2, 2])], ['b', tensor([-1])]]);
-    const expAvgSq = new Map([['w', tensor([1, 2, 3, 4], [2, 2])], ['b', tensor([5])]]);
+    const params = new Map([
+      ['w', tensor([1.5, -2, 3e-8, 4], [2, 2])],
+      ['b', tensor([0.25])],
+    ]);
+    const expAvg = new Map([
+      ['w', tensor([0.1, 0.2, 0.3, 0.4], [2, 2])],
+      ['b', tensor([-1])],
+    ]);
+    const expAvgSq = new Map([
+      ['w', tensor([1, 2, 3, 4], [2, 2])],
+      ['b', tensor([5])],
+    ]);
     const dir = saveCheckpoint(out, state(3), params, { expAvg, expAvgSq });
     expect(dir).toBe(join(out, CHECKPOINTS_DIR, 'step-00000003'));
     const c = loadCheckpoint(dir);

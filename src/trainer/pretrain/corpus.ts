@@ -97,7 +97,9 @@ export async function tokenizeCorpus(
     onProgress?.(file, ids.length);
   }
   const idArray = ids.toArray();
-  const fingerprint = createHash('sha256').update(new Uint8Array(idArray.buffer, idArray.byteOffset, idArray.byteLength)).digest('hex');
+  const fingerprint = createHash('sha256')
+    .update(new Uint8Array(idArray.buffer, idArray.byteOffset, idArray.byteLength))
+    .digest('hex');
   return { ids: idArray, words: words.toArray(), clsId: cls, sepId: sep, files: files.map((f) => basename(f)), documents, fingerprint };
 }
 

@@ -16,5 +16,9 @@ export function truncateCurve(file: string, upToStep: number): void {
 
 /** The entries of a curve file, in order. */
 export function readCurve<T>(file: string): T[] {
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 }

@@ -45,7 +45,12 @@ describe('resolveModelSpec', () => {
 describe('initModelDir', () => {
   it('writes a BertForMaskedLM over the tokenizer with HF init, sized as asked', () => {
     const out = join(dir, 'm');
-    const { parameters } = initModelDir({ spec: '{"preset": "tiny", "max_position_embeddings": 64}', tokenizerDir: TOKENIZER, outDir: out, seed: 3 });
+    const { parameters } = initModelDir({
+      spec: '{"preset": "tiny", "max_position_embeddings": 64}',
+      tokenizerDir: TOKENIZER,
+      outDir: out,
+      seed: 3,
+    });
     const config = readConfig(join(out, 'config.json'));
     expect(config.architectures).toEqual(['BertForMaskedLM']);
     expect(config.vocab_size).toBe(3000);
@@ -92,7 +97,15 @@ describe('initModelDir', () => {
     it('writes the map from tokenizer_config.json, and the model loads with the same special ids', async () => {
       const out = join(dir, 'm');
       initModelDir({ spec: 'tiny', tokenizerDir: tokenizerWithout('tok'), outDir: out, seed: 1 });
-      expect(readdirSync(out).sort()).toEqual(['config.json', 'model.onnx', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+      expect(readdirSync(out).sort()).toEqual([
+        'config.json',
+        'model.onnx',
+        'model.safetensors',
+        'special_tokens_map.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'vocab.txt',
+      ]);
       const written = JSON.parse(readFileSync(join(out, 'special_tokens_map.json'), 'utf8'));
       expect(written).toEqual(JSON.parse(readFileSync(join(TOKENIZER, 'special_tokens_map.json'), 'utf8')));
       expect((await BerthTokenizer.fromModelDir(out)).specialIds).toEqual({ pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 });

@@ -53,7 +53,8 @@ export function resolveModelSpec(spec: string): Partial<EncoderConfig> {
   let text = spec;
   let source = '--config';
   if (!spec.trimStart().startsWith('{')) {
-    if (!existsSync(spec)) throw new FormatError(spec, `neither a preset (${Object.keys(MODEL_PRESETS).join(', ')}), a JSON object nor a file`);
+    if (!existsSync(spec))
+      throw new FormatError(spec, `neither a preset (${Object.keys(MODEL_PRESETS).join(', ')}), a JSON object nor a file`);
     text = readFileSync(spec, 'utf8');
     source = spec;
   }
@@ -97,7 +98,10 @@ export function maskedLmConfig(dims: Partial<EncoderConfig>, vocabFile: string):
     if (!Number.isInteger(v) || v < 1) throw new FormatError(vocabFile, `${key} must be a positive integer, got ${String(v)}`);
   }
   if (config.hidden_size % config.num_attention_heads !== 0) {
-    throw new FormatError(vocabFile, `hidden_size ${config.hidden_size} is not a multiple of num_attention_heads ${config.num_attention_heads}`);
+    throw new FormatError(
+      vocabFile,
+      `hidden_size ${config.hidden_size} is not a multiple of num_attention_heads ${config.num_attention_heads}`,
+    );
   }
   return config;
 }
@@ -137,7 +141,10 @@ export function specialTokensMapFor(tokenizerDir: string): Record<string, string
   });
   const missing = MAP_ROLES.filter((role) => names[role] === undefined);
   if (missing.length > 0) {
-    throw new FormatError(join(tokenizerDir, SPECIAL_TOKENS_MAP), `file not found, and tokenizer_config.json / tokenizer.json do not name the ${missing.join(', ')} token${missing.length > 1 ? 's' : ''}`);
+    throw new FormatError(
+      join(tokenizerDir, SPECIAL_TOKENS_MAP),
+      `file not found, and tokenizer_config.json / tokenizer.json do not name the ${missing.join(', ')} token${missing.length > 1 ? 's' : ''}`,
+    );
   }
   return Object.fromEntries(MAP_ROLES.map((role) => [`${role}_token`, names[role] as string]));
 }

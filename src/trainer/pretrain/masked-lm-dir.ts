@@ -14,12 +14,22 @@ export function openMaskedLm(modelDir: string): { config: EncoderConfig; weights
   const config = readConfig(located.configFile);
   checkBuildable(config, located.configFile);
   const head = headOf(config, located.configFile);
-  if (head !== 'masked-lm') throw new FormatError(located.configFile, `architectures ${JSON.stringify(config.architectures)} is a ${head} model; pre-training needs BertForMaskedLM`);
+  if (head !== 'masked-lm')
+    throw new FormatError(
+      located.configFile,
+      `architectures ${JSON.stringify(config.architectures)} is a ${head} model; pre-training needs BertForMaskedLM`,
+    );
   return { config, weights: readSafetensors(located.safetensorsFile as string) };
 }
 
 /** The pre-trained model as an HF layout directory (written atomically, replacing an earlier one). */
-export function writeMaskedLmDir(baseDir: string, outDir: string, config: EncoderConfig, parameters: ReadonlyMap<string, TensorF32>, metrics: object): void {
+export function writeMaskedLmDir(
+  baseDir: string,
+  outDir: string,
+  config: EncoderConfig,
+  parameters: ReadonlyMap<string, TensorF32>,
+  metrics: object,
+): void {
   const sorted = new Map([...parameters].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const onnx = buildInferenceModel(config, sorted, { head: 'masked-lm' });
   writeDirAtomically(outDir, true, (tmp) => {

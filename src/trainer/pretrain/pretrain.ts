@@ -81,7 +81,18 @@ export const PRETRAIN_DEFAULTS = {
 export type PretrainEvent =
   | { type: 'data'; files: number; documents: number; tokens: number; blocks: number; validationBlocks: number; seconds: number }
   | { type: 'start'; totalSteps: number; startStep: number; tokensPerStep: number; parameters: number; resumedFrom?: string }
-  | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; etaSeconds: number; tokensSeen: number }
+  | {
+      type: 'step';
+      step: number;
+      totalSteps: number;
+      epoch: number;
+      loss: number;
+      lr: number;
+      gradNorm: number;
+      tokensPerSecond: number;
+      etaSeconds: number;
+      tokensSeen: number;
+    }
   | { type: 'checkpoint'; step: number; dir: string }
   | { type: 'eval'; step: number; loss: number; perplexity: number; maskedTokens: number }
   | { type: 'done'; outDir: string; wallSeconds: number };
@@ -103,7 +114,14 @@ export class PretrainingStoppedError extends EngineError {
 
 export interface PretrainMetrics {
   readonly base_model: string;
-  readonly data: { files: string[]; documents: number; tokens: number; blocks: number; validation_file: string | null; validation_blocks: number };
+  readonly data: {
+    files: string[];
+    documents: number;
+    tokens: number;
+    blocks: number;
+    validation_file: string | null;
+    validation_blocks: number;
+  };
   readonly hyperparameters: Record<string, unknown>;
   readonly parameters: number;
   readonly steps: number;
@@ -136,7 +154,14 @@ export async function pretrain(options: PretrainOptions, hooks: PretrainHooks = 
   const data = await prepareData(options, emit);
   const plan = planSteps(options, data);
   const start = startOrResume(options, outDir, plan, data.corpus, model.weights);
-  emit({ type: 'start', totalSteps: plan.totalSteps, startStep: start.step, tokensPerStep: plan.tokensPerStep, parameters: start.parameters, resumedFrom: start.resumedFrom });
+  emit({
+    type: 'start',
+    totalSteps: plan.totalSteps,
+    startStep: start.step,
+    tokensPerStep: plan.tokensPerStep,
+    parameters: start.parameters,
+    resumedFrom: start.resumedFrom,
+  });
   const run = prepareRun(options, outDir, model.config, data, plan, start, emit);
   const sessions = new SegmentedSessions(
     {
@@ -180,7 +205,10 @@ function checkOutDir(options: PretrainOptions): string {
   const outDir = resolve(options.outDir);
   if (options.maxSeqLength < 8) throw new FormatError('--max-seq-length', `must be at least 8, got ${options.maxSeqLength}`);
   const checkpoints = listCheckpoints(outDir);
-  if (!options.resume && (checkpoints.length > 0 || existsSync(join(outDir, LEARNING_CURVE_FILE)) || existsSync(join(outDir, MODEL_SUBDIR)))) {
+  if (
+    !options.resume &&
+    (checkpoints.length > 0 || existsSync(join(outDir, LEARNING_CURVE_FILE)) || existsSync(join(outDir, MODEL_SUBDIR)))
+  ) {
     throw new FormatError(outDir, 'holds an earlier run: pass --resume to continue it, or choose another --out');
   }
   return outDir;
@@ -189,7 +217,10 @@ function checkOutDir(options: PretrainOptions): string {
 function openModel(options: PretrainOptions): ReturnType<typeof openMaskedLm> {
   const model = openMaskedLm(options.modelDir);
   if (options.maxSeqLength > model.config.max_position_embeddings) {
-    throw new FormatError('--max-seq-length', `${options.maxSeqLength} is above max_position_embeddings ${model.config.max_position_embeddings}`);
+    throw new FormatError(
+      '--max-seq-length',
+      `${options.maxSeqLength} is above max_position_embeddings ${model.config.max_position_embeddings}`,
+    );
   }
   return model;
 }
@@ -203,7 +234,11 @@ async function prepareData(options: PretrainOptions, emit: (event: PretrainEvent
   const files = listTextFiles(options.dataPath, options.validationFile ? [options.validationFile] : []);
   const corpus = await tokenizeCorpus(files, tokenizer);
   const blocks = blockCount(corpus, options.maxSeqLength);
-  if (blocks < options.batchSize) throw new FormatError(options.dataPath, `${corpus.ids.length} tokens make ${blocks} blocks of ${options.maxSeqLength}, fewer than one batch of ${options.batchSize}`);
+  if (blocks < options.batchSize)
+    throw new FormatError(
+      options.dataPath,
+      `${corpus.ids.length} tokens make ${blocks} blocks of ${options.maxSeqLength}, fewer than one batch of ${options.batchSize}`,
+    );
   let validation: PackedCorpus | undefined;
   let validationBlocks = 0;
   if (options.validationFile) {
@@ -211,7 +246,15 @@ async function prepareData(options: PretrainOptions, emit: (event: PretrainEvent
     validationBlocks = Math.min(options.validationBlocks, blockCount(validation, options.maxSeqLength));
     if (validationBlocks === 0) throw new FormatError(options.validationFile, `shorter than one block of ${options.maxSeqLength} tokens`);
   }
-  emit({ type: 'data', files: files.length, documents: corpus.documents, tokens: corpus.ids.length, blocks, validationBlocks, seconds: (performance.now() - t0) / 1000 });
+  emit({
+    type: 'data',
+    files: files.length,
+    documents: corpus.documents,
+    tokens: corpus.ids.length,
+    blocks,
+    validationBlocks,
+    seconds: (performance.now() - t0) / 1000,
+  });
   return { maskTokenId, corpus, blocks, validation, validationBlocks };
 }
 
@@ -219,20 +262,35 @@ function planSteps(options: PretrainOptions, data: PretrainData): StepPlan {
   const batchesPerEpoch = Math.floor(data.blocks / options.batchSize);
   const totalSteps = options.steps ?? batchesPerEpoch * (options.epochs ?? 1);
   if (!Number.isInteger(totalSteps) || totalSteps < 1) throw new FormatError('--steps', `must be a positive integer, got ${totalSteps}`);
-  return { batchesPerEpoch, totalSteps, tokensPerStep: options.batchSize * options.maxSeqLength, hyperparameters: boundHyperparameters(options, totalSteps) };
+  return {
+    batchesPerEpoch,
+    totalSteps,
+    tokensPerStep: options.batchSize * options.maxSeqLength,
+    hyperparameters: boundHyperparameters(options, totalSteps),
+  };
 }
 
 /** The starting state: the latest checkpoint (checked against this run) on resume, else the model's weights. */
-function startOrResume(options: PretrainOptions, outDir: string, plan: StepPlan, corpus: PackedCorpus, weights: Map<string, TensorF32>): RunStart {
+function startOrResume(
+  options: PretrainOptions,
+  outDir: string,
+  plan: StepPlan,
+  corpus: PackedCorpus,
+  weights: Map<string, TensorF32>,
+): RunStart {
   const curveFile = join(outDir, LEARNING_CURVE_FILE);
   const latest = options.resume ? latestCheckpoint(outDir) : undefined;
   let start: Omit<RunStart, 'parameters'> = { step: 0, params: weights, trainSecondsBefore: 0 };
   if (latest) {
     const was = JSON.stringify(latest.state.hyperparameters);
     if (was !== JSON.stringify(plan.hyperparameters)) {
-      throw new FormatError(latest.dir, `was written with other settings (${was}); resume with the same ones (${JSON.stringify(plan.hyperparameters)})`);
+      throw new FormatError(
+        latest.dir,
+        `was written with other settings (${was}); resume with the same ones (${JSON.stringify(plan.hyperparameters)})`,
+      );
     }
-    if (latest.state.corpus.fingerprint !== corpus.fingerprint) throw new FormatError(latest.dir, 'was written for other training data (token stream differs)');
+    if (latest.state.corpus.fingerprint !== corpus.fingerprint)
+      throw new FormatError(latest.dir, 'was written for other training data (token stream differs)');
     start = {
       step: latest.state.step,
       params: latest.params,
@@ -250,13 +308,33 @@ function startOrResume(options: PretrainOptions, outDir: string, plan: StepPlan,
   return { ...start, parameters };
 }
 
-function prepareRun(options: PretrainOptions, outDir: string, config: EncoderConfig, data: PretrainData, plan: StepPlan, start: RunStart, emit: Run['emit']): Run {
-  const lrAt = learningRateSchedule({ kind: 'linear', learningRate: options.learningRate, totalSteps: plan.totalSteps, warmupRatio: options.warmupRatio });
+function prepareRun(
+  options: PretrainOptions,
+  outDir: string,
+  config: EncoderConfig,
+  data: PretrainData,
+  plan: StepPlan,
+  start: RunStart,
+  emit: Run['emit'],
+): Run {
+  const lrAt = learningRateSchedule({
+    kind: 'linear',
+    learningRate: options.learningRate,
+    totalSteps: plan.totalSteps,
+    warmupRatio: options.warmupRatio,
+  });
   const strategy: MaskingStrategy = options.wholeWordMask ? 'whole-word' : 'token';
   const maskOptions = { maskTokenId: data.maskTokenId, vocabSize: config.vocab_size, probability: options.maskProbability, strategy };
   // Validation is masked once, with its own seed, so every score of the run sees the same targets.
   const validationBatches = data.validation
-    ? maskedValidation(data.validation, data.validationBlocks, options.batchSize, options.maxSeqLength, new Rng(derivedSeed(options.seed, 'validation', 0)), maskOptions)
+    ? maskedValidation(
+        data.validation,
+        data.validationBlocks,
+        options.batchSize,
+        options.maxSeqLength,
+        new Rng(derivedSeed(options.seed, 'validation', 0)),
+        maskOptions,
+      )
     : undefined;
   const validationCurve = join(outDir, VALIDATION_CURVE_FILE);
   if (start.resumedFrom) truncateCurve(validationCurve, start.step);
@@ -272,12 +350,32 @@ function prepareRun(options: PretrainOptions, outDir: string, config: EncoderCon
     return order;
   };
   const curveFile = join(outDir, LEARNING_CURVE_FILE);
-  return { options, outDir, emit, config, data, plan, start, curveFile, validationCurve, lrAt, strategy, maskOptions, validationBatches, orderOf };
+  return {
+    options,
+    outDir,
+    emit,
+    config,
+    data,
+    plan,
+    start,
+    curveFile,
+    validationCurve,
+    lrAt,
+    strategy,
+    maskOptions,
+    validationBatches,
+    orderOf,
+  };
 }
 
 async function trainSteps(run: Run, sessions: SegmentedSessions, signal: AbortSignal | undefined): Promise<Progress> {
   const { options, plan, start } = run;
-  const progress: Progress = { trainSeconds: 0, windowSeconds: 0, windowSteps: 0, lastCheckpointStep: start.resumedFrom ? start.step : undefined };
+  const progress: Progress = {
+    trainSeconds: 0,
+    windowSeconds: 0,
+    windowSteps: 0,
+    lastCheckpointStep: start.resumedFrom ? start.step : undefined,
+  };
   for (let step = start.step; step < plan.totalSteps; step++) {
     if (signal?.aborted) throw new PretrainingStoppedError(step, progress.lastCheckpointStep);
     const live = await sessions.at(step);
@@ -293,7 +391,13 @@ async function finish(run: Run, progress: Progress, live: TrainingSession, start
   let validation = progress.lastValidation?.step === totalSteps ? progress.lastValidation.result : null;
   if (run.validationBatches && !validation) {
     validation = await scoreValidation(live, run.validationBatches);
-    run.emit({ type: 'eval', step: totalSteps, loss: validation.mlm_loss, perplexity: validation.perplexity, maskedTokens: validation.masked_tokens });
+    run.emit({
+      type: 'eval',
+      step: totalSteps,
+      loss: validation.mlm_loss,
+      perplexity: validation.perplexity,
+      maskedTokens: validation.masked_tokens,
+    });
   }
   const finalParams = live.state.snapshot();
   const wallSeconds = (performance.now() - started) / 1000;
@@ -318,7 +422,12 @@ function metricsOf(run: Run, progress: Progress, validation: ValidationScore | n
       validation_file: options.validationFile ?? null,
       validation_blocks: data.validationBlocks,
     },
-    hyperparameters: { ...plan.hyperparameters, warmup_steps: warmupSteps(plan.totalSteps, options.warmupRatio), lr_scheduler: 'linear', masking: run.strategy },
+    hyperparameters: {
+      ...plan.hyperparameters,
+      warmup_steps: warmupSteps(plan.totalSteps, options.warmupRatio),
+      lr_scheduler: 'linear',
+      masking: run.strategy,
+    },
     parameters: run.start.parameters,
     steps: plan.totalSteps,
     tokens_seen: plan.totalSteps * plan.tokensPerStep,

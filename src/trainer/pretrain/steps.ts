@@ -78,7 +78,13 @@ export async function trainStep(run: Run, live: TrainingSession, step: number, p
   const epoch = Math.floor(step / plan.batchesPerEpoch);
   const inEpoch = step % plan.batchesPerEpoch;
   const blockIds = run.orderOf(epoch).slice(inEpoch * options.batchSize, (inEpoch + 1) * options.batchSize);
-  const batch = maskedBatch(run.data.corpus, blockIds, options.maxSeqLength, new Rng(derivedSeed(options.seed, 'mask', step)), run.maskOptions);
+  const batch = maskedBatch(
+    run.data.corpus,
+    blockIds,
+    options.maxSeqLength,
+    new Rng(derivedSeed(options.seed, 'mask', step)),
+    run.maskOptions,
+  );
   const lr = run.lrAt(step);
   const s0 = performance.now();
   const result = await live.step(batch, lr);
@@ -87,14 +93,34 @@ export async function trainStep(run: Run, live: TrainingSession, step: number, p
   progress.windowSeconds += seconds;
   progress.windowSteps++;
   const done = step + 1;
-  if (!Number.isFinite(result.loss)) throw new EngineError('TRAINING_DIVERGED', `loss is ${result.loss} at step ${done}; lower the learning rate`);
+  if (!Number.isFinite(result.loss))
+    throw new EngineError('TRAINING_DIVERGED', `loss is ${result.loss} at step ${done}; lower the learning rate`);
   const tokensSeen = done * plan.tokensPerStep;
   const trainSeconds = +(run.start.trainSecondsBefore + progress.trainSeconds).toFixed(3);
-  appendCurve(run.curveFile, { step: done, epoch, loss: result.loss, lr, grad_norm: result.gradNorm, tokens: tokensSeen, train_seconds: trainSeconds });
+  appendCurve(run.curveFile, {
+    step: done,
+    epoch,
+    loss: result.loss,
+    lr,
+    grad_norm: result.gradNorm,
+    tokens: tokensSeen,
+    train_seconds: trainSeconds,
+  });
   if (done % options.logEvery === 0 || done === plan.totalSteps) {
     const tokensPerSecond = (progress.windowSteps * plan.tokensPerStep) / progress.windowSeconds;
     const etaSeconds = ((plan.totalSteps - done) * progress.trainSeconds) / (done - run.start.step);
-    run.emit({ type: 'step', step: done, totalSteps: plan.totalSteps, epoch, loss: result.loss, lr, gradNorm: result.gradNorm, tokensPerSecond, etaSeconds, tokensSeen });
+    run.emit({
+      type: 'step',
+      step: done,
+      totalSteps: plan.totalSteps,
+      epoch,
+      loss: result.loss,
+      lr,
+      gradNorm: result.gradNorm,
+      tokensPerSecond,
+      etaSeconds,
+      tokensSeen,
+    });
     progress.windowSeconds = 0;
     progress.windowSteps = 0;
   }

@@ -26,7 +26,11 @@ export function tempDataDir(): { dataDir: string; remove: () => void } {
 }
 
 /** The real app (same pipe, filter, guard, interceptor) over a FakeCore, configured by env-style vars. */
-export async function fakeApp(env: Record<string, string> = {}, core = new FakeCore(), options: { processMetrics?: boolean } = {}): Promise<TestApp> {
+export async function fakeApp(
+  env: Record<string, string> = {},
+  core = new FakeCore(),
+  options: { processMetrics?: boolean } = {},
+): Promise<TestApp> {
   const temp = tempDataDir();
   const config = loadConfig({ BERTH_LOG_LEVEL: 'info', BERTH_DATA_DIR: temp.dataDir, ...env });
   const logs: string[] = [];

@@ -1,5 +1,12 @@
 import { loadConfig } from '../../../src/config/app-config';
-import { ClientClosedError, ModelNotFoundError, OverloadedError, VersionNotFoundError, WrongTaskError, InvalidInputError } from '../../../src/errors/domain-error';
+import {
+  ClientClosedError,
+  ModelNotFoundError,
+  OverloadedError,
+  VersionNotFoundError,
+  WrongTaskError,
+  InvalidInputError,
+} from '../../../src/errors/domain-error';
 import type { ServingCoreHandle } from '../../../src/modules/core/core-host';
 import { embeddingsPipeline } from '../../../src/tasks/feature-extraction';
 import { fillMaskPipeline } from '../../../src/tasks/fill-mask';
@@ -185,7 +192,9 @@ export class FakeCore implements ServingCoreHandle {
   }
 
   nli(model: string | undefined, pairs: NliPair[], opts?: RequestOptions): Promise<Served<ClassifyItem[]>> {
-    return this.serve('nli', 'nli', nliPipeline, model, pairs, {}, opts, (info) => pairs.map((p) => this.labelScores(info, p.premise + '|' + p.hypothesis, null)));
+    return this.serve('nli', 'nli', nliPipeline, model, pairs, {}, opts, (info) =>
+      pairs.map((p) => this.labelScores(info, p.premise + '|' + p.hypothesis, null)),
+    );
   }
 
   zeroShot(model: string | undefined, sequences: string[], params: ZeroShotParams, opts?: RequestOptions): Promise<Served<ZeroShotItem[]>> {
@@ -226,17 +235,33 @@ export class FakeCore implements ServingCoreHandle {
     return this.serve('embeddings', 'feature-extraction', embeddingsPipeline, model, texts, params, opts, () =>
       texts.map((t) =>
         params.pooling === 'none'
-          ? { embedding: [[t.length, 1], [t.length, 2]], truncated: false }
+          ? {
+              embedding: [
+                [t.length, 1],
+                [t.length, 2],
+              ],
+              truncated: false,
+            }
           : { embedding: [t.length, 1, 0.5], truncated: false },
       ),
     );
   }
 
-  fillMask(model: string | undefined, texts: string[], params: FillMaskParams, opts?: RequestOptions): Promise<Served<FillMaskCandidate[][]>> {
+  fillMask(
+    model: string | undefined,
+    texts: string[],
+    params: FillMaskParams,
+    opts?: RequestOptions,
+  ): Promise<Served<FillMaskCandidate[][]>> {
     return this.serve('fillMask', 'fill-mask', fillMaskPipeline, model, texts, params, opts, () =>
       texts.map((t) => {
         if (!t.includes('[MASK]')) throw new InvalidInputError('no [MASK] token in the input');
-        return Array.from({ length: params.top_k ?? 5 }, (_, i) => ({ score: 0.5 / (i + 1), token: 1000 + i, token_str: `w${i}`, sequence: t.replace('[MASK]', `w${i}`) }));
+        return Array.from({ length: params.top_k ?? 5 }, (_, i) => ({
+          score: 0.5 / (i + 1),
+          token: 1000 + i,
+          token_str: `w${i}`,
+          sequence: t.replace('[MASK]', `w${i}`),
+        }));
       }),
     );
   }

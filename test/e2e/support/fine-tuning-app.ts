@@ -15,7 +15,11 @@ export interface FineTuningTestApp {
  * The whole application (as `main.ts` builds it) over the given core, with the fine-tuning
  * executor swapped when a test needs a stand-in trainer. `env` must set BERTH_DATA_DIR.
  */
-export async function fineTuningApp(env: Record<string, string>, coreFactory: CoreFactory, options: FineTuningOptions = {}): Promise<FineTuningTestApp> {
+export async function fineTuningApp(
+  env: Record<string, string>,
+  coreFactory: CoreFactory,
+  options: FineTuningOptions = {},
+): Promise<FineTuningTestApp> {
   if (!env.BERTH_DATA_DIR) throw new Error('fineTuningApp: set BERTH_DATA_DIR to a temporary directory');
   const config = loadConfig({ BERTH_LOG_LEVEL: 'warn', ...env });
   const logs: string[] = [];

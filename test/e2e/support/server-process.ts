@@ -58,11 +58,24 @@ export interface ServerProcess {
 }
 
 /** Starts the server and waits until `/health/ready` answers 200 (or `/health/live`, with `ready: false`). */
-export async function startServer(modelsDir: string, dataDir: string, env: Record<string, string> = {}, options: { ready?: boolean } = {}): Promise<ServerProcess> {
+export async function startServer(
+  modelsDir: string,
+  dataDir: string,
+  env: Record<string, string> = {},
+  options: { ready?: boolean } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', BERTH_MODELS_DIR: modelsDir, BERTH_DATA_DIR: dataDir, BERTH_LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BERTH_MODELS_DIR: modelsDir,
+      BERTH_DATA_DIR: dataDir,
+      BERTH_LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -10,7 +10,13 @@ export class ClassifyRequestDto {
   @ClassifyInputs() inputs!: TextInput | TextInput[];
 
   /** How many labels to return per input, best first; `null` returns every label. */
-  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, default: 1, description: 'Labels per input, best first; null for all.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    default: 1,
+    description: 'Labels per input, best first; null for all.',
+  })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsInt()

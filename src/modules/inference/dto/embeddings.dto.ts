@@ -21,7 +21,10 @@ export class EmbeddingsRequestDto extends EmbeddingsParamsDto {
 export class EmbeddingItemDto {
   @ApiProperty({
     description: '[dim] when pooled, [tokens][dim] with pooling none.',
-    oneOf: [{ type: 'array', items: { type: 'number' } }, { type: 'array', items: { type: 'array', items: { type: 'number' } } }],
+    oneOf: [
+      { type: 'array', items: { type: 'number' } },
+      { type: 'array', items: { type: 'array', items: { type: 'number' } } },
+    ],
   })
   embedding!: number[] | number[][];
   @ApiPropertyOptional({ type: [String] }) tokens?: string[];

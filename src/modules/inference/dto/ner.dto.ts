@@ -18,7 +18,11 @@ export class NerParamsDto {
   @IsString({ each: true })
   ignore_labels?: string[];
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Overlap, in tokens, between the windows of a text longer than the model allows.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description: 'Overlap, in tokens, between the windows of a text longer than the model allows.',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -43,6 +47,10 @@ export class EntityDto {
 }
 
 export class NerResponseDto extends ServedEnvelopeDto {
-  @ApiProperty({ type: 'array', items: { type: 'array', items: { $ref: '#/components/schemas/EntityDto' } }, description: 'Per input, its entities.' })
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'array', items: { $ref: '#/components/schemas/EntityDto' } },
+    description: 'Per input, its entities.',
+  })
   results!: EntityDto[][];
 }

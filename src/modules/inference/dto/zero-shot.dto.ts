@@ -19,7 +19,10 @@ export class ZeroShotRequestDto {
   @Matches(/\{\}/, { message: 'hypothesis_template must contain "{}" where the label goes' })
   hypothesis_template?: string;
 
-  @ApiPropertyOptional({ default: false, description: 'Score each label independently (entailment vs contradiction) instead of a softmax across labels.' })
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Score each label independently (entailment vs contradiction) instead of a softmax across labels.',
+  })
   @IsOptional()
   @IsBoolean()
   multi_label?: boolean;
