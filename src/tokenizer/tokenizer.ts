@@ -15,64 +15,18 @@
  *   Byte-level BPE tokenizers (RoBERTa) get the space mark on every word, as HF does when loaded
  *   with `add_prefix_space=True` (HF refuses pre-split words otherwise).
  */
-import { readFileSync } from 'node:fs';
 import { Encoding, Tokenizer, TruncationStrategy, mergeEncodings } from '@anush008/tokenizers';
 import { FormatError } from '../engine/errors';
 import { readConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
 import { InputTooLongError } from '../errors/domain-error';
+import type { EncodeOptions, SpecialIds, TokenizedInput, TokenizerInput, TruncationMode } from './types';
+import { readJsonObject, readJsonText, SPECIAL_CANDIDATES, specialTokenNames, type SpecialTokenNames } from './special-tokens';
 
-export interface TokenizedInput {
-  ids: number[];
-  typeIds: number[];
-  attentionMask: number[];
-  tokens: string[];
-  /** Code points, exactly as HF reports them; [0, 0] for special tokens. */
-  offsets: Array<[number, number]>;
-  wordIds: Array<number | null>;
-  sequenceIds: Array<number | null>;
-  specialTokensMask: number[];
-}
-
-/**
- * One window of a (question, context) pair, as the overflow windowing (`returnOverflowing` with
- * `only_second` truncation and a stride) cuts it: what question-answering post-processing reads.
- */
-export interface QaWindow {
-  /** Per token: 0 = question, 1 = context, null = special or padding. */
-  sequenceIds: Array<number | null>;
-  /** Code-point offsets into the sequence the token came from. */
-  offsets: Array<[number, number]>;
-  /** Word index within its own sequence (null for special tokens). */
-  wordIds: Array<number | null>;
-  /** Index of the [CLS] token, which stays selectable as the "no answer" position; -1 if none. */
-  clsIndex: number;
-}
-
-export type TruncationMode = 'longest_first' | 'only_first' | 'only_second' | false;
-
-export interface EncodeOptions {
-  /** Default true. */
-  addSpecialTokens?: boolean;
-  /** Default: the tokenizer's maxLength. */
-  maxLength?: number;
-  /** Default 'longest_first'. For a single text every strategy truncates that text. */
-  truncation?: TruncationMode;
-  /** Tokens shared by consecutive overflow windows. */
-  stride?: number;
-  /** true → every window, the first being the main encoding. */
-  returnOverflowing?: boolean;
-}
-
-export interface SpecialIds {
-  cls: number;
-  sep: number;
-  pad: number;
-  mask?: number;
-  unk: number;
-}
-
-export type TokenizerInput = string | [string, string];
+export { specialTokenNames } from './special-tokens';
+export { codePointToUtf16 } from './offsets';
+export type { EncodeOptions, QaWindow, SpecialIds, TokenizedInput, TokenizerInput, TruncationMode } from './types';
+export type { SpecialTokenNames } from './special-tokens';
 
 /** Values of model_max_length at or above this are HF's "unknown" sentinel (1e30), not a limit. */
 const UNKNOWN_MAX_LENGTH = 1e9;
@@ -82,14 +36,6 @@ const MAX_CACHED_SETTINGS = 8;
 
 /** Model families whose position ids start after the padding index (HF `create_position_ids_from_input_ids`). */
 const POSITION_OFFSET: Record<string, number> = { roberta: 2, 'xlm-roberta': 2, camembert: 2 };
-
-const SPECIAL_CANDIDATES: Record<keyof SpecialIds, string[]> = {
-  cls: ['[CLS]', '<s>'],
-  sep: ['[SEP]', '</s>'],
-  pad: ['[PAD]', '<pad>'],
-  mask: ['[MASK]', '<mask>'],
-  unk: ['[UNK]', '<unk>'],
-};
 
 const STRATEGY: Record<Exclude<TruncationMode, false>, TruncationStrategy> = {
   longest_first: TruncationStrategy.LongestFirst,
@@ -101,104 +47,6 @@ interface Truncation {
   maxLength: number;
   strategy: Exclude<TruncationMode, false>;
   stride: number;
-}
-
-function readJsonObject(file: string): Record<string, unknown> {
-  return readJsonText(file).parsed;
-}
-
-function readJsonText(file: string): { text: string; parsed: Record<string, unknown> } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FormatError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${(e as Error).message})`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new FormatError(file, `not valid JSON (${(e as Error).message})`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new FormatError(file, 'must hold a JSON object');
-  }
-  return { text, parsed: parsed as Record<string, unknown> };
-}
-
-/** A special-token entry in tokenizer_config.json / special_tokens_map.json: a string or an AddedToken object. */
-function specialTokenContent(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') {
-    return (value as { content: string }).content;
-  }
-  return undefined;
-}
-
-export type SpecialTokenNames = Partial<Record<keyof SpecialIds, string>>;
-
-/**
- * The special tokens a tokenizer folder names, by role: from `special_tokens_map.json`, else
- * `tokenizer_config.json` (`cls_token`, …), else what `tokenizer.json` itself says (its
- * post-processor's first and last special token are the cls and sep tokens, the model's
- * `unk_token`, the padding's `pad_token`), else a usual name (`[MASK]`, `<mask>`, …) that
- * `tokenizer.json` lists among its special added tokens. A role none of these names is absent.
- * Hugging Face folders often come without the map (`bert-base-uncased` has none).
- */
-export function specialTokenNames(files: {
-  tokenizerFile: string;
-  tokenizerConfigFile?: string;
-  specialTokensMapFile?: string;
-}): SpecialTokenNames {
-  const specialMap = files.specialTokensMapFile ? readJsonObject(files.specialTokensMapFile) : {};
-  const tokenizerConfig = files.tokenizerConfigFile ? readJsonObject(files.tokenizerConfigFile) : {};
-  const declared = declaredSpecialTokens(readJsonObject(files.tokenizerFile));
-  const names: SpecialTokenNames = {};
-  for (const key of Object.keys(SPECIAL_CANDIDATES) as Array<keyof SpecialIds>) {
-    const name = specialTokenContent(specialMap[`${key}_token`]) ?? specialTokenContent(tokenizerConfig[`${key}_token`]) ?? declared[key];
-    if (name !== undefined) names[key] = name;
-  }
-  return names;
-}
-
-/** The roles `tokenizer.json` names on its own: see `specialTokenNames`. */
-function declaredSpecialTokens(json: Record<string, unknown>): SpecialTokenNames {
-  const out: SpecialTokenNames = {};
-  const processor = json.post_processor as Record<string, unknown> | null | undefined;
-  const processors =
-    processor?.type === 'Sequence' && Array.isArray(processor.processors)
-      ? (processor.processors as Array<Record<string, unknown>>)
-      : processor
-        ? [processor]
-        : [];
-  for (const p of processors) {
-    if (p.type === 'TemplateProcessing' && Array.isArray(p.single)) {
-      const specials = (p.single as Array<{ SpecialToken?: { id?: unknown } }>)
-        .map((piece) => piece.SpecialToken?.id)
-        .filter((id): id is string => typeof id === 'string');
-      if (specials.length >= 2) {
-        out.cls ??= specials[0];
-        out.sep ??= specials[specials.length - 1];
-      }
-    } else if ((p.type === 'BertProcessing' || p.type === 'RobertaProcessing') && Array.isArray(p.cls) && Array.isArray(p.sep)) {
-      if (typeof p.cls[0] === 'string') out.cls ??= p.cls[0];
-      if (typeof p.sep[0] === 'string') out.sep ??= p.sep[0];
-    }
-  }
-  const unk = (json.model as { unk_token?: unknown } | null | undefined)?.unk_token;
-  if (typeof unk === 'string') out.unk = unk;
-  const pad = (json.padding as { pad_token?: unknown } | null | undefined)?.pad_token;
-  if (typeof pad === 'string') out.pad = pad;
-  const added = new Set(
-    (Array.isArray(json.added_tokens) ? (json.added_tokens as Array<{ content?: unknown; special?: unknown }>) : [])
-      .filter((t) => t.special === true && typeof t.content === 'string')
-      .map((t) => t.content as string),
-  );
-  for (const key of Object.keys(SPECIAL_CANDIDATES) as Array<keyof SpecialIds>) {
-    out[key] ??= SPECIAL_CANDIDATES[key].find((name) => added.has(name));
-  }
-  return out;
 }
 
 function toTokenized(encoding: Encoding): TokenizedInput {
@@ -507,23 +355,4 @@ function prefixSpaceVariant(tokenizer: Record<string, unknown>): string | undefi
   visit(copy.pre_tokenizer, 'pretokenizers');
   visit(copy.post_processor, 'processors');
   return changed ? JSON.stringify(copy) : undefined;
-}
-
-/** Code-point offset → UTF-16 index into the same JS string (for slicing with HF offsets). */
-export function codePointToUtf16(text: string): (cp: number) => number {
-  const indices: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    indices.push(i);
-    const unit = text.charCodeAt(i);
-    // A high surrogate followed by a low one is a single code point.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-  }
-  indices.push(text.length);
-  return (cp: number) => {
-    if (cp <= 0) return 0;
-    return cp >= indices.length ? text.length : indices[cp];
-  };
 }
