@@ -64,6 +64,11 @@ export interface TaskData {
   score(batches: readonly EvalBatchOutput[]): EvalMetrics;
 }
 
+/** The sizes of a train/validation split, and how many rows were cut to the maximum length. */
+function splitStats(parts: { train: readonly unknown[]; validation: readonly unknown[] }, truncated: number): TaskData['stats'] {
+  return { trainExamples: parts.train.length, validationExamples: parts.validation.length, truncated };
+}
+
 /** A seeded hold-out: which example indices go to validation (10% by default, at least one). */
 export function holdOut(count: number, share: number, seed: number): { train: number[]; validation: number[] } {
   if (count < 2) throw new RangeError('a held-out split needs at least 2 rows');
@@ -118,11 +123,7 @@ async function classificationTask(
     train: train.features,
     validation: validation.features,
     validationSource: parts.source,
-    stats: {
-      trainExamples: parts.train.length,
-      validationExamples: parts.validation.length,
-      truncated: train.truncated + validation.truncated,
-    },
+    stats: splitStats(parts, train.truncated + validation.truncated),
     score(batches) {
       const gold: number[] = [];
       const predicted: number[] = [];
@@ -155,11 +156,7 @@ async function nerTask(options: TrainOptions, config: EncoderConfig, tokenizer: 
     train: train.features,
     validation: validation.features,
     validationSource: parts.source,
-    stats: {
-      trainExamples: parts.train.length,
-      validationExamples: parts.validation.length,
-      truncated: train.truncated + validation.truncated,
-    },
+    stats: splitStats(parts, train.truncated + validation.truncated),
     score(batches) {
       const gold: string[][] = [];
       const predicted: string[][] = [];
@@ -211,7 +208,7 @@ async function qaTask(options: TrainOptions, tokenizer: DataTokenizer, maxLength
     train,
     validation,
     validationSource: parts.source,
-    stats: { trainExamples: parts.train.length, validationExamples: parts.validation.length, truncated: 0 },
+    stats: splitStats(parts, 0),
     score(batches) {
       const starts: Float32Array[] = new Array<Float32Array>(windows.length);
       const ends: Float32Array[] = new Array<Float32Array>(windows.length);
@@ -278,7 +275,7 @@ async function mlmTask(options: TrainOptions, tokenizer: DataTokenizer, maxLengt
       })),
     validation,
     validationSource: parts.source,
-    stats: { trainExamples: parts.train.length, validationExamples: parts.validation.length, truncated: train.truncated + valid.truncated },
+    stats: splitStats(parts, train.truncated + valid.truncated),
     score(batches) {
       // The graph's loss is a mean over masked tokens; weight batches by their masked count.
       let sum = 0;
