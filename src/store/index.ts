@@ -14,6 +14,8 @@ export type { FileTask, ListPage, StoredFile } from './file-repository';
 export { FINISHED_STATUSES, JOB_STATUSES, JobRepository, eventId, seqOfEventId } from './job-repository';
 export type { EventLevel, EventType, JobError, JobStatus, JobUpdate, NewJob, StoredCheckpoint, StoredEvent, StoredJob } from './job-repository';
 export { newId, unixNow } from './ids';
+export type { FileStore, JobStore } from './contracts';
+export { SqliteFileStore, SqliteJobStore } from './sqlite-stores';
 
 /**
  * One database and its repositories per process. `open` opens it at once; `lazy` on first use,
