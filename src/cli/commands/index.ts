@@ -1,4 +1,5 @@
 import { Command } from '../command';
+import { dbCommand } from './db';
 import { evaluateCommand } from './evaluate';
 import { exportCommand } from './export';
 import { filesCommand } from './files';
@@ -10,4 +11,4 @@ import { pretrainCommand } from './pretrain';
 import { trainCommand } from './train';
 
 /** Every `berth` subcommand. Adding one: write `commands/<name>.ts`, list it here. */
-export const COMMANDS: readonly Command[] = [exportCommand, makeTinyCommand, trainCommand, evaluateCommand, initModelCommand, pretrainCommand, newHeadCommand, filesCommand, jobsCommand];
+export const COMMANDS: readonly Command[] = [exportCommand, makeTinyCommand, trainCommand, evaluateCommand, initModelCommand, pretrainCommand, newHeadCommand, filesCommand, jobsCommand, dbCommand];
