@@ -136,6 +136,12 @@ describeWithPostgres('PgActivationLog', () => {
       ]);
       // When the listener reads the registry on hearing it, the change is there.
       expect(await new PgActivationLog(listenerPool, versionsOf).activeVersion('sentiment')).toBe(1);
+
+      // A change whose notification cannot be sent (a name past NOTIFY's limit) is not made either.
+      const huge = 'm'.repeat(8000);
+      await expect(log.recordActivation(huge, 1, 2)).rejects.toThrow(/exceeds PostgreSQL's limit/);
+      expect(await log.activeVersion(huge)).toBeUndefined();
+      expect(await log.history(huge)).toEqual([]);
     } finally {
       await listener.close();
       await own.close();

@@ -1,10 +1,11 @@
 /**
  * The model registry of a fleet: each model's active version (`model_active`) and the versions
  * active before it, for rollback (`model_history`, newest last, at most 50 per model). The same
- * rules as the on-disk `ModelStore` (src/serving/model-store.ts), each change in one transaction,
- * and each change announced to the fleet (`activation`) once committed, so every replica loads and
- * flips to the new version. The version directories themselves stay on the shared volume:
- * `versionsOf` says which exist.
+ * rules as the on-disk `ModelStore` (src/serving/model-store.ts), each change in one transaction
+ * that also announces it (`activation`): PostgreSQL delivers the notification at commit, so every
+ * replica hears of a change, and only of one that happened, and loads and flips to the new
+ * version. The version directories themselves stay on the shared volume: `versionsOf` says which
+ * exist.
  */
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from './connection';
@@ -45,8 +46,8 @@ export class PgActivationLog implements ActivationLog {
           [name, MAX_HISTORY],
         );
       }
+      await this.publisher?.publish('activation', { model: name, version: to }, client);
     });
-    await this.publisher?.publish('activation', { model: name, version: to });
   }
 
   async previousVersion(name: string, active: number): Promise<number | undefined> {
@@ -67,8 +68,8 @@ export class PgActivationLog implements ActivationLog {
            (SELECT max(seq) FROM model_history WHERE model = $1 AND version = $2), 0)`,
         [name, to],
       );
+      await this.publisher?.publish('activation', { model: name, version: to }, client);
     });
-    await this.publisher?.publish('activation', { model: name, version: to });
   }
 
   /** The versions active before the current one, oldest first. */

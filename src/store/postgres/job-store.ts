@@ -3,8 +3,8 @@
  * repository: newest-first listings with `after` cursors, compare-and-set transitions, event ids
  * `ftevent-<seq>`, one selected checkpoint per job.
  *
- * Given a publisher, it tells the fleet what changed once it is committed: `job_event` for each
- * stored event, `job_status` for each transition that happened.
+ * Given a publisher, it tells the fleet what changed, in the transaction that changes it (delivered
+ * at commit): `job_event` for each stored event, `job_status` for each transition that happened.
  */
 import type { JobStore } from '../contracts';
 import type { ListPage } from '../file-repository';
@@ -22,6 +22,7 @@ import type {
   StoredJob,
 } from '../job-repository';
 import { inTransaction } from './connection';
+import { announcing } from './notifier';
 import type { Publisher } from './notifier';
 import type { Pool } from 'pg';
 
@@ -217,13 +218,15 @@ export class PgJobStore implements JobStore {
 
   async transition(id: string, from: readonly JobStatus[], status: JobStatus, update: JobUpdate = {}): Promise<boolean> {
     const { sets, params } = setClauses(update, 4);
-    const { rowCount } = await this.pool.query(
-      `UPDATE jobs SET ${['status = $3', ...sets].join(', ')} WHERE id = $1 AND status = ANY($2::text[])`,
-      [id, [...from], status, ...params],
-    );
-    const moved = (rowCount ?? 0) > 0;
-    if (moved) await this.publisher?.publish('job_status', { jobId: id, status });
-    return moved;
+    return announcing(this.pool, this.publisher, async (db, announce) => {
+      const { rowCount } = await db.query(
+        `UPDATE jobs SET ${['status = $3', ...sets].join(', ')} WHERE id = $1 AND status = ANY($2::text[])`,
+        [id, [...from], status, ...params],
+      );
+      const moved = (rowCount ?? 0) > 0;
+      if (moved) await announce('job_status', { jobId: id, status });
+      return moved;
+    });
   }
 
   async update(id: string, update: JobUpdate): Promise<void> {
@@ -242,12 +245,14 @@ export class PgJobStore implements JobStore {
     type: EventType = 'message',
   ): Promise<StoredEvent> {
     const createdAt = unixNow();
-    const { rows } = await this.pool.query<{ seq: number }>(
-      'INSERT INTO job_events (job_id, created_at, level, type, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING seq',
-      [jobId, createdAt, level, type, message, data === null ? null : JSON.stringify(data)],
-    );
-    const seq = rows[0].seq;
-    await this.publisher?.publish('job_event', { jobId, seq });
+    const seq = await announcing(this.pool, this.publisher, async (db, announce) => {
+      const { rows } = await db.query<{ seq: number }>(
+        'INSERT INTO job_events (job_id, created_at, level, type, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING seq',
+        [jobId, createdAt, level, type, message, data === null ? null : JSON.stringify(data)],
+      );
+      await announce('job_event', { jobId, seq: rows[0].seq });
+      return rows[0].seq;
+    });
     return { seq, id: eventId(seq), jobId, createdAt, level, type, message, data };
   }
 

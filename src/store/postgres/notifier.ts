@@ -7,13 +7,15 @@
  * reconnecting: after a reconnection `onReconnect` listeners re-read what they follow.
  *
  * One dedicated connection listens (a pooled one cannot: the pool may hand it to anyone, or close
- * it). Publishing goes through the pool, so it works while the listener reconnects.
+ * it). Publishing goes through the pool, so it works while the listener reconnects, or through
+ * the transaction that makes the change announced (`announcing`).
  */
 import { Client } from 'pg';
 import type { Pool } from 'pg';
 import type { JobStatus } from '../job-repository';
 import { StoreError } from '../database';
-import { PG_TYPES } from './connection';
+import { PG_TYPES, inTransaction } from './connection';
+import type { Queryable } from './connection';
 
 /** What each kind of notification carries. */
 export interface NotificationPayloads {
@@ -31,9 +33,29 @@ export type NotificationKind = keyof NotificationPayloads;
 
 export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['activation', 'job_event', 'job_status', 'job_cancel'];
 
-/** Sends notifications; what the stores need from a notifier. */
+/**
+ * Sends notifications; what the stores need from a notifier. Given `via`, a client inside a
+ * transaction, the notification goes out when that transaction commits, and never if it rolls back.
+ */
 export interface Publisher {
-  publish<K extends NotificationKind>(kind: K, payload: NotificationPayloads[K]): Promise<void>;
+  publish<K extends NotificationKind>(kind: K, payload: NotificationPayloads[K], via?: Queryable): Promise<void>;
+}
+
+/** Announces a change from inside the transaction that makes it. */
+export type Announce = <K extends NotificationKind>(kind: K, payload: NotificationPayloads[K]) => Promise<void>;
+
+/**
+ * Runs a write whose changes the fleet must hear of: without a publisher, straight on the pool;
+ * with one, in a transaction whose notifications PostgreSQL delivers at commit. So a change and its
+ * notification happen together or not at all, and a write never fails after it committed.
+ */
+export async function announcing<T>(
+  pool: Pool,
+  publisher: Publisher | undefined,
+  work: (db: Queryable, announce: Announce) => Promise<T>,
+): Promise<T> {
+  if (!publisher) return work(pool, async () => undefined);
+  return inTransaction(pool, (client) => work(client, (kind, payload) => publisher.publish(kind, payload, client)));
 }
 
 export const CHANNEL = 'berth';
@@ -42,7 +64,7 @@ export const CHANNEL = 'berth';
 export const MAX_PAYLOAD_BYTES = 7999;
 
 /** Sends a notification through any connection (a pool, or a transaction's client: delivered at commit). */
-export async function publishOn(db: Pick<Pool, 'query'>, kind: NotificationKind, payload: object, channel = CHANNEL): Promise<void> {
+export async function publishOn(db: Queryable, kind: NotificationKind, payload: object, channel = CHANNEL): Promise<void> {
   const message = JSON.stringify({ kind, payload });
   const bytes = Buffer.byteLength(message, 'utf8');
   if (bytes > MAX_PAYLOAD_BYTES) {
@@ -103,9 +125,9 @@ export class PgNotifier implements Publisher {
     return this.listening;
   }
 
-  async publish<K extends NotificationKind>(kind: K, payload: NotificationPayloads[K]): Promise<void> {
+  async publish<K extends NotificationKind>(kind: K, payload: NotificationPayloads[K], via: Queryable = this.options.pool): Promise<void> {
     if (this.closed) throw new StoreError('the notifier is closed');
-    await publishOn(this.options.pool, kind, payload, this.channel);
+    await publishOn(via, kind, payload, this.channel);
   }
 
   /** Calls `listener` with every notification of `kind`; returns the function that stops it. */

@@ -21,6 +21,7 @@ import { StoreError } from '../database';
 import type { StoredJob } from '../job-repository';
 import { JOB_COLUMNS, jobFromRow } from './job-store';
 import type { JobRow } from './job-store';
+import { announcing } from './notifier';
 import type { Publisher } from './notifier';
 
 export interface WorkerInfo {
@@ -68,33 +69,35 @@ export class PgJobQueue {
    * neither waits for the other. The worker must be registered.
    */
   async claim(workerId: string): Promise<StoredJob | undefined> {
-    const { rows } = await this.pool.query<JobRow>(
-      `WITH worker AS (
-         SELECT id FROM workers WHERE id = $1
-       ), next AS (
-         SELECT jobs.seq FROM jobs, worker
-         WHERE jobs.status = 'queued'
-         ORDER BY jobs.seq
-         LIMIT 1
-         FOR UPDATE OF jobs SKIP LOCKED
-       ), claimed AS (
-         UPDATE jobs SET status = 'running', worker_id = $1, started_at = ${NOW_SECONDS}
-         FROM next WHERE jobs.seq = next.seq
-         RETURNING ${QUALIFIED_JOB_COLUMNS}
-       ), counted AS (
-         UPDATE workers SET jobs_claimed = jobs_claimed + 1 WHERE id = $1 AND EXISTS (SELECT 1 FROM claimed)
-       )
-       SELECT * FROM claimed`,
-      [workerId],
-    );
-    if (rows.length === 0) {
+    const job = await announcing(this.pool, this.publisher, async (db, announce) => {
+      const { rows } = await db.query<JobRow>(
+        `WITH worker AS (
+           SELECT id FROM workers WHERE id = $1
+         ), next AS (
+           SELECT jobs.seq FROM jobs, worker
+           WHERE jobs.status = 'queued'
+           ORDER BY jobs.seq
+           LIMIT 1
+           FOR UPDATE OF jobs SKIP LOCKED
+         ), claimed AS (
+           UPDATE jobs SET status = 'running', worker_id = $1, started_at = ${NOW_SECONDS}
+           FROM next WHERE jobs.seq = next.seq
+           RETURNING ${QUALIFIED_JOB_COLUMNS}
+         ), counted AS (
+           UPDATE workers SET jobs_claimed = jobs_claimed + 1 WHERE id = $1 AND EXISTS (SELECT 1 FROM claimed)
+         )
+         SELECT * FROM claimed`,
+        [workerId],
+      );
+      if (rows.length === 0) return undefined;
+      await announce('job_status', { jobId: rows[0].id, status: 'running' });
+      return jobFromRow(rows[0]);
+    });
+    if (!job) {
       const known = await this.pool.query('SELECT 1 FROM workers WHERE id = $1', [workerId]);
       if (known.rowCount === 0)
         throw new StoreError(`worker ${workerId} is not registered (or was reaped as lost): register it before claiming`);
-      return undefined;
     }
-    const job = jobFromRow(rows[0]);
-    await this.publisher?.publish('job_status', { jobId: job.id, status: 'running' });
     return job;
   }
 
@@ -125,25 +128,27 @@ export class PgJobQueue {
   /**
    * Fails every `running` job whose worker's heartbeat is older than `timeoutMs`, or whose worker
    * row is gone (or that names no worker), with `worker_lost`; removes those workers' rows. One
-   * statement: every process may call it at once, and each job is failed, and returned, once.
+   * statement (with its notifications, in one transaction): every process may call it at once, and
+   * each job is failed, and returned, once.
    */
   async reapLost(timeoutMs: number): Promise<string[]> {
     if (!(timeoutMs >= 0)) throw new StoreError(`the heartbeat timeout must be a non-negative number of ms, got ${timeoutMs}`);
-    const { rows } = await this.pool.query<{ id: string }>(
-      `WITH lost AS (
-         DELETE FROM workers WHERE heartbeat_at < now() - $1::float8 * interval '1 millisecond' RETURNING id
-       )
-       UPDATE jobs SET status = 'failed', error = $2::jsonb, finished_at = ${NOW_SECONDS}
-       WHERE status = 'running'
-         AND (worker_id IS NULL
-              OR worker_id IN (SELECT id FROM lost)
-              OR NOT EXISTS (SELECT 1 FROM workers WHERE workers.id = jobs.worker_id))
-       RETURNING id`,
-      [timeoutMs, JSON.stringify(workerLostError(timeoutMs))],
-    );
-    const ids = rows.map((r) => r.id);
-    for (const jobId of ids) await this.publisher?.publish('job_status', { jobId, status: 'failed' });
-    return ids;
+    return announcing(this.pool, this.publisher, async (db, announce) => {
+      const { rows } = await db.query<{ id: string }>(
+        `WITH lost AS (
+           DELETE FROM workers WHERE heartbeat_at < now() - $1::float8 * interval '1 millisecond' RETURNING id
+         )
+         UPDATE jobs SET status = 'failed', error = $2::jsonb, finished_at = ${NOW_SECONDS}
+         WHERE status = 'running'
+           AND (worker_id IS NULL
+                OR worker_id IN (SELECT id FROM lost)
+                OR NOT EXISTS (SELECT 1 FROM workers WHERE workers.id = jobs.worker_id))
+         RETURNING id`,
+        [timeoutMs, JSON.stringify(workerLostError(timeoutMs))],
+      );
+      for (const { id } of rows) await announce('job_status', { jobId: id, status: 'failed' });
+      return rows.map((r) => r.id);
+    });
   }
 
   /**
@@ -151,13 +156,15 @@ export class PgJobQueue {
    * False when the job is unknown or already finished.
    */
   async requestCancel(jobId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      "UPDATE jobs SET cancel_requested = true WHERE id = $1 AND status IN ('validating_files', 'queued', 'running')",
-      [jobId],
-    );
-    const requested = (rowCount ?? 0) > 0;
-    if (requested) await this.publisher?.publish('job_cancel', { jobId });
-    return requested;
+    return announcing(this.pool, this.publisher, async (db, announce) => {
+      const { rowCount } = await db.query(
+        "UPDATE jobs SET cancel_requested = true WHERE id = $1 AND status IN ('validating_files', 'queued', 'running')",
+        [jobId],
+      );
+      const requested = (rowCount ?? 0) > 0;
+      if (requested) await announce('job_cancel', { jobId });
+      return requested;
+    });
   }
 
   async isCancelRequested(jobId: string): Promise<boolean> {
