@@ -8,7 +8,17 @@
  */
 import type { FileStore, JobStore } from './contracts';
 import type { FileRepository, ListPage, StoredFile } from './file-repository';
-import type { EventLevel, EventType, JobRepository, JobStatus, JobUpdate, NewJob, StoredCheckpoint, StoredEvent, StoredJob } from './job-repository';
+import type {
+  EventLevel,
+  EventType,
+  JobRepository,
+  JobStatus,
+  JobUpdate,
+  NewJob,
+  StoredCheckpoint,
+  StoredEvent,
+  StoredJob,
+} from './job-repository';
 
 export class SqliteFileStore implements FileStore {
   constructor(private readonly source: { readonly files: FileRepository }) {}
@@ -61,7 +71,13 @@ export class SqliteJobStore implements JobStore {
     this.source.jobs.update(id, update);
   }
 
-  async addEvent(jobId: string, level: EventLevel, message: string, data?: Record<string, unknown> | null, type?: EventType): Promise<StoredEvent> {
+  async addEvent(
+    jobId: string,
+    level: EventLevel,
+    message: string,
+    data?: Record<string, unknown> | null,
+    type?: EventType,
+  ): Promise<StoredEvent> {
     return this.source.jobs.addEvent(jobId, level, message, data, type);
   }
 
@@ -73,7 +89,13 @@ export class SqliteJobStore implements JobStore {
     return this.source.jobs.eventsSince(jobId, seq);
   }
 
-  async addCheckpoint(jobId: string, step: number, epoch: number, metrics: Record<string, unknown>, selected: boolean): Promise<StoredCheckpoint> {
+  async addCheckpoint(
+    jobId: string,
+    step: number,
+    epoch: number,
+    metrics: Record<string, unknown>,
+    selected: boolean,
+  ): Promise<StoredCheckpoint> {
     return this.source.jobs.addCheckpoint(jobId, step, epoch, metrics, selected);
   }
 

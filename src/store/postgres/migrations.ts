@@ -16,7 +16,7 @@ export type { Migration } from '../migrations';
  * The advisory lock key that serialises migration runs (any fixed 64-bit number; this one spells
  * "berthmig" in ASCII). A lock held by a connection that dies is released by the server.
  */
-export const MIGRATION_LOCK_KEY = '7089064209357400423';
+export const MIGRATION_LOCK_KEY = '7090199032658487655';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   {
