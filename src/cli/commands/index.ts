@@ -1,4 +1,5 @@
 import { Command } from '../command';
+import { dbCommand } from './db';
 import { evaluateCommand } from './evaluate';
 import { exportCommand } from './export';
 import { filesCommand } from './files';
@@ -20,4 +21,5 @@ export const COMMANDS: readonly Command[] = [
   newHeadCommand,
   filesCommand,
   jobsCommand,
+  dbCommand,
 ];
