@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'VERSION_NOT_FOUND'
   | 'WRONG_TASK'
   | 'MODEL_NOT_READY'
+  | 'DATABASE_UNAVAILABLE'
   | 'MODEL_LOAD_FAILED'
   | 'OVERLOADED'
   | 'UNAUTHORIZED'
@@ -91,5 +92,16 @@ export class OverloadedError extends DomainError {
 export class ClientClosedError extends DomainError {
   constructor() {
     super('CLIENT_CLOSED', 'the client closed the request before it was served');
+  }
+}
+
+/**
+ * Fleet mode's database cannot be reached: admin routes (files, jobs, model management) answer 503
+ * until it is back; inference never needs it.
+ */
+export class DatabaseUnavailableError extends DomainError {
+  constructor(readonly causeMessage: string) {
+    // The cause (a host and port, a server message) stays out of the answer: clients need only the state.
+    super('DATABASE_UNAVAILABLE', 'the database is unavailable; retry shortly', { retry_after_seconds: 5 });
   }
 }

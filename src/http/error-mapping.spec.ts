@@ -17,6 +17,7 @@ describe('error mapping', () => {
     NOT_FOUND: 404,
     CONFLICT: 409,
     MODEL_NOT_READY: 503,
+    DATABASE_UNAVAILABLE: 503,
     MODEL_LOAD_FAILED: 422,
     OVERLOADED: 429,
     UNAUTHORIZED: 401,

@@ -11,8 +11,10 @@ import { DomainError, ErrorCode, OverloadedError } from '../errors/domain-error'
  *   character limit, which is a size problem rather than a shape problem.
  * - MODEL_LOAD_FAILED is 422: the artifact that was uploaded or activated is readable as a request
  *   but cannot be loaded as a model; the previous version keeps serving.
- * - MODEL_NOT_READY is the only 503. The Hugging Face client retries 503 forever, so overload is 429
- *   (with Retry-After) and a swap never fails a request.
+ * - MODEL_NOT_READY is the only 503 an inference route gives. The Hugging Face client retries 503
+ *   forever, so overload is 429 (with Retry-After) and a swap never fails a request.
+ *   DATABASE_UNAVAILABLE (fleet mode, PostgreSQL down) is 503 on admin routes only: inference
+ *   never touches the database.
  * - CLIENT_CLOSED is 499 (the client is gone; the status is only seen in logs and metrics).
  * - Anything unrecognised is 500, never a 4xx: an unknown error is a server bug.
  */
@@ -45,6 +47,7 @@ export function statusForCode(code: ErrorCode): number {
     case 'CLIENT_CLOSED':
       return 499;
     case 'MODEL_NOT_READY':
+    case 'DATABASE_UNAVAILABLE':
       return HttpStatus.SERVICE_UNAVAILABLE;
     case 'INTERNAL':
       return HttpStatus.INTERNAL_SERVER_ERROR;
@@ -142,9 +145,10 @@ export function mapError(e: unknown): MappedError {
     const headers: Record<string, string> = {};
     if (e instanceof OverloadedError) headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterSeconds)));
     else if (e.code === 'OVERLOADED') headers['retry-after'] = '1';
+    else if (e.code === 'DATABASE_UNAVAILABLE') headers['retry-after'] = '5';
     if (e.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer';
     // Still loading is a state the server announces (readiness probes hit it every boot), not a fault.
-    const serverFault = status >= 500 && e.code !== 'MODEL_NOT_READY';
+    const serverFault = status >= 500 && e.code !== 'MODEL_NOT_READY' && e.code !== 'DATABASE_UNAVAILABLE';
     return { status, body: body(e.code, e.message, e.details ?? {}), headers, serverFault };
   }
   if (e instanceof EngineError) {

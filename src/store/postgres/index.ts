@@ -6,6 +6,7 @@
 import type { Pool } from 'pg';
 import { StoreError } from '../database';
 import { PgActivationLog } from './activation-log';
+import { failingAsUnavailable } from './availability';
 import { createPool } from './connection';
 import type { PoolOptions } from './connection';
 import { PgFileStore } from './file-store';
@@ -17,6 +18,7 @@ import type { NotifierLogger } from './notifier';
 import { PgJobQueue } from './queue';
 
 export { PgActivationLog, MAX_HISTORY } from './activation-log';
+export { failingAsUnavailable, isConnectionError } from './availability';
 export type { ActivationLog } from './activation-log';
 export { createPool, inTransaction } from './connection';
 export type { PoolOptions, Queryable } from './connection';
@@ -71,9 +73,9 @@ export class PostgresStore {
     readonly notifier: PgNotifier,
     readonly schema: MigrationRun,
   ) {
-    this.files = new PgFileStore(pool);
-    this.jobs = new PgJobStore(pool, notifier);
-    this.queue = new PgJobQueue(pool, notifier);
+    this.files = failingAsUnavailable(new PgFileStore(pool));
+    this.jobs = failingAsUnavailable(new PgJobStore(pool, notifier));
+    this.queue = failingAsUnavailable(new PgJobQueue(pool, notifier));
   }
 
   /** Connects, migrates (under the advisory lock) and starts listening; fails when the database cannot be reached. */
@@ -104,7 +106,7 @@ export class PostgresStore {
 
   /** The model registry; `versionsOf(name)` lists the version numbers on the shared volume. */
   activationLog(versionsOf: (name: string) => readonly number[]): PgActivationLog {
-    return new PgActivationLog(this.pool, versionsOf, this.notifier);
+    return failingAsUnavailable(new PgActivationLog(this.pool, versionsOf, this.notifier));
   }
 
   async close(): Promise<void> {
