@@ -31,7 +31,7 @@ describe('error mapping', () => {
     const mapped = mapError(new DomainError(code as ErrorCode, 'm', { a: 1 }));
     expect(mapped.status).toBe(status);
     expect(mapped.body).toEqual({ error: { code, message: 'm', details: { a: 1 } } });
-    expect(mapped.serverFault).toBe(status >= 500 && code !== 'MODEL_NOT_READY');
+    expect(mapped.serverFault).toBe(status >= 500 && code !== 'MODEL_NOT_READY' && code !== 'DATABASE_UNAVAILABLE');
   });
 
   it('still loading (503) is not logged as a server fault; an internal domain error is', () => {
@@ -39,12 +39,13 @@ describe('error mapping', () => {
     expect(mapError(new DomainError('INTERNAL', 'broken')).serverFault).toBe(true);
   });
 
-  it('only MODEL_NOT_READY is a 503 (the HF client retries 503 forever)', () => {
+  it('the only 503s are MODEL_NOT_READY and the database outage of admin routes (the HF client retries 503 forever)', () => {
     expect(
       Object.entries(TABLE)
         .filter(([, s]) => s === 503)
-        .map(([c]) => c),
-    ).toEqual(['MODEL_NOT_READY']);
+        .map(([c]) => c)
+        .sort(),
+    ).toEqual(['DATABASE_UNAVAILABLE', 'MODEL_NOT_READY']);
   });
 
   it('overload carries Retry-After (rounded up, at least 1); 401 carries WWW-Authenticate', () => {
