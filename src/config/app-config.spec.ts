@@ -60,6 +60,27 @@ describe('loadConfig', () => {
     });
   });
 
+  it('is the embedded single process by default, and fleet mode when a database URL is set', () => {
+    expect(loadConfig({}).fleet).toMatchObject({
+      databaseUrl: undefined,
+      role: 'all',
+      heartbeatTimeoutMs: 30_000,
+      replicaId: expect.stringMatching(/-\d+$/),
+    });
+    const fleet = loadConfig({
+      BERTH_DATABASE_URL: 'postgres://berth:pw@db:5432/berth',
+      BERTH_ROLE: 'worker',
+      BERTH_WORKER_HEARTBEAT_TIMEOUT_MS: '5000',
+      BERTH_REPLICA_ID: 'worker-1',
+    }).fleet;
+    expect(fleet).toEqual({
+      databaseUrl: 'postgres://berth:pw@db:5432/berth',
+      role: 'worker',
+      heartbeatTimeoutMs: 5000,
+      replicaId: 'worker-1',
+    });
+  });
+
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
@@ -71,6 +92,10 @@ describe('loadConfig', () => {
     ['BERTH_LOG_LEVEL', 'loud'],
     ['BERTH_MAX_FILE_BYTES', '100'],
     ['BERTH_MAX_FILE_BYTES', '10MB'],
+    ['BERTH_DATABASE_URL', 'mysql://db/berth'],
+    ['BERTH_ROLE', 'trainer'],
+    ['BERTH_WORKER_HEARTBEAT_TIMEOUT_MS', '10'],
+    ['BERTH_REPLICA_ID', 'has spaces'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}="${value}"`));

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { hostname } from 'node:os';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 /**
  * The process environment, as the server accepts it. Every knob is validated once, at boot; a bad
@@ -214,6 +215,31 @@ export class EnvironmentSchema {
   @Max(1_000_000)
   BERTH_MAX_CONNECTIONS = 1024;
 
+  /** Fleet mode: PostgreSQL holds files, jobs, events, the model registry and the job queue. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  BERTH_DATABASE_URL?: string;
+
+  /** `api` serves HTTP and never trains; `worker` trains and serves only health and metrics; `all` does both. */
+  @IsOptional()
+  @IsIn(['all', 'api', 'worker'])
+  BERTH_ROLE: ServerRole = 'all';
+
+  /** Fleet mode: a worker silent this long is lost; its job fails with `worker_lost`. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  BERTH_WORKER_HEARTBEAT_TIMEOUT_MS = 30_000;
+
+  /** This process's name in logs, metrics and the worker table; the host name and pid by default. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'letters, digits and . _ : - (at most 128)' })
+  BERTH_REPLICA_ID?: string;
+
   /** Grace period for in-flight requests on shutdown. */
   @IsOptional()
   @Transform(toInt)
@@ -232,6 +258,16 @@ export class EnvironmentSchema {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export type ServerRole = 'all' | 'api' | 'worker';
+
+/** Fleet mode's settings; `databaseUrl` undefined is the embedded single process (SQLite). */
+export interface FleetConfig {
+  readonly databaseUrl?: string;
+  readonly role: ServerRole;
+  readonly heartbeatTimeoutMs: number;
+  readonly replicaId: string;
+}
 
 export type DefaultModelTask =
   'text-classification' | 'nli' | 'zero-shot' | 'token-classification' | 'question-answering' | 'fill-mask' | 'feature-extraction';
@@ -283,6 +319,7 @@ export interface AppConfig {
     readonly maxTextChars: number;
   };
   readonly http: HttpServerLimits;
+  readonly fleet: FleetConfig;
   readonly defaults: Readonly<Partial<Record<DefaultModelTask, string>>>;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
@@ -306,7 +343,10 @@ function deepFreeze<T>(value: T): T {
 /** Reads the variables Berth knows from `env` (others are ignored) into a frozen config. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const known = Object.keys(new EnvironmentSchema());
-  const defaultKeys = [
+  // Optional variables without a default are not own keys of a fresh schema object under every compiler.
+  const optionalKeys = [
+    'BERTH_DATABASE_URL',
+    'BERTH_REPLICA_ID',
     'BERTH_DEFAULT_CLASSIFICATION_MODEL',
     'BERTH_DEFAULT_NLI_MODEL',
     'BERTH_DEFAULT_ZERO_SHOT_MODEL',
@@ -316,7 +356,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     'BERTH_DEFAULT_EMBEDDINGS_MODEL',
   ];
   const raw: Record<string, string> = {};
-  for (const key of [...known, ...defaultKeys]) {
+  for (const key of new Set([...known, ...optionalKeys])) {
     const value = env[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
@@ -372,6 +412,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxInputsPerRequest: s.BERTH_MAX_INPUTS,
       maxCandidateLabels: s.BERTH_MAX_CANDIDATE_LABELS,
       maxTextChars: s.BERTH_MAX_TEXT_CHARS,
+    },
+    fleet: {
+      databaseUrl: s.BERTH_DATABASE_URL,
+      role: s.BERTH_ROLE,
+      heartbeatTimeoutMs: s.BERTH_WORKER_HEARTBEAT_TIMEOUT_MS,
+      replicaId: s.BERTH_REPLICA_ID ?? `${hostname()}-${process.pid}`,
     },
     http: {
       requestTimeoutMs: s.BERTH_REQUEST_TIMEOUT_MS,
