@@ -20,6 +20,8 @@ import { sweepLeftovers } from './store/scratch';
 import { MetricsModule } from './metrics/metrics.module';
 import { CORE_HOST, CoreFactory, CoreHost } from './modules/core/core-host';
 import { servingCoreFactory } from './modules/core/serving-core.factory';
+import { FLEET_STORE, openFleetStore } from './modules/core/fleet-store';
+import type { PostgresStore } from './store/postgres';
 import { FilesModule } from './modules/files/files.module';
 import { FineTuningModule, FineTuningModuleOptions } from './modules/fine-tuning/fine-tuning.module';
 import { HealthModule } from './modules/health/health.module';
@@ -29,13 +31,20 @@ import { InfoModule } from './modules/info/info.module';
 import { KServeModule } from './modules/kserve/kserve.module';
 import { ModelsModule } from './modules/models/models.module';
 
-/** Closes the core (draining its queues) after Nest has stopped and drained the HTTP server. */
+/**
+ * Closes the core (draining its queues) after Nest has stopped and drained the HTTP server, then
+ * fleet mode's database connection, which the core and the job runner used until then.
+ */
 @Injectable()
 class CoreShutdown implements OnApplicationShutdown {
-  constructor(@Inject(CORE_HOST) private readonly host: CoreHost) {}
+  constructor(
+    @Inject(CORE_HOST) private readonly host: CoreHost,
+    @Inject(FLEET_STORE) private readonly fleet: PostgresStore | undefined,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.host.close();
+    await this.fleet?.close();
   }
 }
 
@@ -43,9 +52,16 @@ class CoreShutdown implements OnApplicationShutdown {
 @Global()
 @Module({})
 class RuntimeModule {
-  static register(config: AppConfig, host: CoreHost, metrics: BerthMetrics, logger: JsonLogger): DynamicModule {
+  static register(
+    config: AppConfig,
+    host: CoreHost,
+    metrics: BerthMetrics,
+    logger: JsonLogger,
+    fleet: PostgresStore | undefined,
+  ): DynamicModule {
     const providers = [
       { provide: APP_CONFIG, useValue: config },
+      { provide: FLEET_STORE, useValue: fleet },
       { provide: CORE_HOST, useValue: host },
       { provide: BerthMetrics, useValue: metrics },
       { provide: JsonLogger, useValue: logger },
@@ -69,11 +85,12 @@ export class AppModule {
     metrics: BerthMetrics,
     logger: JsonLogger,
     fineTuning: FineTuningOptions = {},
+    fleet?: PostgresStore,
   ): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        RuntimeModule.register(config, host, metrics, logger),
+        RuntimeModule.register(config, host, metrics, logger, fleet),
         InferenceModule,
         HfCompatModule,
         KServeModule,
@@ -116,7 +133,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   const swept = await sweepLeftovers(config.dataDir);
   if (swept.length > 0) logger.info({ removed: swept }, 'removed the scratch files of a process that stopped mid-write');
   const metrics = new BerthMetrics({ processMetrics: options.processMetrics ?? true });
-  const host = new CoreHost(options.coreFactory ?? servingCoreFactory, config, metrics, logger);
+  const fleet = await openFleetStore(config, logger);
+  const host = new CoreHost(options.coreFactory ?? servingCoreFactory(fleet), config, metrics, logger);
 
   const adapter = new FastifyAdapter({
     bodyLimit: config.limits.bodyBytes,
@@ -127,7 +145,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     clientErrorHandler: writeClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(config, host, metrics, logger, options.fineTuning),
+    AppModule.register(config, host, metrics, logger, options.fineTuning, fleet),
     adapter,
     {
       logger: asNestLogger(logger),

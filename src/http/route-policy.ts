@@ -52,6 +52,16 @@ function checkBody(request: FastifyRequest, kind: BodyKind, config: AppConfig): 
   }
 }
 
+/** A fleet worker (`BERTH_ROLE=worker`) trains and answers only its health and its metrics. */
+const WORKER_ROUTES = /^\/(health\/|metrics$)/;
+
+function checkRole(request: FastifyRequest, config: AppConfig): void {
+  if (config.fleet.role !== 'worker' || WORKER_ROUTES.test(request.routeOptions.url ?? '')) return;
+  throw new DomainError('NOT_FOUND', 'this process is a fleet worker: it serves only /health/live, /health/ready and /metrics', {
+    role: 'worker',
+  });
+}
+
 export function installRoutePolicy(fastify: FastifyInstance, config: AppConfig, logger: JsonLogger): void {
   // Archive bodies reach their route as the raw request stream; the route bounds what it reads.
   fastify.addContentTypeParser(ARCHIVE_TYPES, (_request, payload, done) => done(null, payload));
@@ -59,6 +69,7 @@ export function installRoutePolicy(fastify: FastifyInstance, config: AppConfig, 
     if (request.is404) return;
     const policy = policyOf(request.routeOptions.config);
     try {
+      checkRole(request, config);
       authorize(config, policy.scope, request.headers.authorization);
       checkBody(request, policy.body, config);
     } catch (err) {

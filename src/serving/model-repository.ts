@@ -40,6 +40,11 @@ export interface ModelRepositoryOptions {
   logger?: RepositoryLogger;
   /** Where activations and rollbacks are recorded; default: the model store (active.json, history.json). */
   activationLog?: ActivationLog;
+  /**
+   * The version each model starts on, when a registry outside this process says so (fleet mode);
+   * a model it does not name, or names with a version not on disk, starts on its local pointer.
+   */
+  initialVersions?: ReadonlyMap<string, number>;
 }
 
 interface ModelEntry {
@@ -78,7 +83,16 @@ export class ModelRepository implements ModelRepositoryApi {
     const repo = new ModelRepository(opts);
     const names = repo.store.modelNames();
     for (const name of names) {
-      repo.entries.set(name, { name, status: 'loading', activeVersion: repo.store.activeOrDefault(name), lock: Promise.resolve() });
+      const registered = opts.initialVersions?.get(name);
+      const onDisk = registered !== undefined && repo.store.versionNumbers(name).includes(registered);
+      if (registered !== undefined && !onDisk) {
+        opts.logger?.warn(
+          { model: name, version: registered },
+          'the registry names a version that is not on disk; starting on the local one',
+        );
+      }
+      const activeVersion = onDisk ? registered : repo.store.activeOrDefault(name);
+      repo.entries.set(name, { name, status: 'loading', activeVersion, lock: Promise.resolve() });
     }
     // One at a time: loads compete for the same cores, and logs stay readable.
     for (const name of names) await repo.loadInitial(repo.entries.get(name)!);
@@ -284,8 +298,16 @@ export class ModelRepository implements ModelRepositoryApi {
    * already serving `version` is left as it is; an unloaded one is loaded, as `activate` does.
    */
   async converge(name: string, version: number): Promise<ModelInfo> {
-    const entry = this.entry(name);
+    assertModelName(name);
     if (!this.store.versionNumbers(name).includes(version)) throw new VersionNotFoundError(name, version);
+    if (!this.entries.has(name)) {
+      // A model new to this replica (created elsewhere, on the shared volume): it serves `version` at once.
+      const fresh: ModelEntry = { name, status: 'loading', activeVersion: version, lock: Promise.resolve() };
+      this.entries.set(name, fresh);
+      await this.loadInitial(fresh);
+      return this.get(name);
+    }
+    const entry = this.entry(name);
     return this.serialize(entry, async () => {
       if (entry.status === 'ready' && entry.active?.version === version) return this.get(name);
       await this.swapTo(entry, version, () => undefined);

@@ -393,7 +393,7 @@ describeWithFixtures('fine-tuning end to end (real trainer in a worker thread, r
     cpSync(hfTinyDir('bert-qa'), join(root, 'models', 'qa'), { recursive: true });
     t = await fineTuningApp(
       { BERTH_DATA_DIR: join(root, 'data'), BERTH_MODELS_DIR: join(root, 'models'), BERTH_BATCHING: 'false', BERTH_MAX_INPUTS: '256' },
-      servingCoreFactory,
+      servingCoreFactory(),
     );
   });
   afterAll(async () => {
