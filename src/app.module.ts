@@ -134,6 +134,14 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   if (swept.length > 0) logger.info({ removed: swept }, 'removed the scratch files of a process that stopped mid-write');
   const metrics = new BerthMetrics({ processMetrics: options.processMetrics ?? true });
   const fleet = await openFleetStore(config, logger);
+  if (fleet) {
+    const registry = fleet.activationLog(() => []);
+    metrics.attachFleet(config.fleet.replicaId, {
+      queueDepth: () => fleet.queue.depth(),
+      workers: () => fleet.queue.heartbeatAges(),
+      registryVersions: () => registry.activeVersions(),
+    });
+  }
   const host = new CoreHost(options.coreFactory ?? servingCoreFactory(fleet), config, metrics, logger);
 
   const adapter = new FastifyAdapter({

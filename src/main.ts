@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = new JsonLogger(config.logLevel);
+  const logger = new JsonLogger(config.logLevel, undefined, config.fleet.databaseUrl ? { replica: config.fleet.replicaId } : {});
   const app = await createApp({ config, logger });
   await app.listen({ port: config.port, host: config.host });
   logger.info(

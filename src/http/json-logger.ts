@@ -13,11 +13,13 @@ export class JsonLogger implements LoggerService {
   constructor(
     private readonly level: LogLevel = 'info',
     private readonly sink: LogSink = (line) => process.stdout.write(line + '\n'),
+    /** Fields every line carries (fleet mode: the replica id). */
+    private readonly base: Readonly<Record<string, string>> = {},
   ) {}
 
   private emit(level: Exclude<LogLevel, 'silent'>, fields: object, msg?: string): void {
     if (RANK[level] < RANK[this.level]) return;
-    const record: Record<string, unknown> = { level, time: new Date().toISOString(), ...fields };
+    const record: Record<string, unknown> = { level, time: new Date().toISOString(), ...this.base, ...fields };
     if (msg !== undefined) record.msg = msg;
     let line: string;
     try {

@@ -27,6 +27,16 @@ const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 /** Jobs whose loss and throughput series are kept; older jobs' series are dropped (bounded cardinality). */
 const TRAINING_SERIES_JOBS = 8;
 
+/**
+ * What fleet mode's gauges read from the database on each scrape (queue depth, worker heartbeats,
+ * the registry's active versions). A scrape while the database is down keeps the last values.
+ */
+export interface FleetMetricsSource {
+  queueDepth(): Promise<number>;
+  workers(): Promise<ReadonlyArray<{ workerId: string; seconds: number; jobsClaimed: number }>>;
+  registryVersions(): Promise<ReadonlyMap<string, number>>;
+}
+
 export interface RequestRecord {
   /** The route pattern (`/v1/classify`, `/models/:model`), never the raw URL. */
   route: string;
@@ -172,6 +182,39 @@ export class BerthMetrics {
     labelNames: ['job', 'model'] as const,
     registers: [this.registry],
   });
+  // ---- fleet mode ---------------------------------------------------------------------------------
+  readonly servedVersion = new Gauge({
+    name: 'berth_model_served_version',
+    help: 'The version this replica serves, by model and replica (compare with berth_model_registry_version).',
+    labelNames: ['model', 'replica'] as const,
+    registers: [this.registry],
+  });
+  readonly registryVersion = new Gauge({
+    name: 'berth_model_registry_version',
+    help: "The registry's active version of each model (fleet mode), read at scrape time.",
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'berth_job_queue_depth',
+    help: 'Fine-tuning jobs queued and not yet claimed by a worker (fleet mode), read at scrape time.',
+    registers: [this.registry],
+  });
+  readonly workerHeartbeatAge = new Gauge({
+    name: 'berth_worker_heartbeat_age_seconds',
+    help: "Seconds since each worker's last heartbeat (fleet mode), read at scrape time.",
+    labelNames: ['worker'] as const,
+    registers: [this.registry],
+  });
+  readonly workerJobsClaimed = new Gauge({
+    name: 'berth_worker_jobs_claimed',
+    help: 'Jobs each worker has claimed since it registered (fleet mode), read at scrape time.',
+    labelNames: ['worker'] as const,
+    registers: [this.registry],
+  });
+  /** This process's name in the fleet (`BERTH_REPLICA_ID`); undefined in the embedded mode. */
+  private replica: string | undefined;
+
   /** Jobs with training series, oldest first. */
   private readonly trainingSeries: Array<{ job: string; model: string }> = [];
 
@@ -213,6 +256,7 @@ export class BerthMetrics {
   }
   activeVersion(model: string, version: number): void {
     this.activeVersionGauge.set({ model }, version);
+    if (this.replica !== undefined) this.servedVersion.set({ model, replica: this.replica }, version);
   }
   swapped(model: string, _from: number, _to: number, seconds: number): void {
     this.swaps.inc({ model });
@@ -245,7 +289,34 @@ export class BerthMetrics {
     this.trainingThroughput.set(labels, step.examplesPerSecond);
   }
 
+  /** Fleet mode: label served versions with this replica, and read the fleet's gauges at each scrape. */
+  attachFleet(replica: string, source: FleetMetricsSource): void {
+    this.replica = replica;
+    this.fleetSource = source;
+  }
+  private fleetSource: FleetMetricsSource | undefined;
+
+  /** Reads the fleet's state into its gauges; a database that does not answer leaves the last values. */
+  private async collectFleet(): Promise<void> {
+    const source = this.fleetSource;
+    if (!source) return;
+    try {
+      const [depth, workers, versions] = await Promise.all([source.queueDepth(), source.workers(), source.registryVersions()]);
+      this.queueDepth.set(depth);
+      this.workerHeartbeatAge.reset();
+      this.workerJobsClaimed.reset();
+      for (const w of workers) {
+        this.workerHeartbeatAge.set({ worker: w.workerId }, w.seconds);
+        this.workerJobsClaimed.set({ worker: w.workerId }, w.jobsClaimed);
+      }
+      for (const [model, version] of versions) this.registryVersion.set({ model }, version);
+    } catch {
+      // The database is down: the gauges keep what they last read.
+    }
+  }
+
   async render(): Promise<{ contentType: string; text: string }> {
+    await this.collectFleet();
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 }
