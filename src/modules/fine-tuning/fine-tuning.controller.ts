@@ -38,7 +38,7 @@ export class FineTuningController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Create a fine-tuning job (checked against the model and files before it is queued)' })
   @ApiOkResponse({ type: JobObjectDto })
-  create(@Body() body: CreateJobDto): JobObjectDto {
+  create(@Body() body: CreateJobDto): Promise<JobObjectDto> {
     return this.jobs.create(body);
   }
 
@@ -60,7 +60,7 @@ export class FineTuningController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a job: a queued job at once, a running one within seconds; no version is written' })
   @ApiOkResponse({ type: JobObjectDto })
-  cancel(@Param('id') id: string): JobObjectDto {
+  cancel(@Param('id') id: string): Promise<JobObjectDto> {
     return this.jobs.cancel(id);
   }
 

@@ -9,9 +9,19 @@ import { repositoryPublisher } from '../../jobs/publish';
 import { TrainingExecutor } from '../../jobs/training-executor';
 import { workerTrainingExecutor } from '../../jobs/worker-executor';
 import type { ModelInfo } from '../../serving/contracts';
-import { BerthStore, FINISHED_STATUSES, seqOfEventId, StoredCheckpoint, StoredEvent, StoredFile, StoredJob } from '../../store';
+import {
+  BerthStore,
+  FINISHED_STATUSES,
+  type Persistence,
+  seqOfEventId,
+  StoredCheckpoint,
+  StoredEvent,
+  StoredFile,
+  StoredJob,
+} from '../../store';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { labelsOf } from '../files/dataset-inspection';
+import { PERSISTENCE } from '../files/persistence.provider';
 import type {
   CreateJobDto,
   JobCheckpointDto,
@@ -130,18 +140,14 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
 
   constructor(
     @Inject(BerthStore) private readonly store: BerthStore,
+    @Inject(PERSISTENCE) persistence: Persistence,
     @Inject(CORE_HOST) private readonly host: CoreHost,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(FINE_TUNING_OPTIONS) private readonly options: FineTuningModuleOptions,
   ) {
-    // Getters: the database opens on first use, not when the module is built.
     this.runner = new JobRunner({
-      get jobs() {
-        return store.jobs;
-      },
-      get files() {
-        return store.files;
-      },
+      jobs: persistence.jobs,
+      files: persistence.files,
       workDir: join(config.dataDir, 'jobs'),
       execute: options.executor ?? workerTrainingExecutor(),
       publish: repositoryPublisher(
@@ -178,7 +184,7 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     return file;
   }
 
-  create(body: CreateJobDto): JobObjectDto {
+  async create(body: CreateJobDto): Promise<JobObjectDto> {
     if (
       body.integrations !== undefined &&
       body.integrations !== null &&
@@ -256,13 +262,13 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       autoActivate: body.auto_activate ?? false,
       targetModel,
     });
-    this.runner.log(
+    await this.runner.log(
       job.id,
       'info',
       `Validating training file: ${training.id}${validation ? ` and validation file: ${validation.id}` : ''}`,
     );
-    this.runner.log(job.id, 'info', `Created fine-tuning job: ${job.id}`);
-    this.runner.submit(job.id);
+    await this.runner.log(job.id, 'info', `Created fine-tuning job: ${job.id}`);
+    await this.runner.submit(job.id);
     return jobObject(this.get(job.id));
   }
 
@@ -277,14 +283,14 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     return { object: 'list', data: page.data.map(jobObject), has_more: page.hasMore };
   }
 
-  cancel(id: string): JobObjectDto {
+  async cancel(id: string): Promise<JobObjectDto> {
     const job = this.get(id);
     if (FINISHED_STATUSES.includes(job.status)) {
       throw new DomainError('CONFLICT', `job ${id} has already ${job.status === 'cancelled' ? 'been cancelled' : job.status}`, {
         status: job.status,
       });
     }
-    this.runner.cancel(id);
+    await this.runner.cancel(id);
     return jobObject(this.get(id));
   }
 
