@@ -152,7 +152,7 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       execute: options.executor ?? workerTrainingExecutor(),
       publish: repositoryPublisher(
         () => this.host.get(),
-        (id) => this.store.files.get(id)?.path,
+        async (id) => (await persistence.files.get(id))?.path,
       ),
       modelDir: (model) => this.activeDir(model),
       concurrency: options.concurrency,
