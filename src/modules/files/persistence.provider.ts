@@ -5,21 +5,21 @@ import { BerthStore, type Persistence, sqlitePersistence } from '../../store';
 /** The injection token of the process's {@link Persistence}: files and jobs behind the async contracts. */
 export const PERSISTENCE = Symbol('PERSISTENCE');
 
-/** The one database of the process, in the configured data directory, opened on first use. */
-export const storeProvider: Provider = {
-  provide: BerthStore,
-  useFactory: (config: AppConfig) => BerthStore.lazy(config.dataDir),
-  inject: [APP_CONFIG],
-};
-
 /**
- * Where this process keeps its files and jobs: the embedded database, through the async
- * contracts, on the same lazily opened handle as {@link storeProvider}.
+ * Where this process keeps its files and jobs; the one place that chooses the database. Today the
+ * embedded SQLite database in the data directory, opened on first use (a server that never sees a
+ * file or a job never creates it). Fleet mode will choose PostgreSQL here when the config names a
+ * database URL: `PostgresStore.open(url)` gives `files` and `jobs` that fit the same contracts,
+ * with `exists: () => true` and its own `close()`.
  */
+export async function openPersistence(config: AppConfig): Promise<Persistence> {
+  return sqlitePersistence(BerthStore.lazy(config.dataDir));
+}
+
 export const persistenceProvider: Provider = {
   provide: PERSISTENCE,
-  useFactory: (store: BerthStore): Persistence => sqlitePersistence(store),
-  inject: [BerthStore],
+  useFactory: openPersistence,
+  inject: [APP_CONFIG],
 };
 
 /** Closes the database after everything that writes to it (the job runner) has stopped. */
