@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BerthStore, StoredJob } from '../store';
+import { BerthStore, SqliteFileStore, SqliteJobStore, StoredJob } from '../store';
 import type { TrainEvent, TrainMetricsFile } from '../trainer/train';
 import { JobRunner, Publisher } from './job-runner';
 import { CANCELLED_CODE, TrainingExecutor, TrainingRequest } from './training-executor';
@@ -84,8 +84,8 @@ describe('JobRunner', () => {
 
   const makeRunner = () =>
     new JobRunner({
-      jobs: store.jobs,
-      files: store.files,
+      jobs: new SqliteJobStore(store),
+      files: new SqliteFileStore(store),
       workDir: join(dir, 'jobs'),
       execute: trainer.execute,
       publish,
@@ -148,8 +148,8 @@ describe('JobRunner', () => {
   it('runs one job at a time, in order, through validating_files → queued → running → succeeded', async () => {
     const a = newJob();
     const b = newJob();
-    runner.submit(a);
-    runner.submit(b);
+    await runner.submit(a);
+    await runner.submit(b);
     await until(() => trainer.started.length === 1);
     expect([status(a), status(b)]).toEqual(['running', 'queued']);
     expect(trainer.started[0]).toMatchObject({
@@ -189,12 +189,12 @@ describe('JobRunner', () => {
   it('cancels a queued job at once and a running one without publishing', async () => {
     const a = newJob();
     const b = newJob();
-    runner.submit(a);
-    runner.submit(b);
+    await runner.submit(a);
+    await runner.submit(b);
     await until(() => trainer.started.length === 1);
-    runner.cancel(b);
+    await runner.cancel(b);
     expect(status(b)).toBe('cancelled');
-    runner.cancel(a);
+    await runner.cancel(a);
     await runner.idle();
     expect(status(a)).toBe('cancelled');
     expect(trainer.started).toHaveLength(1);
@@ -206,8 +206,8 @@ describe('JobRunner', () => {
   it('fails a job whose training file was deleted before it ran, and one whose training failed', async () => {
     const a = newJob();
     const b = newJob();
-    runner.submit(a);
-    runner.submit(b);
+    await runner.submit(a);
+    await runner.submit(b);
     await until(() => trainer.started.length === 1);
     store.files.delete('file-train');
     trainer.failWith = new Error('loss is NaN at step 2; lower the learning rate');
@@ -230,7 +230,7 @@ describe('JobRunner', () => {
     mkdirSync(partial, { recursive: true });
     writeFileSync(join(partial, 'model.onnx'), 'half');
 
-    runner.recover();
+    await runner.recover();
     expect(store.jobs.get(a)).toMatchObject({ status: 'failed', error: { code: 'server_restarted' } });
     expect(store.jobs.get(a)?.error?.message).toMatch(/server stopped while this job was running/);
     expect(existsSync(join(dir, 'jobs', a))).toBe(false);
@@ -261,7 +261,7 @@ describe('JobRunner', () => {
 
   it('on shutdown, stops the running job and records why', async () => {
     const a = newJob();
-    runner.submit(a);
+    await runner.submit(a);
     await until(() => trainer.started.length === 1);
     await runner.shutdown();
     expect(store.jobs.get(a)).toMatchObject({ status: 'failed', error: { code: 'server_shutdown' } });
@@ -271,7 +271,7 @@ describe('JobRunner', () => {
     const a = newJob();
     const seen: string[] = [];
     const stop = runner.subscribe(a, (e) => seen.push(e.message));
-    runner.submit(a);
+    await runner.submit(a);
     await until(() => trainer.started.length === 1);
     stop();
     trainer.finishNext();

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainEvent, TrainMetricsFile } from '../trainer/train';
-import { FINISHED_STATUSES, FileRepository, JobError, JobRepository, JobStatus, StoredEvent, StoredJob, unixNow } from '../store';
+import { FINISHED_STATUSES, FileStore, JobError, JobStatus, JobStore, StoredEvent, StoredJob, unixNow } from '../store';
 import { CANCELLED_CODE, TrainingExecutor, TrainingRequest } from './training-executor';
 
 export interface PublishResult {
@@ -36,11 +36,12 @@ export interface FineTuningObserver {
   ): void;
 }
 
-export type JobLogger = (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void;
+/** Records a job event; resolves once it is stored and announced. */
+export type JobLogger = (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => Promise<void>;
 
 export interface JobRunnerOptions {
-  readonly jobs: JobRepository;
-  readonly files: FileRepository;
+  readonly jobs: JobStore;
+  readonly files: FileStore;
   /** `<dataDir>/jobs`: one work directory per running job. */
   readonly workDir: string;
   readonly execute: TrainingExecutor;
@@ -49,8 +50,8 @@ export interface JobRunnerOptions {
   readonly modelDir: (model: string) => string;
   /** Jobs trained at the same time (default 1). */
   readonly concurrency?: number;
-  /** Called after every status change (metrics). */
-  readonly onStatus?: (job: StoredJob) => void;
+  /** Called after every status change (metrics); the runner waits for it. */
+  readonly onStatus?: (job: StoredJob) => void | Promise<void>;
   /** Called for every training step (metrics). */
   readonly onStep?: (job: StoredJob, step: Extract<TrainEvent, { type: 'step' }>) => void;
 }
@@ -90,9 +91,9 @@ export class JobRunner {
    * `ready` resolves (the models they start from are loaded by then).
    */
   async recover(ready: Promise<unknown> = Promise.resolve()): Promise<void> {
-    for (const job of this.opts.jobs.withStatus('running')) {
+    for (const job of await this.opts.jobs.withStatus('running')) {
       this.removeWork(job.id);
-      this.finish(job.id, ['running'], 'failed', {
+      await this.finish(job.id, ['running'], 'failed', {
         code: JOB_ERROR.interrupted,
         message: 'the server stopped while this job was running; its partial output was removed. Create the job again to retry.',
         param: null,
@@ -100,39 +101,42 @@ export class JobRunner {
     }
     await ready;
     if (this.stopped) return;
-    for (const job of this.opts.jobs.withStatus('validating_files', 'queued')) this.enqueue(job.id);
-    this.pump();
+    for (const job of await this.opts.jobs.withStatus('validating_files', 'queued')) await this.enqueue(job.id);
+    await this.pump();
   }
 
-  /** Takes a freshly created job (status validating_files): checks its files are still there, then queues it. */
-  submit(jobId: string): void {
-    this.enqueue(jobId);
-    this.pump();
+  /**
+   * Takes a freshly created job (status validating_files): checks its files are still there, then
+   * queues it. Resolves once it is queued and, when a slot was free, its run has started.
+   */
+  async submit(jobId: string): Promise<void> {
+    await this.enqueue(jobId);
+    await this.pump();
   }
 
-  private enqueue(jobId: string): void {
-    const job = this.opts.jobs.get(jobId);
+  private async enqueue(jobId: string): Promise<void> {
+    const job = await this.opts.jobs.get(jobId);
     if (!job) return;
     if (job.status === 'validating_files') {
-      const missing = this.missingFile(job);
+      const missing = await this.missingFile(job);
       if (missing) {
-        this.finish(jobId, ['validating_files'], 'failed', missing);
+        await this.finish(jobId, ['validating_files'], 'failed', missing);
         return;
       }
-      if (!this.opts.jobs.transition(jobId, ['validating_files'], 'queued')) return;
-      this.log(jobId, 'info', 'Files validated; job queued');
-      this.statusChanged(jobId);
+      if (!(await this.opts.jobs.transition(jobId, ['validating_files'], 'queued'))) return;
+      await this.log(jobId, 'info', 'Files validated; job queued');
+      await this.statusChanged(jobId);
     }
     if (!this.queue.includes(jobId)) this.queue.push(jobId);
   }
 
-  private missingFile(job: StoredJob): JobError | undefined {
+  private async missingFile(job: StoredJob): Promise<JobError | undefined> {
     for (const [param, id] of [
       ['training_file', job.trainingFile],
       ['validation_file', job.validationFile],
     ] as const) {
       if (id === null) continue;
-      const file = this.opts.files.get(id);
+      const file = await this.opts.files.get(id);
       if (!file || !existsSync(file.path)) {
         return { code: JOB_ERROR.fileMissing, message: `${param} ${id} no longer exists (it was deleted)`, param };
       }
@@ -141,18 +145,18 @@ export class JobRunner {
   }
 
   /** Cancels a job that has not finished. Queued jobs stop at once; a running one within a few seconds. */
-  cancel(jobId: string): StoredJob | undefined {
-    const job = this.opts.jobs.get(jobId);
+  async cancel(jobId: string): Promise<StoredJob | undefined> {
+    const job = await this.opts.jobs.get(jobId);
     if (!job || FINISHED_STATUSES.includes(job.status)) return job;
     const running = this.running.get(jobId);
     if (running) {
-      this.log(jobId, 'info', 'Cancellation requested; stopping the training run');
+      await this.log(jobId, 'info', 'Cancellation requested; stopping the training run');
       running.controller.abort();
       return this.opts.jobs.get(jobId);
     }
     const at = this.queue.indexOf(jobId);
     if (at >= 0) this.queue.splice(at, 1);
-    this.finish(jobId, ['validating_files', 'queued'], 'cancelled', null);
+    await this.finish(jobId, ['validating_files', 'queued'], 'cancelled', null);
     return this.opts.jobs.get(jobId);
   }
 
@@ -181,63 +185,80 @@ export class JobRunner {
     return this.running.has(jobId);
   }
 
-  private pump(): void {
+  /** Starts queued jobs while slots are free; resolves once each started run has reached its trainer (or ended before). */
+  private pump(): Promise<void> {
+    const starts: Promise<void>[] = [];
     while (!this.stopped && this.running.size < this.concurrency && this.queue.length > 0) {
       const jobId = this.queue.shift() as string;
       const controller = new AbortController();
-      const done = this.run(jobId, controller).catch(() => undefined);
+      let started!: () => void;
+      starts.push(new Promise<void>((resolve) => (started = resolve)));
+      const done = this.run(jobId, controller, started).catch(() => undefined);
       this.running.set(jobId, { controller, done });
       void done.finally(() => {
+        started();
         this.running.delete(jobId);
-        this.pump();
+        void this.pump();
       });
     }
+    return Promise.all(starts).then(() => undefined);
   }
 
-  private async run(jobId: string, controller: AbortController): Promise<void> {
-    const job = this.opts.jobs.get(jobId);
+  private async run(jobId: string, controller: AbortController, started: () => void): Promise<void> {
+    const job = await this.opts.jobs.get(jobId);
     if (!job || job.status !== 'queued') return;
-    const missing = this.missingFile(job);
+    const missing = await this.missingFile(job);
     if (missing) {
-      this.finish(jobId, ['queued'], 'failed', missing);
+      await this.finish(jobId, ['queued'], 'failed', missing);
       return;
     }
     const work = join(this.opts.workDir, jobId);
     let request: TrainingRequest;
     try {
-      request = this.requestFor(job, join(work, 'model'));
+      request = await this.requestFor(job, join(work, 'model'));
     } catch (e) {
-      this.finish(jobId, ['queued'], 'failed', { code: JOB_ERROR.training, message: (e as Error).message, param: null });
+      await this.finish(jobId, ['queued'], 'failed', { code: JOB_ERROR.training, message: (e as Error).message, param: null });
       return;
     }
-    if (!this.opts.jobs.transition(jobId, ['queued'], 'running', { startedAt: unixNow() })) return;
-    this.log(jobId, 'info', `Fine-tuning started (${job.method} on ${job.model})`);
-    this.statusChanged(jobId);
+    if (!(await this.opts.jobs.transition(jobId, ['queued'], 'running', { startedAt: unixNow() }))) return;
+    await this.log(jobId, 'info', `Fine-tuning started (${job.method} on ${job.model})`);
+    await this.statusChanged(jobId);
 
     const progress = new ProgressReporter(this, jobId);
     try {
-      const outcome = await this.opts.execute(request, { signal: controller.signal, onEvent: (e) => progress.on(e) });
+      // Cancelled or shut down while it was starting: the trainer is never asked.
       if (controller.signal.aborted) throw cancelled();
-      const result = await this.opts.publish(this.opts.jobs.get(jobId) as StoredJob, outcome, (level, message, data) =>
+      const training = this.opts.execute(request, { signal: controller.signal, onEvent: (e) => progress.on(e) });
+      // What the trainer reported as it started is stored before the run counts as started (its
+      // failure, or the trainer's, is handled below).
+      training.catch(() => undefined);
+      await progress.settled().catch(() => undefined);
+      started();
+      const outcome = await training;
+      // Every progress report of the run is stored before what follows it.
+      await progress.settled();
+      if (controller.signal.aborted) throw cancelled();
+      const result = await this.opts.publish((await this.opts.jobs.get(jobId)) as StoredJob, outcome, (level, message, data) =>
         this.log(jobId, level, message, data),
       );
-      this.opts.jobs.update(jobId, {
+      await this.opts.jobs.update(jobId, {
         result: { metrics: outcome.metrics.selected, activated: result.activated, activation: result.reason },
       });
-      this.finish(jobId, ['running'], 'succeeded', null, { fineTunedModel: result.fineTunedModel, version: result.version });
+      await this.finish(jobId, ['running'], 'succeeded', null, { fineTunedModel: result.fineTunedModel, version: result.version });
     } catch (e) {
+      await progress.settled().catch(() => undefined);
       const code = (e as { code?: unknown }).code;
       if (controller.signal.aborted && controller.signal.reason === 'shutdown') {
-        this.finish(jobId, ['running'], 'failed', {
+        await this.finish(jobId, ['running'], 'failed', {
           code: JOB_ERROR.shutdown,
           message: 'the server shut down while this job was running; no version was written',
           param: null,
         });
       } else if (controller.signal.aborted || code === CANCELLED_CODE) {
-        this.finish(jobId, ['running'], 'cancelled', null);
+        await this.finish(jobId, ['running'], 'cancelled', null);
       } else {
         const publishing = (e as { publishing?: boolean }).publishing === true;
-        this.finish(jobId, ['running'], 'failed', {
+        await this.finish(jobId, ['running'], 'failed', {
           code: publishing ? JOB_ERROR.publish : JOB_ERROR.training,
           message: e instanceof Error ? e.message : String(e),
           param: null,
@@ -248,9 +269,9 @@ export class JobRunner {
     }
   }
 
-  private requestFor(job: StoredJob, outDir: string): TrainingRequest {
-    const file = (id: string) => {
-      const f = this.opts.files.get(id);
+  private async requestFor(job: StoredJob, outDir: string): Promise<TrainingRequest> {
+    const file = async (id: string): Promise<string> => {
+      const f = await this.opts.files.get(id);
       if (!f) throw new Error(`file ${id} no longer exists`);
       return f.path;
     };
@@ -259,8 +280,8 @@ export class JobRunner {
       modelDir: this.opts.modelDir(job.model),
       task: job.task as TrainingRequest['task'],
       method: job.method as TrainingRequest['method'],
-      trainFile: file(job.trainingFile),
-      validationFile: job.validationFile === null ? undefined : file(job.validationFile),
+      trainFile: await file(job.trainingFile),
+      validationFile: job.validationFile === null ? undefined : await file(job.validationFile),
       seed: job.seed,
       outDir,
     };
@@ -270,52 +291,55 @@ export class JobRunner {
     rmSync(join(this.opts.workDir, jobId), { recursive: true, force: true });
   }
 
-  private finish(
+  private async finish(
     jobId: string,
     from: readonly JobStatus[],
     status: JobStatus,
     error: JobError | null,
     extra: { fineTunedModel?: string; version?: number } = {},
-  ): void {
-    if (!this.opts.jobs.transition(jobId, from, status, { finishedAt: unixNow(), error, ...extra })) return;
+  ): Promise<void> {
+    if (!(await this.opts.jobs.transition(jobId, from, status, { finishedAt: unixNow(), error, ...extra }))) return;
     if (status === 'succeeded')
-      this.log(jobId, 'info', 'The job has successfully completed', { fine_tuned_model: extra.fineTunedModel, version: extra.version });
-    else if (status === 'cancelled') this.log(jobId, 'info', 'Job cancelled; no model version was written');
-    else this.log(jobId, 'error', `Job failed: ${error?.message ?? 'unknown error'}`, error ? { ...error } : null);
-    this.statusChanged(jobId);
+      await this.log(jobId, 'info', 'The job has successfully completed', {
+        fine_tuned_model: extra.fineTunedModel,
+        version: extra.version,
+      });
+    else if (status === 'cancelled') await this.log(jobId, 'info', 'Job cancelled; no model version was written');
+    else await this.log(jobId, 'error', `Job failed: ${error?.message ?? 'unknown error'}`, error ? { ...error } : null);
+    await this.statusChanged(jobId);
   }
 
-  private statusChanged(jobId: string): void {
-    const job = this.opts.jobs.get(jobId);
-    if (job) this.opts.onStatus?.(job);
+  private async statusChanged(jobId: string): Promise<void> {
+    const job = await this.opts.jobs.get(jobId);
+    if (job) await this.opts.onStatus?.(job);
   }
 
   /** Persists an event, then announces it to stream subscribers. */
-  log(
+  async log(
     jobId: string,
     level: 'info' | 'warn' | 'error',
     message: string,
     data: Record<string, unknown> | null = null,
     type: 'message' | 'metrics' = 'message',
-  ): void {
-    const event = this.opts.jobs.addEvent(jobId, level, message, data ?? null, type);
+  ): Promise<void> {
+    const event = await this.opts.jobs.addEvent(jobId, level, message, data ?? null, type);
     this.events.emit(jobId, event);
   }
 
   /** @internal used by ProgressReporter */
-  progress(jobId: string, progress: Record<string, unknown>): void {
-    this.opts.jobs.update(jobId, { progress });
+  async progress(jobId: string, progress: Record<string, unknown>): Promise<void> {
+    await this.opts.jobs.update(jobId, { progress });
   }
 
   /** @internal */
-  step(jobId: string, step: Extract<TrainEvent, { type: 'step' }>): void {
-    const job = this.opts.jobs.get(jobId);
+  async step(jobId: string, step: Extract<TrainEvent, { type: 'step' }>): Promise<void> {
+    const job = await this.opts.jobs.get(jobId);
     if (job) this.opts.onStep?.(job, step);
   }
 
   /** @internal */
-  checkpoint(jobId: string, event: Extract<TrainEvent, { type: 'eval' }>): void {
-    this.opts.jobs.addCheckpoint(jobId, event.step, event.epoch, { ...event.metrics }, event.best);
+  async checkpoint(jobId: string, event: Extract<TrainEvent, { type: 'eval' }>): Promise<void> {
+    await this.opts.jobs.addCheckpoint(jobId, event.step, event.epoch, { ...event.metrics }, event.best);
   }
 }
 
@@ -323,9 +347,13 @@ function cancelled(): Error & { code: string } {
   return Object.assign(new Error('training was cancelled'), { code: CANCELLED_CODE });
 }
 
-/** Turns trainer events into job events, progress and checkpoints. */
+/**
+ * Turns trainer events into job events, progress and checkpoints. The trainer reports without
+ * waiting, so each report is stored after the one before it: events keep the trainer's order.
+ */
 class ProgressReporter {
   private every = 1;
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly runner: JobRunner,
@@ -333,10 +361,21 @@ class ProgressReporter {
   ) {}
 
   on(event: TrainEvent): void {
+    this.chain = this.chain.then(() => this.store(event));
+    // A report that fails stops the later ones; the run sees it in `settled()`.
+    this.chain.catch(() => undefined);
+  }
+
+  /** Resolves once every report so far is stored; rejects with the first one that failed. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private async store(event: TrainEvent): Promise<void> {
     switch (event.type) {
       case 'start':
         this.every = Math.max(1, Math.ceil(event.totalSteps / STEP_EVENTS));
-        this.runner.log(
+        await this.runner.log(
           this.jobId,
           'info',
           `Training ${event.trainExamples} examples for ${event.epochs} epochs (${event.totalSteps} steps); validating on ${event.validationExamples} (${event.validation})`,
@@ -348,7 +387,7 @@ class ProgressReporter {
             trainable_parameters: event.trainable,
           },
         );
-        this.runner.progress(this.jobId, { step: 0, total_steps: event.totalSteps, epoch: 0 });
+        await this.runner.progress(this.jobId, { step: 0, total_steps: event.totalSteps, epoch: 0 });
         return;
       case 'step': {
         const perStep = event.elapsedSeconds / event.step;
@@ -362,10 +401,10 @@ class ProgressReporter {
           examples_per_second: event.examplesPerSecond,
           eta_seconds: eta,
         };
-        this.runner.progress(this.jobId, data);
-        this.runner.step(this.jobId, event);
+        await this.runner.progress(this.jobId, data);
+        await this.runner.step(this.jobId, event);
         if (event.step % this.every === 0 || event.step === event.totalSteps) {
-          this.runner.log(
+          await this.runner.log(
             this.jobId,
             'info',
             `Step ${event.step}/${event.totalSteps}: training loss=${event.loss.toFixed(4)}`,
@@ -376,9 +415,9 @@ class ProgressReporter {
         return;
       }
       case 'eval': {
-        this.runner.checkpoint(this.jobId, event);
+        await this.runner.checkpoint(this.jobId, event);
         const m = event.metrics;
-        this.runner.log(
+        await this.runner.log(
           this.jobId,
           'info',
           `Epoch ${event.epoch} evaluation: ${m.scoreName}=${Number(m.score).toFixed(4)}, validation loss=${Number(m.loss).toFixed(4)}${event.best ? ' (best so far)' : ''}`,
@@ -388,7 +427,11 @@ class ProgressReporter {
         return;
       }
       case 'done':
-        this.runner.log(this.jobId, 'info', `Training finished in ${event.wallSeconds.toFixed(1)} s; keeping epoch ${event.selectedEpoch}`);
+        await this.runner.log(
+          this.jobId,
+          'info',
+          `Training finished in ${event.wallSeconds.toFixed(1)} s; keeping epoch ${event.selectedEpoch}`,
+        );
     }
   }
 }

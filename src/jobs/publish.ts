@@ -18,7 +18,7 @@ import type { JobLogger, PublishResult, Publisher } from './job-runner';
  */
 export function repositoryPublisher(
   repository: () => ModelRepositoryApi & InferenceApi,
-  filePath: (id: string) => string | undefined,
+  filePath: (id: string) => Promise<string | undefined>,
 ): Publisher {
   return async (job, outcome, log) => {
     const core = repository();
@@ -32,7 +32,7 @@ export function repositoryPublisher(
     } catch (e) {
       throw Object.assign(e instanceof Error ? e : new Error(String(e)), { publishing: true });
     }
-    log('info', `Registered version ${info.version} of model ${job.targetModel}`, { model: job.targetModel, version: info.version });
+    await log('info', `Registered version ${info.version} of model ${job.targetModel}`, { model: job.targetModel, version: info.version });
     const result = (activated: boolean, reason: string): PublishResult => ({
       fineTunedModel: job.targetModel,
       version: info.version,
@@ -43,11 +43,11 @@ export function repositoryPublisher(
     const model = core.get(job.targetModel);
     if (model.active_version === info.version) {
       // A new model (named by the suffix) serves its first version at once.
-      log('info', `Model ${job.targetModel} is new; version ${info.version} serves it`);
+      await log('info', `Model ${job.targetModel} is new; version ${info.version} serves it`);
       return result(true, 'first version of a new model');
     }
     if (!job.autoActivate) {
-      log(
+      await log(
         'info',
         `Version ${info.version} was not activated (auto_activate is off); activate it with POST /v1/models/${job.targetModel}/versions/${info.version}/activate`,
       );
@@ -57,14 +57,14 @@ export function repositoryPublisher(
     try {
       activeScore = await measureActive(core, job, filePath);
     } catch (e) {
-      log('warn', `Not activated: the active version could not be scored on the validation rows: ${(e as Error).message}`);
+      await log('warn', `Not activated: the active version could not be scored on the validation rows: ${(e as Error).message}`);
       return result(false, 'the active version could not be scored');
     }
     const decision = activeScore
       ? compareMeasured(outcome.metrics, activeScore, model.active_version)
       : compareScores(outcome.metrics, model.versions.find((v) => v.version === model.active_version)?.metrics, model.active_version);
     if (!decision.ok) {
-      log('warn', `Not activated: ${decision.reason}; version ${model.active_version} keeps serving`, { reason: decision.reason });
+      await log('warn', `Not activated: ${decision.reason}; version ${model.active_version} keeps serving`, { reason: decision.reason });
       return result(false, decision.reason);
     }
     const previous = model.active_version;
@@ -72,18 +72,18 @@ export function repositoryPublisher(
       await core.activate(job.targetModel, info.version);
     } catch (e) {
       const reason = `version ${info.version} failed to load: ${(e as Error).message}`;
-      log('warn', `Not activated: ${reason}; version ${previous} keeps serving`, { reason });
+      await log('warn', `Not activated: ${reason}; version ${previous} keeps serving`, { reason });
       return result(false, reason);
     }
     const golden = await goldenCheck(core, job, model.labels);
     if (!golden.ok) {
       await core.activate(job.targetModel, previous);
       const reason = `golden check failed: ${golden.reason}`;
-      log('warn', `Rolled back to version ${previous}: ${reason}`, { reason });
+      await log('warn', `Rolled back to version ${previous}: ${reason}`, { reason });
       return result(false, reason);
     }
     const reason = `${decision.reason}; golden inputs answered sanely`;
-    log('info', `Activated version ${info.version} of ${job.targetModel} (was ${previous}): ${reason}`, {
+    await log('info', `Activated version ${info.version} of ${job.targetModel} (was ${previous}): ${reason}`, {
       from: previous,
       to: info.version,
       reason,
@@ -107,10 +107,10 @@ function selectedScore(metrics: unknown): { score: number; name: string } | unde
 async function measureActive(
   core: InferenceApi,
   job: StoredJob,
-  filePath: (id: string) => string | undefined,
+  filePath: (id: string) => Promise<string | undefined>,
 ): Promise<{ score: number; name: string } | undefined> {
   if (job.task !== 'classification' && job.task !== 'nli') return undefined;
-  const path = filePath(job.validationFile ?? job.trainingFile);
+  const path = await filePath(job.validationFile ?? job.trainingFile);
   if (!path) throw new Error('the validation data is gone');
   const options = (job.hyperparameters.options ?? {}) as { validationSplit?: number };
   let rows = (await readClassificationDataset(path)).examples;

@@ -56,3 +56,15 @@ export interface JobStore {
   addCheckpoint(jobId: string, step: number, epoch: number, metrics: Record<string, unknown>, selected: boolean): Promise<StoredCheckpoint>;
   listCheckpoints(jobId: string, options: { limit: number; after?: string }): Promise<ListPage<StoredCheckpoint>>;
 }
+
+/**
+ * The files and jobs of one process, whichever database holds them: what the services are given.
+ * `exists()` says whether anything can be stored yet (an embedded database that was never created
+ * holds no job to recover); `close()` releases the database once nothing writes to it any more.
+ */
+export interface Persistence {
+  readonly files: FileStore;
+  readonly jobs: JobStore;
+  exists(): boolean;
+  close(): Promise<void>;
+}

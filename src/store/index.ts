@@ -24,8 +24,8 @@ export type {
   StoredJob,
 } from './job-repository';
 export { newId, unixNow } from './ids';
-export type { FileStore, JobStore } from './contracts';
-export { SqliteFileStore, SqliteJobStore } from './sqlite-stores';
+export type { FileStore, JobStore, Persistence } from './contracts';
+export { SqliteFileStore, SqliteJobStore, sqlitePersistence } from './sqlite-stores';
 
 /**
  * One database and its repositories per process. `open` opens it at once; `lazy` on first use,

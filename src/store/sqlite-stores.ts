@@ -6,7 +6,7 @@
  * A source is anything that hands out the repository when asked (`BerthStore` does, opening the
  * database on first use), so a lazy store stays lazy behind its wrapper.
  */
-import type { FileStore, JobStore } from './contracts';
+import type { FileStore, JobStore, Persistence } from './contracts';
 import type { FileRepository, ListPage, StoredFile } from './file-repository';
 import type {
   EventLevel,
@@ -102,4 +102,22 @@ export class SqliteJobStore implements JobStore {
   async listCheckpoints(jobId: string, options: { limit: number; after?: string }): Promise<ListPage<StoredCheckpoint>> {
     return this.source.jobs.listCheckpoints(jobId, options);
   }
+}
+
+/**
+ * The embedded database as a process's persistence. `source` is a `BerthStore`: a lazy one opens
+ * the database on the first read or write, not here.
+ */
+export function sqlitePersistence(source: {
+  readonly files: FileRepository;
+  readonly jobs: JobRepository;
+  exists(): boolean;
+  close(): void;
+}): Persistence {
+  return {
+    files: new SqliteFileStore(source),
+    jobs: new SqliteJobStore(source),
+    exists: () => source.exists(),
+    close: async () => source.close(),
+  };
 }

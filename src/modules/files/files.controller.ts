@@ -42,23 +42,23 @@ export class FilesController {
   @Get()
   @ApiOperation({ summary: 'List uploaded files, newest first' })
   @ApiOkResponse({ type: FileListDto })
-  list(@Query() query: ListFilesQueryDto): FileListDto {
+  list(@Query() query: ListFilesQueryDto): Promise<FileListDto> {
     return this.files.list({ limit: query.limit ?? 10_000, after: query.after, purpose: query.purpose });
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Retrieve a file record' })
   @ApiOkResponse({ type: FileObjectDto })
-  get(@Param('id') id: string): FileObjectDto {
-    return fileObject(this.files.get(id));
+  async get(@Param('id') id: string): Promise<FileObjectDto> {
+    return fileObject(await this.files.get(id));
   }
 
   @Get(':id/content')
   @ApiOperation({ summary: "Download a file's content" })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
-  content(@Param('id') id: string, @Res() reply: FastifyReply): FastifyReply {
-    const { stream, file } = this.files.content(id);
+  async content(@Param('id') id: string, @Res() reply: FastifyReply): Promise<FastifyReply> {
+    const { stream, file } = await this.files.content(id);
     return reply
       .header('content-type', 'application/octet-stream')
       .header('content-length', String(file.bytes))

@@ -7,12 +7,13 @@ import { basename, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { DomainError, InvalidInputError } from '../../errors/domain-error';
-import { BerthStore, FileTask, StoredFile, newId, unixNow } from '../../store';
+import { FileTask, type Persistence, StoredFile, newId, unixNow } from '../../store';
 import { SCRATCH, scratchName } from '../../store/scratch';
 import { BerthTokenizer } from '../../tokenizer/tokenizer';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { FILE_TASKS, guessTask, inspectDataset } from './dataset-inspection';
 import type { FileDeletedDto, FileListDto, FileObjectDto } from './files.dto';
+import { PERSISTENCE } from './persistence.provider';
 
 export const FILE_PURPOSES = ['fine-tune'] as const;
 
@@ -54,7 +55,7 @@ export class FilesService {
   private readonly dir: string;
 
   constructor(
-    @Inject(BerthStore) private readonly store: BerthStore,
+    @Inject(PERSISTENCE) private readonly persistence: Persistence,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CORE_HOST) private readonly host: CoreHost,
   ) {
@@ -134,7 +135,7 @@ export class FilesService {
       stats: fields.model === undefined ? summary.stats : { ...summary.stats, tokenizer_model: fields.model },
     };
     try {
-      this.store.files.insert(file);
+      await this.persistence.files.insert(file);
     } catch (e) {
       await rm(path, { force: true });
       throw e;
@@ -148,26 +149,26 @@ export class FilesService {
     return BerthTokenizer.fromModelDir(core.versionDir(model, core.get(model).active_version));
   }
 
-  list(options: { limit: number; after?: string; purpose?: string }): FileListDto {
-    const page = this.store.files.list(options);
+  async list(options: { limit: number; after?: string; purpose?: string }): Promise<FileListDto> {
+    const page = await this.persistence.files.list(options);
     const data = page.data.map(fileObject);
     return { object: 'list', data, has_more: page.hasMore, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
   }
 
-  get(id: string): StoredFile {
-    const file = this.store.files.get(id);
+  async get(id: string): Promise<StoredFile> {
+    const file = await this.persistence.files.get(id);
     if (!file) throw new FileNotFoundError(id);
     return file;
   }
 
-  content(id: string): { stream: ReadStream; file: StoredFile } {
-    const file = this.get(id);
+  async content(id: string): Promise<{ stream: ReadStream; file: StoredFile }> {
+    const file = await this.get(id);
     return { stream: createReadStream(file.path), file };
   }
 
   async delete(id: string): Promise<FileDeletedDto> {
-    const file = this.get(id);
-    this.store.files.delete(id);
+    const file = await this.get(id);
+    await this.persistence.files.delete(id);
     await rm(file.path, { force: true });
     return { id, object: 'file', deleted: true };
   }

@@ -38,29 +38,29 @@ export class FineTuningController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Create a fine-tuning job (checked against the model and files before it is queued)' })
   @ApiOkResponse({ type: JobObjectDto })
-  create(@Body() body: CreateJobDto): JobObjectDto {
+  create(@Body() body: CreateJobDto): Promise<JobObjectDto> {
     return this.jobs.create(body);
   }
 
   @Get()
   @ApiOperation({ summary: 'List fine-tuning jobs, newest first' })
   @ApiOkResponse({ type: JobListDto })
-  list(@Query() query: ListJobsQueryDto): JobListDto {
+  list(@Query() query: ListJobsQueryDto): Promise<JobListDto> {
     return this.jobs.list(query.limit ?? 20, query.after);
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Retrieve a fine-tuning job' })
   @ApiOkResponse({ type: JobObjectDto })
-  get(@Param('id') id: string): JobObjectDto {
-    return jobObject(this.jobs.get(id));
+  async get(@Param('id') id: string): Promise<JobObjectDto> {
+    return jobObject(await this.jobs.get(id));
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a job: a queued job at once, a running one within seconds; no version is written' })
   @ApiOkResponse({ type: JobObjectDto })
-  cancel(@Param('id') id: string): JobObjectDto {
+  cancel(@Param('id') id: string): Promise<JobObjectDto> {
     return this.jobs.cancel(id);
   }
 
@@ -71,20 +71,20 @@ export class FineTuningController {
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: JobEventListDto })
-  events(
+  async events(
     @Param('id') id: string,
     @Query() query: ListEventsQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): JobEventListDto | undefined {
+  ): Promise<JobEventListDto | undefined> {
     if (!query.stream) return this.jobs.events(id, query.limit ?? 20, query.after);
-    sendEventStream(reply, this.jobs.eventStream(id, query.after), { redact: this.redact });
+    sendEventStream(reply, await this.jobs.eventStream(id, query.after), { redact: this.redact });
     return undefined;
   }
 
   @Get(':id/checkpoints')
   @ApiOperation({ summary: "A job's checkpoints (one per evaluation; the selected one is the version written)" })
   @ApiOkResponse({ type: JobCheckpointListDto })
-  checkpoints(@Param('id') id: string, @Query() query: ListCheckpointsQueryDto): JobCheckpointListDto {
+  checkpoints(@Param('id') id: string, @Query() query: ListCheckpointsQueryDto): Promise<JobCheckpointListDto> {
     return this.jobs.checkpoints(id, query.limit ?? 10, query.after);
   }
 }

@@ -9,9 +9,10 @@ import { repositoryPublisher } from '../../jobs/publish';
 import { TrainingExecutor } from '../../jobs/training-executor';
 import { workerTrainingExecutor } from '../../jobs/worker-executor';
 import type { ModelInfo } from '../../serving/contracts';
-import { BerthStore, FINISHED_STATUSES, seqOfEventId, StoredCheckpoint, StoredEvent, StoredFile, StoredJob } from '../../store';
+import { FINISHED_STATUSES, type Persistence, seqOfEventId, StoredCheckpoint, StoredEvent, StoredFile, StoredJob } from '../../store';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { labelsOf } from '../files/dataset-inspection';
+import { PERSISTENCE } from '../files/persistence.provider';
 import type {
   CreateJobDto,
   JobCheckpointDto,
@@ -129,38 +130,39 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
   readonly runner: JobRunner;
 
   constructor(
-    @Inject(BerthStore) private readonly store: BerthStore,
+    @Inject(PERSISTENCE) private readonly persistence: Persistence,
     @Inject(CORE_HOST) private readonly host: CoreHost,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(FINE_TUNING_OPTIONS) private readonly options: FineTuningModuleOptions,
   ) {
-    // Getters: the database opens on first use, not when the module is built.
     this.runner = new JobRunner({
-      get jobs() {
-        return store.jobs;
-      },
-      get files() {
-        return store.files;
-      },
+      jobs: persistence.jobs,
+      files: persistence.files,
       workDir: join(config.dataDir, 'jobs'),
       execute: options.executor ?? workerTrainingExecutor(),
       publish: repositoryPublisher(
         () => this.host.get(),
-        (id) => this.store.files.get(id)?.path,
+        async (id) => (await persistence.files.get(id))?.path,
       ),
       modelDir: (model) => this.activeDir(model),
       concurrency: options.concurrency,
-      onStatus: () => options.observer?.jobCounts(store.jobs.countByStatus()),
+      onStatus: () => this.countJobs(),
       onStep: (job, step) => options.observer?.trainingStep(job, step),
     });
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     // No database yet: no job was ever created here, so none can have been interrupted.
-    if (!this.store.exists()) return;
+    if (!this.persistence.exists()) return;
     // Queued jobs wait for the models: run before they load, they would fail for want of one.
-    void this.runner.recover(this.host.whenStarted()).then(() => this.options.observer?.jobCounts(this.store.jobs.countByStatus()));
-    this.options.observer?.jobCounts(this.store.jobs.countByStatus());
+    void this.runner.recover(this.host.whenStarted()).then(() => this.countJobs());
+    await this.countJobs();
+  }
+
+  /** Reports the jobs per status (metrics), when anything observes them. */
+  private async countJobs(): Promise<void> {
+    const observer = this.options.observer;
+    if (observer) observer.jobCounts(await this.persistence.jobs.countByStatus());
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -172,13 +174,13 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     return core.versionDir(model, core.get(model).active_version);
   }
 
-  private file(id: string, param: string): StoredFile {
-    const file = this.store.files.get(id);
+  private async file(id: string, param: string): Promise<StoredFile> {
+    const file = await this.persistence.files.get(id);
     if (!file) throw new InvalidInputError(`${param}: no file with id "${id}"`, { param });
     return file;
   }
 
-  create(body: CreateJobDto): JobObjectDto {
+  async create(body: CreateJobDto): Promise<JobObjectDto> {
     if (
       body.integrations !== undefined &&
       body.integrations !== null &&
@@ -199,8 +201,8 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
         param: 'model',
       });
     }
-    const training = this.file(body.training_file, 'training_file');
-    const validation = body.validation_file ? this.file(body.validation_file, 'validation_file') : undefined;
+    const training = await this.file(body.training_file, 'training_file');
+    const validation = body.validation_file ? await this.file(body.validation_file, 'validation_file') : undefined;
     const task = taskFor(model, training);
     for (const [param, f] of [
       ['training_file', training],
@@ -243,7 +245,7 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     if (!MODEL_NAME.test(targetModel))
       throw new InvalidInputError(`suffix: "${targetModel}" would be longer than a model name may be (64)`, { param: 'suffix' });
 
-    const job = this.store.jobs.create({
+    const job = await this.persistence.jobs.create({
       model: body.model,
       task,
       trainingFile: training.id,
@@ -256,41 +258,41 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       autoActivate: body.auto_activate ?? false,
       targetModel,
     });
-    this.runner.log(
+    await this.runner.log(
       job.id,
       'info',
       `Validating training file: ${training.id}${validation ? ` and validation file: ${validation.id}` : ''}`,
     );
-    this.runner.log(job.id, 'info', `Created fine-tuning job: ${job.id}`);
-    this.runner.submit(job.id);
-    return jobObject(this.get(job.id));
+    await this.runner.log(job.id, 'info', `Created fine-tuning job: ${job.id}`);
+    await this.runner.submit(job.id);
+    return jobObject(await this.get(job.id));
   }
 
-  get(id: string): StoredJob {
-    const job = this.store.jobs.get(id);
+  async get(id: string): Promise<StoredJob> {
+    const job = await this.persistence.jobs.get(id);
     if (!job) throw new JobNotFoundError(id);
     return job;
   }
 
-  list(limit: number, after?: string): JobListDto {
-    const page = this.store.jobs.list({ limit, after });
+  async list(limit: number, after?: string): Promise<JobListDto> {
+    const page = await this.persistence.jobs.list({ limit, after });
     return { object: 'list', data: page.data.map(jobObject), has_more: page.hasMore };
   }
 
-  cancel(id: string): JobObjectDto {
-    const job = this.get(id);
+  async cancel(id: string): Promise<JobObjectDto> {
+    const job = await this.get(id);
     if (FINISHED_STATUSES.includes(job.status)) {
       throw new DomainError('CONFLICT', `job ${id} has already ${job.status === 'cancelled' ? 'been cancelled' : job.status}`, {
         status: job.status,
       });
     }
-    this.runner.cancel(id);
-    return jobObject(this.get(id));
+    await this.runner.cancel(id);
+    return jobObject(await this.get(id));
   }
 
-  events(id: string, limit: number, after?: string): JobEventListDto {
-    this.get(id);
-    const page = this.store.jobs.listEvents(id, { limit, after });
+  async events(id: string, limit: number, after?: string): Promise<JobEventListDto> {
+    await this.get(id);
+    const page = await this.persistence.jobs.listEvents(id, { limit, after });
     return { object: 'list', data: page.data.map(eventObject), has_more: page.hasMore };
   }
 
@@ -298,28 +300,34 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
    * A job's events as a live stream: those after `after` oldest first, then new ones as they
    * happen; it ends with the job. An unknown job is refused here, before anything is streamed.
    */
-  eventStream(id: string, after?: string): EventStreamSource {
-    this.get(id);
+  async eventStream(id: string, after?: string): Promise<EventStreamSource> {
+    await this.get(id);
     return (emit, end) => {
       let last = (after && seqOfEventId(after)) || 0;
-      const send = (): void => {
-        for (const e of this.store.jobs.eventsSince(id, last)) {
+      const send = async (): Promise<void> => {
+        for (const e of await this.persistence.jobs.eventsSince(id, last)) {
           last = e.seq;
           emit({ id: e.id, event: e.type, data: eventObject(e) });
         }
         // A finished status is final and its event is the job's last one (the runner may still be
         // cleaning up its work directory, which emits nothing more).
-        if (FINISHED_STATUSES.includes(this.get(id).status)) end();
+        if (FINISHED_STATUSES.includes((await this.get(id)).status)) end();
       };
-      const unsubscribe = this.runner.subscribe(id, send);
-      send();
+      // One read at a time, each after the one before, so no event is sent twice or out of order;
+      // a stream whose reads fail ends.
+      let sending = Promise.resolve();
+      const next = (): void => {
+        sending = sending.then(send).catch(end);
+      };
+      const unsubscribe = this.runner.subscribe(id, next);
+      next();
       return unsubscribe;
     };
   }
 
-  checkpoints(id: string, limit: number, after?: string): JobCheckpointListDto {
-    const job = this.get(id);
-    const page = this.store.jobs.listCheckpoints(id, { limit, after });
+  async checkpoints(id: string, limit: number, after?: string): Promise<JobCheckpointListDto> {
+    const job = await this.get(id);
+    const page = await this.persistence.jobs.listCheckpoints(id, { limit, after });
     const data = page.data.map((c) => checkpointObject(c, job));
     return { object: 'list', data, has_more: page.hasMore, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
   }
