@@ -42,7 +42,13 @@ class Replica {
     return json(await this.api('/v1/files', { method: 'POST', body: form }));
   }
   async createJob(body: Json): Promise<Json> {
-    return json(await this.api('/v1/fine_tuning/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    return json(
+      await this.api('/v1/fine_tuning/jobs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    );
   }
   async job(id: string): Promise<Json> {
     return json(await this.api(`/v1/fine_tuning/jobs/${id}`));
@@ -53,7 +59,11 @@ class Replica {
   }
   /** The version that answered a classification, from its header; the status when it failed. */
   async classify(): Promise<{ status: number; version: number }> {
-    const res = await this.api('/v1/classify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sentiment', inputs: 'a good film' }) });
+    const res = await this.api('/v1/classify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sentiment', inputs: 'a good film' }),
+    });
     await res.arrayBuffer();
     return { status: res.status, version: Number(res.headers.get('x-model-version')) };
   }
@@ -72,7 +82,8 @@ const longJob = (file: string, seed: number): Json => ({
   method: { type: 'full', full: { hyperparameters: { n_epochs: 50, batch_size: 8 } } },
   seed,
 });
-const claimedBy = (events: string[]): string[] => events.filter((m) => m.startsWith('Claimed by worker ')).map((m) => m.slice('Claimed by worker '.length).split(' ')[0]);
+const claimedBy = (events: string[]): string[] =>
+  events.filter((m) => m.startsWith('Claimed by worker ')).map((m) => m.slice('Claimed by worker '.length).split(' ')[0]);
 
 describeWithPostgres('fleet mode (PostgreSQL, two API replicas and two workers as processes)', () => {
   describeWithFixtures('on the hf-tiny sequence classifier', () => {
@@ -96,12 +107,20 @@ describeWithPostgres('fleet mode (PostgreSQL, two API replicas and two workers a
       processes.push(server);
       return server;
     };
-    const versionDirs = () => readdirSync(join(root, 'data', 'models', 'sentiment', 'versions')).filter((d) => /^\d+$/.test(d)).map(Number).sort((x, y) => x - y);
+    const versionDirs = () =>
+      readdirSync(join(root, 'data', 'models', 'sentiment', 'versions'))
+        .filter((d) => /^\d+$/.test(d))
+        .map(Number)
+        .sort((x, y) => x - y);
     const waitJob = (id: string, timeoutMs = 120_000) =>
-      until(`job ${id} to finish`, async () => {
-        const j = await a.job(id);
-        return FINISHED.includes(j.status) ? j : undefined;
-      }, timeoutMs);
+      until(
+        `job ${id} to finish`,
+        async () => {
+          const j = await a.job(id);
+          return FINISHED.includes(j.status) ? j : undefined;
+        },
+        timeoutMs,
+      );
 
     beforeAll(async () => {
       ensureBuilt();
@@ -151,7 +170,11 @@ describeWithPostgres('fleet mode (PostgreSQL, two API replicas and two workers a
         })();
       const loops = [traffic(a, seen.a), traffic(b, seen.b)];
       await json(await b.api('/v1/models/sentiment/versions/2/activate', { method: 'POST' }));
-      await until('both replicas to serve version 2', async () => ((await a.classify()).version === 2 && (await b.classify()).version === 2 ? true : undefined), 30_000);
+      await until(
+        'both replicas to serve version 2',
+        async () => ((await a.classify()).version === 2 && (await b.classify()).version === 2 ? true : undefined),
+        30_000,
+      );
       // Rolled back on A: B follows.
       await json(await a.api('/v1/models/sentiment/rollback', { method: 'POST' }));
       await until('B to follow the rollback', async () => ((await b.classify()).version === 1 ? true : undefined), 30_000);
@@ -179,10 +202,14 @@ describeWithPostgres('fleet mode (PostgreSQL, two API replicas and two workers a
 
     it('a cancel issued on B reaches the worker running the job', async () => {
       const created = await a.createJob(longJob(bigFile, 20));
-      await until('the job to be training', async () => {
-        const j = await a.job(created.id);
-        return j.status === 'running' && j.berth?.progress?.step ? j : undefined;
-      }, 60_000);
+      await until(
+        'the job to be training',
+        async () => {
+          const j = await a.job(created.id);
+          return j.status === 'running' && j.berth?.progress?.step ? j : undefined;
+        },
+        60_000,
+      );
       const before = versionDirs();
       const asked = Date.now();
       await json(await b.api(`/v1/fine_tuning/jobs/${created.id}/cancel`, { method: 'POST' }));
@@ -195,10 +222,14 @@ describeWithPostgres('fleet mode (PostgreSQL, two API replicas and two workers a
 
     it('a worker killed mid-job: the job fails worker_lost within the heartbeat timeout, no version is written, and the other worker takes the next job', async () => {
       const created = await b.createJob(longJob(bigFile, 30));
-      const running = await until('the job to be training', async () => {
-        const j = await a.job(created.id);
-        return j.status === 'running' && j.berth?.progress?.step ? j : undefined;
-      }, 60_000);
+      const running = await until(
+        'the job to be training',
+        async () => {
+          const j = await a.job(created.id);
+          return j.status === 'running' && j.berth?.progress?.step ? j : undefined;
+        },
+        60_000,
+      );
       expect(running.status).toBe('running');
       const owner = claimedBy(await a.events(created.id))[0];
       const victim = workers.get(owner)!;
@@ -238,4 +269,3 @@ describeWithPostgres('fleet mode (PostgreSQL, two API replicas and two workers a
     }, 120_000);
   });
 });
-
