@@ -1,25 +1,27 @@
 import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { BerthStore, type Persistence, sqlitePersistence } from '../../store';
+import type { PostgresStore } from '../../store/postgres';
+import { FLEET_STORE } from '../core/fleet-store';
 
 /** The injection token of the process's {@link Persistence}: files and jobs behind the async contracts. */
 export const PERSISTENCE = Symbol('PERSISTENCE');
 
 /**
- * Where this process keeps its files and jobs; the one place that chooses the database. Today the
+ * Where this process keeps its files and jobs; the one place that chooses the database: the
  * embedded SQLite database in the data directory, opened on first use (a server that never sees a
- * file or a job never creates it). Fleet mode will choose PostgreSQL here when the config names a
- * database URL: `PostgresStore.open(url)` gives `files` and `jobs` that fit the same contracts,
- * with `exists: () => true` and its own `close()`.
+ * file or a job never creates it), or in fleet mode the process's PostgreSQL store (opened at boot
+ * by the composition root, which also closes it).
  */
-export async function openPersistence(config: AppConfig): Promise<Persistence> {
+export async function openPersistence(config: AppConfig, fleet: PostgresStore | undefined): Promise<Persistence> {
+  if (fleet) return { files: fleet.files, jobs: fleet.jobs, exists: () => true, close: async () => undefined };
   return sqlitePersistence(BerthStore.lazy(config.dataDir));
 }
 
 export const persistenceProvider: Provider = {
   provide: PERSISTENCE,
   useFactory: openPersistence,
-  inject: [APP_CONFIG],
+  inject: [APP_CONFIG, FLEET_STORE],
 };
 
 /** Closes the database after everything that writes to it (the job runner) has stopped. */
