@@ -20,6 +20,8 @@ export interface FleetQueue {
   /** The oldest queued job, now `running` and this worker's; undefined when none waits. */
   claim(): Promise<StoredJob | undefined>;
   reapLost(): Promise<string[]>;
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
   requestCancel(jobId: string): Promise<void>;
   isCancelRequested(jobId: string): Promise<boolean>;
   /** A job became `queued` somewhere in the fleet. */
@@ -46,6 +48,9 @@ export function postgresFleetQueue(
     heartbeat: () => queue.heartbeat(workerId),
     claim: () => queue.claim(workerId),
     reapLost: () => queue.reapLost(options.heartbeatTimeoutMs),
+    ping: async () => {
+      await queue.depth();
+    },
     requestCancel: async (jobId) => {
       await queue.requestCancel(jobId);
     },

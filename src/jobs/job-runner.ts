@@ -11,60 +11,15 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrainEvent, TrainMetricsFile } from '../trainer/train';
-import { FINISHED_STATUSES, FileStore, JobError, JobStatus, JobStore, StoredEvent, StoredJob, unixNow } from '../store';
+import type { TrainEvent } from '../trainer/train';
+import { FINISHED_STATUSES, JobError, JobStatus, StoredEvent, StoredJob, unixNow } from '../store';
+import { FleetDriver, type FleetRuns } from './fleet-driver';
 import { ProgressReporter } from './progress-reporter';
-import { CANCELLED_CODE, TrainingExecutor, TrainingRequest } from './training-executor';
+import { JOB_ERROR, type JobRunnerOptions } from './runner-contracts';
+import { CANCELLED_CODE, TrainingRequest } from './training-executor';
 
-export interface PublishResult {
-  readonly fineTunedModel: string;
-  readonly version: number;
-  readonly activated: boolean;
-  readonly reason: string;
-}
-
-/** Registers a finished model directory as a version (and decides activation); throws to fail the job. */
-export type Publisher = (job: StoredJob, outcome: { outDir: string; metrics: TrainMetricsFile }, log: JobLogger) => Promise<PublishResult>;
-
-/** Telemetry hooks for fine-tuning (SPEC §7); the metrics layer implements them with prom-client. */
-export interface FineTuningObserver {
-  /** Jobs per status, after every status change. */
-  jobCounts(counts: Readonly<Record<JobStatus, number>>): void;
-  /** One optimizer step of a running job. */
-  trainingStep(
-    job: { id: string; model: string; method: string },
-    step: { step: number; loss: number; learningRate: number; examplesPerSecond: number },
-  ): void;
-}
-
-/** Records a job event; resolves once it is stored and announced. */
-export type JobLogger = (level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => Promise<void>;
-
-export interface JobRunnerOptions {
-  readonly jobs: JobStore;
-  readonly files: FileStore;
-  /** `<dataDir>/jobs`: one work directory per running job. */
-  readonly workDir: string;
-  readonly execute: TrainingExecutor;
-  readonly publish: Publisher;
-  /** The HF directory a job trains from (the base model's active version). */
-  readonly modelDir: (model: string) => string;
-  /** Jobs trained at the same time (default 1). */
-  readonly concurrency?: number;
-  /** Called after every status change (metrics); the runner waits for it. */
-  readonly onStatus?: (job: StoredJob) => void | Promise<void>;
-  /** Called for every training step (metrics). */
-  readonly onStep?: (job: StoredJob, step: Extract<TrainEvent, { type: 'step' }>) => void;
-}
-
-/** Reasons a job fails, as OpenAI-style `error.code`s. */
-export const JOB_ERROR = {
-  interrupted: 'server_restarted',
-  shutdown: 'server_shutdown',
-  fileMissing: 'invalid_training_file',
-  training: 'training_failed',
-  publish: 'publish_failed',
-} as const;
+export type { FineTuningObserver, JobLogger, JobRunnerOptions, Publisher, PublishResult } from './runner-contracts';
+export { JOB_ERROR } from './runner-contracts';
 
 interface Running {
   readonly controller: AbortController;
@@ -77,10 +32,33 @@ export class JobRunner {
   private readonly events = new EventEmitter();
   private stopped = false;
   private readonly concurrency: number;
+  /** Fleet mode: claims, heartbeats, reaping and cancels through the fleet's queue. */
+  private readonly fleet: FleetDriver | undefined;
 
   constructor(private readonly opts: JobRunnerOptions) {
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
     this.events.setMaxListeners(0);
+    this.fleet = opts.fleet && new FleetDriver(opts.fleet, this.fleetRuns());
+  }
+
+  /** What the fleet driver may do with this runner's runs. */
+  private fleetRuns(): FleetRuns {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- read live by the driver's getter
+    const runner = this;
+    return {
+      get stopped() {
+        return runner.stopped;
+      },
+      hasFreeSlot: () => this.running.size < this.concurrency,
+      runningIds: () => [...this.running.keys()],
+      abort: (jobId, reason) => this.running.get(jobId)?.controller.abort(reason),
+      runClaimed: (jobId) => void this.start(jobId, 'claimed'),
+      log: (jobId, level, message) => this.log(jobId, level, message),
+      failedElsewhere: async (jobId) => {
+        const job = await this.opts.jobs.get(jobId);
+        if (job?.error) await this.logFinal(jobId, 'failed', job.error);
+      },
+    };
   }
 
   /**
@@ -89,6 +67,12 @@ export class JobRunner {
    * `ready` resolves (the models they start from are loaded by then).
    */
   async recover(ready: Promise<unknown> = Promise.resolve()): Promise<void> {
+    if (this.opts.fleet) {
+      // Running jobs belong to workers, alive or not: the heartbeat rule decides, not a restart here.
+      await ready;
+      if (!this.stopped) await this.fleet?.start();
+      return;
+    }
     for (const job of await this.opts.jobs.withStatus('running')) {
       this.removeWork(job.id);
       await this.finish(job.id, ['running'], 'failed', {
@@ -109,7 +93,8 @@ export class JobRunner {
    */
   async submit(jobId: string): Promise<void> {
     await this.enqueue(jobId);
-    await this.pump();
+    if (this.fleet) void this.fleet.claim();
+    else await this.pump();
   }
 
   private async enqueue(jobId: string): Promise<void> {
@@ -125,7 +110,8 @@ export class JobRunner {
       await this.log(jobId, 'info', 'Files validated; job queued');
       await this.statusChanged(jobId);
     }
-    if (!this.queue.includes(jobId)) this.queue.push(jobId);
+    // In a fleet the job now waits in the shared queue, announced to every worker.
+    if (!this.opts.fleet && !this.queue.includes(jobId)) this.queue.push(jobId);
   }
 
   private async missingFile(job: StoredJob): Promise<JobError | undefined> {
@@ -152,6 +138,12 @@ export class JobRunner {
       running.controller.abort();
       return this.opts.jobs.get(jobId);
     }
+    if (this.opts.fleet && job.status === 'running') {
+      // Running on another worker of the fleet: it hears the request and stops within seconds.
+      await this.log(jobId, 'info', 'Cancellation requested; stopping the training run');
+      await this.fleet?.requestCancel(jobId);
+      return this.opts.jobs.get(jobId);
+    }
     const at = this.queue.indexOf(jobId);
     if (at >= 0) this.queue.splice(at, 1);
     await this.finish(jobId, ['validating_files', 'queued'], 'cancelled', null);
@@ -169,14 +161,31 @@ export class JobRunner {
   /** Stops taking jobs and cancels the running ones (each ends failed: the server shut down). */
   async shutdown(): Promise<void> {
     this.stopped = true;
+    this.fleet?.stop();
     for (const [, r] of this.running) r.controller.abort('shutdown');
     await Promise.all([...this.running.values()].map((r) => r.done));
+    await this.fleet?.unregister();
   }
 
   /** Listens to a job's new events (server-sent events); returns the unsubscribe function. */
   subscribe(jobId: string, listener: (event: StoredEvent) => void): () => void {
     this.events.on(jobId, listener);
     return () => this.events.off(jobId, listener);
+  }
+
+  /**
+   * Calls `listener` whenever something may have happened to the job (an event stored, a status
+   * changed), here or, in a fleet, in any process; the caller reads the store for what. Returns
+   * the unsubscribe function.
+   */
+  watch(jobId: string, listener: () => void): () => void {
+    const local = (): void => listener();
+    this.events.on(jobId, local);
+    const remote = this.opts.fleet?.onJobChange(jobId, listener);
+    return () => {
+      this.events.off(jobId, local);
+      remote?.();
+    };
   }
 
   isRunning(jobId: string): boolean {
@@ -187,27 +196,39 @@ export class JobRunner {
   private pump(): Promise<void> {
     const starts: Promise<void>[] = [];
     while (!this.stopped && this.running.size < this.concurrency && this.queue.length > 0) {
-      const jobId = this.queue.shift() as string;
-      const controller = new AbortController();
-      let started!: () => void;
-      starts.push(new Promise<void>((resolve) => (started = resolve)));
-      const done = this.run(jobId, controller, started).catch(() => undefined);
-      this.running.set(jobId, { controller, done });
-      void done.finally(() => {
-        started();
-        this.running.delete(jobId);
-        void this.pump();
-      });
+      starts.push(this.start(this.queue.shift() as string, 'queued'));
     }
     return Promise.all(starts).then(() => undefined);
   }
 
-  private async run(jobId: string, controller: AbortController, started: () => void): Promise<void> {
+  /** Runs a job in a free slot; resolves once the run has reached its trainer (or ended before). */
+  private start(jobId: string, from: 'queued' | 'claimed'): Promise<void> {
+    const controller = new AbortController();
+    let started!: () => void;
+    const reached = new Promise<void>((resolve) => (started = resolve));
+    const done = this.run(jobId, controller, started, from).catch(() => undefined);
+    this.running.set(jobId, { controller, done });
+    void done.finally(() => {
+      started();
+      this.running.delete(jobId);
+      if (this.fleet) void this.fleet.claim();
+      else void this.pump();
+    });
+    return reached;
+  }
+
+  /**
+   * One run: from this process's queue (`queued`: it moves the job to `running` itself), or
+   * claimed from the fleet's queue (`claimed`: the claim already made it `running` and this
+   * worker's).
+   */
+  private async run(jobId: string, controller: AbortController, started: () => void, from: 'queued' | 'claimed'): Promise<void> {
+    const status = from === 'queued' ? 'queued' : 'running';
     const job = await this.opts.jobs.get(jobId);
-    if (!job || job.status !== 'queued') return;
+    if (!job || job.status !== status) return;
     const missing = await this.missingFile(job);
     if (missing) {
-      await this.finish(jobId, ['queued'], 'failed', missing);
+      await this.finish(jobId, [status], 'failed', missing);
       return;
     }
     const work = join(this.opts.workDir, jobId);
@@ -215,10 +236,10 @@ export class JobRunner {
     try {
       request = await this.requestFor(job, join(work, 'model'));
     } catch (e) {
-      await this.finish(jobId, ['queued'], 'failed', { code: JOB_ERROR.training, message: (e as Error).message, param: null });
+      await this.finish(jobId, [status], 'failed', { code: JOB_ERROR.training, message: (e as Error).message, param: null });
       return;
     }
-    if (!(await this.opts.jobs.transition(jobId, ['queued'], 'running', { startedAt: unixNow() }))) return;
+    if (from === 'queued' && !(await this.opts.jobs.transition(jobId, ['queued'], 'running', { startedAt: unixNow() }))) return;
     await this.log(jobId, 'info', `Fine-tuning started (${job.method} on ${job.model})`);
     await this.statusChanged(jobId);
 
@@ -236,9 +257,10 @@ export class JobRunner {
       // Every progress report of the run is stored before what follows it.
       await progress.settled();
       if (controller.signal.aborted) throw cancelled();
-      const result = await this.opts.publish((await this.opts.jobs.get(jobId)) as StoredJob, outcome, (level, message, data) =>
-        this.log(jobId, level, message, data),
-      );
+      // A fleet may have declared this worker lost meanwhile (the job already failed): write nothing.
+      const current = (await this.opts.jobs.get(jobId)) as StoredJob;
+      if (current.status !== 'running') throw cancelled();
+      const result = await this.opts.publish(current, outcome, (level, message, data) => this.log(jobId, level, message, data));
       await this.opts.jobs.update(jobId, {
         result: { metrics: outcome.metrics.selected, activated: result.activated, activation: result.reason },
       });
@@ -297,13 +319,24 @@ export class JobRunner {
     extra: { fineTunedModel?: string; version?: number } = {},
   ): Promise<void> {
     if (!(await this.opts.jobs.transition(jobId, from, status, { finishedAt: unixNow(), error, ...extra }))) return;
+    await this.logFinal(jobId, status, error, extra);
+  }
+
+  /** The job's last event, which says how it ended (its `data.status` marks it final for streams). */
+  private async logFinal(
+    jobId: string,
+    status: JobStatus,
+    error: JobError | null,
+    extra: { fineTunedModel?: string; version?: number } = {},
+  ): Promise<void> {
     if (status === 'succeeded')
       await this.log(jobId, 'info', 'The job has successfully completed', {
         fine_tuned_model: extra.fineTunedModel,
         version: extra.version,
+        status,
       });
-    else if (status === 'cancelled') await this.log(jobId, 'info', 'Job cancelled; no model version was written');
-    else await this.log(jobId, 'error', `Job failed: ${error?.message ?? 'unknown error'}`, error ? { ...error } : null);
+    else if (status === 'cancelled') await this.log(jobId, 'info', 'Job cancelled; no model version was written', { status });
+    else await this.log(jobId, 'error', `Job failed: ${error?.message ?? 'unknown error'}`, { ...error, status });
     await this.statusChanged(jobId);
   }
 

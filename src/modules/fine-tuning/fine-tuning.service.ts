@@ -6,11 +6,14 @@ import type { EventStreamSource } from '../../http/sse';
 import { MODEL_NAME } from '../../http/validation';
 import { FineTuningObserver, JobRunner } from '../../jobs/job-runner';
 import { repositoryPublisher } from '../../jobs/publish';
+import { postgresFleetQueue } from '../../jobs/fleet-queue';
 import { TrainingExecutor } from '../../jobs/training-executor';
 import { workerTrainingExecutor } from '../../jobs/worker-executor';
 import type { ModelInfo } from '../../serving/contracts';
 import { FINISHED_STATUSES, type Persistence, seqOfEventId, StoredCheckpoint, StoredEvent, StoredFile, StoredJob } from '../../store';
+import type { PostgresStore } from '../../store/postgres';
 import { CORE_HOST, CoreHost } from '../core/core-host';
+import { FLEET_STORE } from '../core/fleet-store';
 import { labelsOf } from '../files/dataset-inspection';
 import { PERSISTENCE } from '../files/persistence.provider';
 import type {
@@ -97,6 +100,15 @@ export function jobObject(job: StoredJob): JobObjectDto {
   };
 }
 
+/** How long a stream waits, after the job's status is final, for the event that says so. */
+const FINAL_EVENT_GRACE_MS = 3000;
+
+/** The job's last event: the runner marks it with the final status (see JobRunner.logFinal). */
+function isFinalEvent(e: StoredEvent): boolean {
+  const status = e.data?.status;
+  return typeof status === 'string' && FINISHED_STATUSES.includes(status as StoredJob['status']);
+}
+
 export function eventObject(e: StoredEvent): JobEventDto {
   return {
     id: e.id,
@@ -134,8 +146,18 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     @Inject(CORE_HOST) private readonly host: CoreHost,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(FINE_TUNING_OPTIONS) private readonly options: FineTuningModuleOptions,
+    @Inject(FLEET_STORE) fleetStore: PostgresStore | undefined,
   ) {
+    const fleet = fleetStore
+      ? postgresFleetQueue(fleetStore, {
+          workerId: config.fleet.replicaId,
+          trains: config.fleet.role !== 'api',
+          heartbeatTimeoutMs: config.fleet.heartbeatTimeoutMs,
+          device: config.device,
+        })
+      : undefined;
     this.runner = new JobRunner({
+      fleet,
       jobs: persistence.jobs,
       files: persistence.files,
       workDir: join(config.dataDir, 'jobs'),
@@ -304,14 +326,21 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     await this.get(id);
     return (emit, end) => {
       let last = (after && seqOfEventId(after)) || 0;
+      let sawFinal = false;
+      let finishedSince: number | undefined;
       const send = async (): Promise<void> => {
         for (const e of await this.persistence.jobs.eventsSince(id, last)) {
           last = e.seq;
+          sawFinal ||= isFinalEvent(e);
           emit({ id: e.id, event: e.type, data: eventObject(e) });
         }
-        // A finished status is final and its event is the job's last one (the runner may still be
-        // cleaning up its work directory, which emits nothing more).
-        if (FINISHED_STATUSES.includes((await this.get(id)).status)) end();
+        // The stream ends with the job: once its status is final and its last event (which says how
+        // it ended, and may be stored a moment after the status, by another process) is sent. A job
+        // finished without one (by an older release) ends the stream after FINAL_EVENT_GRACE_MS.
+        if (!FINISHED_STATUSES.includes((await this.get(id)).status)) return;
+        finishedSince ??= Date.now();
+        if (sawFinal || Date.now() - finishedSince >= FINAL_EVENT_GRACE_MS) end();
+        else setTimeout(next, 100).unref();
       };
       // One read at a time, each after the one before, so no event is sent twice or out of order;
       // a stream whose reads fail ends.
@@ -319,7 +348,7 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       const next = (): void => {
         sending = sending.then(send).catch(end);
       };
-      const unsubscribe = this.runner.subscribe(id, next);
+      const unsubscribe = this.runner.watch(id, next);
       next();
       return unsubscribe;
     };
