@@ -304,6 +304,7 @@ export class JobRunner {
       validationFile: job.validationFile === null ? undefined : await file(job.validationFile),
       seed: job.seed,
       outDir,
+      device: this.opts.device,
     };
   }
 

@@ -56,6 +56,8 @@ export interface TrainOptions {
   readonly overwrite: boolean;
   /** ONNX Runtime intra-op threads (default: ONNX Runtime's choice). */
   readonly threads?: number;
+  /** Where the training sessions run: `cpu` (the default) or `cuda` (a GPU worker). */
+  readonly device?: 'cpu' | 'cuda';
 }
 
 export type TrainOptionsInput = Pick<TrainOptions, 'modelDir' | 'task' | 'trainFile' | 'outDir'> &
@@ -146,6 +148,7 @@ export function resolveTrainOptions(input: TrainOptionsInput): TrainOptions {
     outDir: input.outDir,
     overwrite: input.overwrite ?? d.overwrite,
     threads: input.threads === undefined ? undefined : integer('threads', input.threads, 1),
+    device: input.device,
   };
   if (!options.validationFile && options.validationSplit === 0) {
     throw new TrainOptionsError('validation', 'no validation file and no held-out split');

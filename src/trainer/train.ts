@@ -168,7 +168,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const trainingGraph = buildTrainingGraph(spec);
   const evalGraph = buildEvalGraph(spec);
   const frozen = new Map([...setup.weights].filter(([name]) => !setup.trainable.has(name)));
-  const session = await TrainingSession.create(trainingGraph, { eval: evalGraph, intraOpThreads: options.threads });
+  const session = await TrainingSession.create(trainingGraph, { eval: evalGraph, intraOpThreads: options.threads, device: options.device });
 
   try {
     const plan = (epoch: number, features: typeof data.train): number[][] =>
@@ -328,7 +328,7 @@ export async function evaluateModel(options: TrainOptions): Promise<EvaluationRe
     optimizer: { weightDecay: 0, maxGradNorm: 0 },
     dropoutSeed: options.seed,
   };
-  const session = await TrainingSession.create(buildTrainingGraph(spec), { eval: buildEvalGraph(spec), intraOpThreads: options.threads });
+  const session = await TrainingSession.create(buildTrainingGraph(spec), { eval: buildEvalGraph(spec), intraOpThreads: options.threads, device: options.device });
   try {
     const metrics = await evaluate(session, data.validation, options.batchSize, model.config.pad_token_id, data.score);
     return { metrics, examples: data.stats.validationExamples, wallSeconds: (performance.now() - started) / 1000 };

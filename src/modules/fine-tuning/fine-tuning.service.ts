@@ -158,6 +158,7 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       : undefined;
     this.runner = new JobRunner({
       fleet,
+      device: config.device === 'cpu' ? 'cpu' : 'cuda',
       jobs: persistence.jobs,
       files: persistence.files,
       workDir: join(config.dataDir, 'jobs'),
