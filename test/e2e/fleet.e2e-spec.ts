@@ -183,8 +183,26 @@ describeWithPostgres('fleet mode (PostgreSQL, two API replicas and two workers a
       expect(failures).toEqual([]);
       expect([...seen.a].sort()).toEqual([1, 2]);
       expect([...seen.b].sort()).toEqual([1, 2]);
-      const model = await json(await b.api('/v1/models/sentiment'));
-      expect(model.active_version).toBe(1);
+      // Each replica shows the registry's active version and the one it serves.
+      for (const r of [a, b]) {
+        const model = await json(await r.api('/v1/models/sentiment'));
+        expect(model).toMatchObject({ active_version: 1, registry_active_version: 1 });
+      }
+    }, 240_000);
+
+    it('every process exposes /metrics: served version per replica, the registry, queue depth, worker heartbeats and claims', async () => {
+      const scrape = async (server: ServerProcess) => (await fetch(`${server.url}/metrics`)).text();
+      const api = await scrape(a.server);
+      expect(api).toMatch(/^berth_model_served_version\{model="sentiment",replica="api-a"\} 1$/m);
+      expect(api).toMatch(/^berth_model_registry_version\{model="sentiment"\} 1$/m);
+      expect(api).toMatch(/^berth_job_queue_depth 0$/m);
+      const heartbeats = [...api.matchAll(/^berth_worker_heartbeat_age_seconds\{worker="(worker-\d)"\} (\S+)$/gm)];
+      expect(heartbeats.map((m) => m[1]).sort()).toEqual(['worker-1', 'worker-2']);
+      for (const m of heartbeats) expect(Number(m[2])).toBeLessThan(HEARTBEAT_TIMEOUT_MS / 1000);
+      const claims = [...api.matchAll(/^berth_worker_jobs_claimed\{worker="worker-\d"\} (\d+)$/gm)].map((m) => Number(m[1]));
+      expect(claims.reduce((x, y) => x + y, 0)).toBe(1);
+      const worker = await scrape(workers.get('worker-1')!);
+      expect(worker).toMatch(/^berth_job_queue_depth 0$/m);
     }, 240_000);
 
     it('three jobs and two workers: each job runs exactly once', async () => {

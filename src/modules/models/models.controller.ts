@@ -29,8 +29,8 @@ export class ModelsController {
   @Scope('inference')
   @ApiOperation({ summary: 'Inspect one model' })
   @ApiOkResponse({ type: ModelDto })
-  get(@Param('name') name: string): ModelDto {
-    return this.models.get(name);
+  get(@Param('name') name: string): Promise<ModelDto> {
+    return this.models.inspect(name);
   }
 
   @Post(':name/versions/:version/activate')

@@ -24,7 +24,14 @@ export class ModelDto {
   labels!: string[];
   max_sequence_length!: number;
   versions!: ModelVersionDto[];
+  /** The version this server serves (in a fleet: this replica). */
   active_version!: number;
+  /**
+   * Fleet mode only (`GET /v1/models/{name}`): the registry's active version, which every replica
+   * converges to (a model never activated: its default version); null when the database cannot be
+   * reached. Absent on a single server.
+   */
+  registry_active_version?: number | null;
   device!: 'cpu' | 'cuda';
   load_time_ms!: number;
   /** False when the model has no model.safetensors: servable, not fine-tunable. */

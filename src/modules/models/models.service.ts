@@ -4,7 +4,9 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { InvalidInputError, ModelNotFoundError } from '../../errors/domain-error';
 import type { ModelInfo, ModelVersionInfo } from '../../serving/contracts';
 import { MODEL_NAME } from '../../http/validation';
+import type { PgActivationLog, PostgresStore } from '../../store/postgres';
 import { CORE_HOST, CoreHost } from '../core/core-host';
+import { FLEET_STORE } from '../core/fleet-store';
 import { extractModelArchive } from './archive-import';
 
 export function checkModelName(name: string): string {
@@ -16,10 +18,16 @@ export function checkModelName(name: string): string {
 
 @Injectable()
 export class ModelsService {
+  /** Fleet mode's model registry, read for `registry_active_version`. */
+  private readonly registry: PgActivationLog | undefined;
+
   constructor(
     @Inject(CORE_HOST) private readonly host: CoreHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Inject(FLEET_STORE) fleet: PostgresStore | undefined,
+  ) {
+    this.registry = fleet?.activationLog(() => []);
+  }
 
   list(): ModelInfo[] {
     return this.host.get().list();
@@ -28,6 +36,18 @@ export class ModelsService {
   get(name: string): ModelInfo {
     checkModelName(name);
     return this.host.get().get(name);
+  }
+
+  /** One model; in a fleet also the registry's active version (null when the database does not answer). */
+  async inspect(name: string): Promise<ModelInfo & { registry_active_version?: number | null }> {
+    const info = this.get(name);
+    if (!this.registry) return info;
+    // Never recorded: every replica serves the model's default version, as this one does.
+    const registered = await this.registry.activeVersion(name).then(
+      (version) => version ?? info.active_version,
+      () => null,
+    );
+    return { ...info, registry_active_version: registered };
   }
 
   activate(name: string, version: number): Promise<ModelInfo> {
