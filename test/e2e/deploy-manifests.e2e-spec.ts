@@ -44,11 +44,8 @@ function getRoutes(controller: new (...args: any[]) => unknown): string[] {
   return routes;
 }
 
-/**
- * Variables the server does not read yet: fleet mode adds them (SPEC §10; BERTH_DATABASE_URL turns
- * it on, BERTH_ROLE picks api/worker/all). Drop this list once they are in EnvironmentSchema.
- */
-const FLEET_VARIABLES = ['BERTH_DATABASE_URL', 'BERTH_ROLE'];
+/** Fleet mode's variables (SPEC §10): read from EnvironmentSchema like every other, and checked to be there. */
+const FLEET_VARIABLES = ['BERTH_DATABASE_URL', 'BERTH_ROLE', 'BERTH_WORKER_HEARTBEAT_TIMEOUT_MS', 'BERTH_REPLICA_ID'];
 const ROLES = ['all', 'api', 'worker'];
 
 const schemaDefaults = new EnvironmentSchema();
@@ -86,7 +83,7 @@ function serverFacts(): ServerFacts {
     liveRoute: live,
     readyRoute: ready,
     metricsRoute: metrics,
-    knownVariables: new Set([...schemaVariables, ...FLEET_VARIABLES]),
+    knownVariables: schemaVariables,
     devices: (deviceRule?.constraints?.[0] as string[] | undefined) ?? [],
     dockerfile: readFileSync(join(ROOT, 'Dockerfile'), 'utf8'),
   };
