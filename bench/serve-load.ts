@@ -18,11 +18,10 @@
  * not share its event loop. Everything stays on 127.0.0.1; every loop is bounded by time.
  */
 import { ChildProcess, fork } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { ensureMiniModel, load, sentences } from './support/mini-load';
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,48 +43,6 @@ const MODELS_DIR = join(WORK, 'serve-models');
 const MODEL = 'serve-mini';
 const REPO = resolve(__dirname, '..');
 const FIXTURES = process.env.BERTH_FIXTURES_DIR ?? resolve(REPO, '..', 'shared', 'fixtures');
-
-// ---- the model ------------------------------------------------------------------------------------
-
-async function ensureModel(): Promise<string> {
-  const dir = join(MODELS_DIR, MODEL);
-  if (existsSync(join(dir, 'model.onnx'))) return dir;
-  const { tinyConfig } = await import('../src/engine/nn/tiny');
-  const { initWeights } = await import('../src/engine/init');
-  const { buildInferenceModel } = await import('../src/engine/nn/bert');
-  const { writeModelFile } = await import('../src/engine/onnx/encode');
-  const { writeConfig } = await import('../src/engine/formats/config');
-  const tokenizerDir = join(FIXTURES, 'hf-tiny', 'bert-seqcls');
-  if (!existsSync(tokenizerDir)) throw new Error(`no fixtures at ${tokenizerDir} (set BERTH_FIXTURES_DIR)`);
-  const config = {
-    ...tinyConfig('classification', join(tokenizerDir, 'vocab.txt')),
-    hidden_size: 256,
-    num_hidden_layers: 4,
-    num_attention_heads: 4,
-    intermediate_size: 1024,
-  };
-  const weights = initWeights(config, 'sequence-classification', 7);
-  mkdirSync(dir, { recursive: true });
-  writeConfig(join(dir, 'config.json'), config);
-  writeModelFile(join(dir, 'model.onnx'), buildInferenceModel(config, weights, { head: 'sequence-classification' }));
-  for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'])
-    copyFileSync(join(tokenizerDir, f), join(dir, f));
-  return dir;
-}
-
-const WORDS =
-  'the a model server batch token queue fast slow request answer review movie service food great terrible okay city river engineer music paris london data train test value people time year day thing world life hand part child eye woman place work week case point number group problem fact'.split(
-    ' ',
-  );
-
-function sentences(n: number, seed: number): string[] {
-  let s = seed >>> 0;
-  const rand = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  return Array.from({ length: n }, () => {
-    const len = 12 + Math.floor(rand() * 17);
-    return Array.from({ length: len }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ') + '.';
-  });
-}
 
 // ---- server child -----------------------------------------------------------------------------------
 
@@ -123,60 +80,6 @@ async function stopServer(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   child.send('stop');
   await exited;
-}
-
-// ---- load generation --------------------------------------------------------------------------------
-
-function post(agent: http.Agent, port: number, body: string): Promise<number> {
-  return new Promise((resolveStatus, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/classify',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolveStatus(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** `clients` loops, each sending its next request when the last is answered, for `seconds`. */
-async function load(
-  port: number,
-  bodies: string[],
-  textsPerBody: number,
-  clients: number,
-  seconds: number,
-): Promise<{ seqPerSec: number; failures: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  // Warm-up: one round per client.
-  await Promise.all(Array.from({ length: clients }, (_, c) => post(agent, port, bodies[c % bodies.length])));
-  let done = 0;
-  let failures = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(Math.round(seconds * 1e9));
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      let i = c;
-      while (process.hrtime.bigint() < deadline) {
-        const status = await post(agent, port, bodies[i % bodies.length]);
-        if (status === 200) done += textsPerBody;
-        else failures++;
-        i += clients;
-      }
-    }),
-  );
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  agent.destroy();
-  return { seqPerSec: done / elapsed, failures };
 }
 
 // ---- bare session.run -------------------------------------------------------------------------------
@@ -225,7 +128,7 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const fmt = (x: number): string => x.toFixed(1);
 
 async function main(): Promise<void> {
-  const dir = await ensureModel();
+  const dir = await ensureMiniModel(MODELS_DIR, MODEL, FIXTURES);
   const texts = sentences(256, 42);
   const batchBodies: string[] = [];
   for (let at = 0; at + BATCH <= texts.length; at += BATCH)
@@ -242,7 +145,7 @@ async function main(): Promise<void> {
     bareRuns.push(await bare(dir, texts, BATCH, SECONDS));
     const { child, port } = await startServer('on');
     try {
-      const r = await load(port, batchBodies, BATCH, Math.min(CLIENTS, 4), SECONDS);
+      const r = await load([port], batchBodies, BATCH, Math.min(CLIENTS, 4), SECONDS);
       if (r.failures) console.log(`  warning: ${r.failures} failed requests`);
       serverRuns.push(r.seqPerSec);
     } finally {
@@ -263,7 +166,7 @@ async function main(): Promise<void> {
   for (const mode of ['on', 'off', 'on', 'off'] as const) {
     const { child, port } = await startServer(mode);
     try {
-      const r = await load(port, singleBodies, 1, CLIENTS, SECONDS);
+      const r = await load([port], singleBodies, 1, CLIENTS, SECONDS);
       if (r.failures) console.log(`  warning: ${r.failures} failed requests (${mode})`);
       (mode === 'on' ? on : off).push(r.seqPerSec);
     } finally {
