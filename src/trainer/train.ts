@@ -328,7 +328,11 @@ export async function evaluateModel(options: TrainOptions): Promise<EvaluationRe
     optimizer: { weightDecay: 0, maxGradNorm: 0 },
     dropoutSeed: options.seed,
   };
-  const session = await TrainingSession.create(buildTrainingGraph(spec), { eval: buildEvalGraph(spec), intraOpThreads: options.threads, device: options.device });
+  const session = await TrainingSession.create(buildTrainingGraph(spec), {
+    eval: buildEvalGraph(spec),
+    intraOpThreads: options.threads,
+    device: options.device,
+  });
   try {
     const metrics = await evaluate(session, data.validation, options.batchSize, model.config.pad_token_id, data.score);
     return { metrics, examples: data.stats.validationExamples, wallSeconds: (performance.now() - started) / 1000 };
