@@ -55,9 +55,9 @@ export function renderPluginMetadata(): string {
 }
 
 /**
- * The generator prints the metadata on one line; this breaks every class map, property map and
- * method map onto its own lines (leaving each property's own metadata on one), so that a change to
- * one DTO field shows as a one-line diff.
+ * The generator prints the metadata on one line; this breaks the maps of files and classes onto
+ * their own lines and leaves each class's properties (and each controller's methods) on one, so
+ * that a change to one DTO shows as a one-line diff and the file stays short.
  */
 function layOut(text: string): string {
   const source = ts.createSourceFile('metadata.ts', text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
@@ -71,7 +71,10 @@ function layOut(text: string): string {
       const visited = ts.visitEachChild(node, visit, context);
       // Fresh nodes: the printer keeps parsed siblings on the line they were parsed from.
       const f = context.factory;
-      if (ts.isObjectLiteralExpression(visited) && isMap(visited)) {
+      // A map of leaf objects (a class's properties, a controller's methods) stays on one line.
+      const ofLeaves = (n: ts.ObjectLiteralExpression): boolean =>
+        n.properties.every((p) => ts.isPropertyAssignment(p) && ts.isObjectLiteralExpression(p.initializer) && !isMap(p.initializer));
+      if (ts.isObjectLiteralExpression(visited) && isMap(visited) && !ofLeaves(visited)) {
         return f.createObjectLiteralExpression(
           visited.properties.map((p) =>
             f.createPropertyAssignment((p as ts.PropertyAssignment).name, (p as ts.PropertyAssignment).initializer),
