@@ -30,7 +30,11 @@ interface FileRow {
   stats: string;
 }
 
-const fromRow = (r: FileRow): StoredFile => ({
+/** A file row with its stats decoded (PostgreSQL gives it so; SQLite's JSON text is parsed first). */
+export type DecodedFileRow = Omit<FileRow, 'stats'> & { stats: Record<string, unknown> };
+
+/** A file's row, in either database, as the services see it. */
+export const fileFromRow = (r: DecodedFileRow): StoredFile => ({
   id: r.id,
   filename: r.filename,
   purpose: r.purpose,
@@ -39,8 +43,10 @@ const fromRow = (r: FileRow): StoredFile => ({
   path: r.path,
   task: r.task as FileTask,
   format: r.format,
-  stats: JSON.parse(r.stats) as Record<string, unknown>,
+  stats: r.stats,
 });
+
+const fromRow = (r: FileRow): StoredFile => fileFromRow({ ...r, stats: JSON.parse(r.stats) as Record<string, unknown> });
 
 export interface ListPage<T> {
   data: T[];

@@ -1,6 +1,7 @@
 import type { Db } from './database';
 import type { ListPage } from './file-repository';
 import { newId, unixNow } from './ids';
+import { JOB_JSON_FIELDS, JOB_UPDATE_COLUMNS, jobFromRow } from './job-rows';
 
 export const JOB_STATUSES = ['validating_files', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -87,30 +88,17 @@ interface JobRow {
 
 const json = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
-const fromRow = (r: JobRow): StoredJob => ({
-  id: r.id,
-  createdAt: r.created_at,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  status: r.status as JobStatus,
-  model: r.model,
-  task: r.task,
-  trainingFile: r.training_file,
-  validationFile: r.validation_file,
-  method: r.method,
-  hyperparameters: JSON.parse(r.hyperparameters) as Record<string, unknown>,
-  seed: r.seed,
-  suffix: r.suffix,
-  metadata: json(r.metadata),
-  autoActivate: r.auto_activate === 1,
-  targetModel: r.target_model,
-  fineTunedModel: r.fine_tuned_model,
-  version: r.version,
-  trainedTokens: r.trained_tokens,
-  error: json(r.error),
-  progress: json(r.progress),
-  result: json(r.result),
-});
+/** The SQLite row decoded into the shape both databases share (JSON text parsed, the flag a boolean). */
+const fromRow = (r: JobRow): StoredJob =>
+  jobFromRow({
+    ...r,
+    hyperparameters: JSON.parse(r.hyperparameters) as Record<string, unknown>,
+    metadata: json(r.metadata),
+    auto_activate: r.auto_activate === 1,
+    error: json(r.error),
+    progress: json(r.progress),
+    result: json(r.result),
+  });
 
 export type EventLevel = 'info' | 'warn' | 'error';
 export type EventType = 'message' | 'metrics';
@@ -141,19 +129,6 @@ export interface StoredCheckpoint {
 export type JobUpdate = Partial<
   Pick<StoredJob, 'startedAt' | 'finishedAt' | 'fineTunedModel' | 'version' | 'trainedTokens' | 'error' | 'progress' | 'result'>
 >;
-
-const COLUMNS: Record<keyof JobUpdate, string> = {
-  startedAt: 'started_at',
-  finishedAt: 'finished_at',
-  fineTunedModel: 'fine_tuned_model',
-  version: 'version',
-  trainedTokens: 'trained_tokens',
-  error: 'error',
-  progress: 'progress',
-  result: 'result',
-};
-
-const JSON_FIELDS = new Set<keyof JobUpdate>(['error', 'progress', 'result']);
 
 export class JobRepository {
   constructor(private readonly db: Db) {}
@@ -226,8 +201,8 @@ export class JobRepository {
     const sets = ['status = ?'];
     const params: unknown[] = [status];
     for (const [key, value] of Object.entries(update) as Array<[keyof JobUpdate, unknown]>) {
-      sets.push(`${COLUMNS[key]} = ?`);
-      params.push(JSON_FIELDS.has(key) ? (value === null ? null : JSON.stringify(value)) : value);
+      sets.push(`${JOB_UPDATE_COLUMNS[key]} = ?`);
+      params.push(JOB_JSON_FIELDS.has(key) ? (value === null ? null : JSON.stringify(value)) : value);
     }
     const marks = from.map(() => '?').join(', ');
     return (
@@ -238,8 +213,8 @@ export class JobRepository {
   update(id: string, update: JobUpdate): void {
     const entries = Object.entries(update) as Array<[keyof JobUpdate, unknown]>;
     if (entries.length === 0) return;
-    const sets = entries.map(([key]) => `${COLUMNS[key]} = ?`);
-    const params = entries.map(([key, value]) => (JSON_FIELDS.has(key) ? (value === null ? null : JSON.stringify(value)) : value));
+    const sets = entries.map(([key]) => `${JOB_UPDATE_COLUMNS[key]} = ?`);
+    const params = entries.map(([key, value]) => (JOB_JSON_FIELDS.has(key) ? (value === null ? null : JSON.stringify(value)) : value));
     this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
   }
 

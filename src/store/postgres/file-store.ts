@@ -1,31 +1,7 @@
 /** Uploaded datasets' records in PostgreSQL, with the ordering and cursors of the SQLite repository. */
 import type { FileStore } from '../contracts';
-import type { FileTask, ListPage, StoredFile } from '../file-repository';
+import { fileFromRow as fromRow, type DecodedFileRow as FileRow, type ListPage, type StoredFile } from '../file-repository';
 import type { Queryable } from './connection';
-
-interface FileRow {
-  id: string;
-  filename: string;
-  purpose: string;
-  bytes: number;
-  created_at: number;
-  path: string;
-  task: string;
-  format: string;
-  stats: Record<string, unknown>;
-}
-
-const fromRow = (r: FileRow): StoredFile => ({
-  id: r.id,
-  filename: r.filename,
-  purpose: r.purpose,
-  bytes: r.bytes,
-  createdAt: r.created_at,
-  path: r.path,
-  task: r.task as FileTask,
-  format: r.format,
-  stats: r.stats,
-});
 
 const COLUMNS = 'id, filename, purpose, bytes, created_at, path, task, format, stats';
 

@@ -10,89 +10,12 @@ import type { JobStore } from '../contracts';
 import type { ListPage } from '../file-repository';
 import { newId, unixNow } from '../ids';
 import { JOB_STATUSES, eventId, seqOfEventId } from '../job-repository';
-import type {
-  EventLevel,
-  EventType,
-  JobError,
-  JobStatus,
-  JobUpdate,
-  NewJob,
-  StoredCheckpoint,
-  StoredEvent,
-  StoredJob,
-} from '../job-repository';
+import type { EventLevel, EventType, JobStatus, JobUpdate, NewJob, StoredCheckpoint, StoredEvent, StoredJob } from '../job-repository';
+import { JOB_COLUMNS, JOB_JSON_FIELDS, JOB_UPDATE_COLUMNS, jobFromRow, type JobRow } from '../job-rows';
 import { inTransaction } from './connection';
 import { announcing } from './notifier';
 import type { Publisher } from './notifier';
 import type { Pool } from 'pg';
-
-export interface JobRow {
-  id: string;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  status: string;
-  model: string;
-  task: string;
-  training_file: string;
-  validation_file: string | null;
-  method: string;
-  hyperparameters: Record<string, unknown>;
-  seed: number;
-  suffix: string | null;
-  metadata: Record<string, string> | null;
-  auto_activate: boolean;
-  target_model: string;
-  fine_tuned_model: string | null;
-  version: number | null;
-  trained_tokens: number | null;
-  error: JobError | null;
-  progress: Record<string, unknown> | null;
-  result: Record<string, unknown> | null;
-}
-
-/** The columns a `StoredJob` is read from (fleet columns such as `worker_id` stay out of it). */
-export const JOB_COLUMNS =
-  'id, created_at, started_at, finished_at, status, model, task, training_file, validation_file, method, hyperparameters, seed, suffix, ' +
-  'metadata, auto_activate, target_model, fine_tuned_model, version, trained_tokens, error, progress, result';
-
-export const jobFromRow = (r: JobRow): StoredJob => ({
-  id: r.id,
-  createdAt: r.created_at,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  status: r.status as JobStatus,
-  model: r.model,
-  task: r.task,
-  trainingFile: r.training_file,
-  validationFile: r.validation_file,
-  method: r.method,
-  hyperparameters: r.hyperparameters,
-  seed: r.seed,
-  suffix: r.suffix,
-  metadata: r.metadata,
-  autoActivate: r.auto_activate,
-  targetModel: r.target_model,
-  fineTunedModel: r.fine_tuned_model,
-  version: r.version,
-  trainedTokens: r.trained_tokens,
-  error: r.error,
-  progress: r.progress,
-  result: r.result,
-});
-
-const COLUMNS: Record<keyof JobUpdate, string> = {
-  startedAt: 'started_at',
-  finishedAt: 'finished_at',
-  fineTunedModel: 'fine_tuned_model',
-  version: 'version',
-  trainedTokens: 'trained_tokens',
-  error: 'error',
-  progress: 'progress',
-  result: 'result',
-};
-
-const JSON_FIELDS = new Set<keyof JobUpdate>(['error', 'progress', 'result']);
 
 /** `SET` clauses for an update, numbered from `$first`, and their values. */
 function setClauses(update: JobUpdate, first: number): { sets: string[]; params: unknown[] } {
@@ -100,9 +23,9 @@ function setClauses(update: JobUpdate, first: number): { sets: string[]; params:
   const params: unknown[] = [];
   for (const [key, value] of Object.entries(update) as Array<[keyof JobUpdate, unknown]>) {
     // As in SQLite, a key present with `undefined` clears the column.
-    const json = JSON_FIELDS.has(key);
+    const json = JOB_JSON_FIELDS.has(key);
     params.push(json && value != null ? JSON.stringify(value) : (value ?? null));
-    sets.push(`${COLUMNS[key]} = $${first + params.length - 1}${json ? '::jsonb' : ''}`);
+    sets.push(`${JOB_UPDATE_COLUMNS[key]} = $${first + params.length - 1}${json ? '::jsonb' : ''}`);
   }
   return { sets, params };
 }

@@ -19,8 +19,7 @@
 import type { Pool } from 'pg';
 import { StoreError } from '../database';
 import type { StoredJob } from '../job-repository';
-import { JOB_COLUMNS, jobFromRow } from './job-store';
-import type { JobRow } from './job-store';
+import { JOB_COLUMNS, jobFromRow, type JobRow } from '../job-rows';
 import { announcing } from './notifier';
 import type { Publisher } from './notifier';
 
