@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import * as tar from 'tar';
 import { startPostgres } from '../test/support/postgres';
 import { ensureBuilt, ServerProcess, startServer, stopServer } from '../test/e2e/support/server-process';
-import { ensureMiniModel, load, sentences } from './support/mini-load';
+import { classify, ensureMiniModel, load, sentences } from './support/mini-load';
 
 const { values: flags } = parseArgs({
   options: { seconds: { type: 'string' }, clients: { type: 'string' }, rounds: { type: 'string' }, activations: { type: 'string' } },
@@ -41,35 +41,13 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function servedVersion(agent: http.Agent, port: number): Promise<number> {
-  return new Promise((resolveVersion, reject) => {
-    const body = JSON.stringify({ model: 'sentiment', inputs: 'a quick check' });
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/classify',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolveVersion(Number(res.headers['x-model-version'])));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function main(): Promise<void> {
   ensureBuilt();
   const root = mkdtempSync(join(tmpdir(), 'berth-bench-fleet-'));
   const pg = await startPostgres();
   const servers: ServerProcess[] = [];
   try {
-    const model = await ensureMiniModel('/tmp/berth-bench/serve-models', 'serve-mini', FIXTURES);
+    const model = await ensureMiniModel('/tmp/berth-bench/serve-models/serve-mini', FIXTURES);
     mkdirSync(join(root, 'models'));
     cpSync(model, join(root, 'models', 'sentiment'), { recursive: true });
     const env = (id: string) => ({
@@ -115,7 +93,8 @@ async function main(): Promise<void> {
       if (!res.ok) throw new Error(`activation failed: ${res.status} ${await res.text()}`);
       const answered = process.hrtime.bigint();
       for (let polls = 0; polls < 4000; polls++) {
-        const [va, vb] = await Promise.all([servedVersion(agent, a.port), servedVersion(agent, b.port)]);
+        const probe = JSON.stringify({ model: 'sentiment', inputs: 'a quick check' });
+        const [va, vb] = (await Promise.all([classify(agent, a.port, probe), classify(agent, b.port, probe)])).map((r) => r.version);
         if (va === target && vb === target) break;
         await new Promise((r) => setTimeout(r, 5));
       }

@@ -128,7 +128,7 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const fmt = (x: number): string => x.toFixed(1);
 
 async function main(): Promise<void> {
-  const dir = await ensureMiniModel(MODELS_DIR, MODEL, FIXTURES);
+  const dir = await ensureMiniModel(join(MODELS_DIR, MODEL), FIXTURES);
   const texts = sentences(256, 42);
   const batchBodies: string[] = [];
   for (let at = 0; at + BATCH <= texts.length; at += BATCH)

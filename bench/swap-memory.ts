@@ -16,11 +16,12 @@
  * Baseline in the same run: the same number of bare ONNX Runtime create → run → release cycles
  * on the same graph, without Berth, so Berth's own retention can be told from ONNX Runtime's.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { ensureMiniModel } from './support/mini-load';
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,33 +38,6 @@ const MODEL = 'swap-mini';
 const REPO = resolve(__dirname, '..');
 const FIXTURES = process.env.BERTH_FIXTURES_DIR ?? resolve(REPO, '..', 'shared', 'fixtures');
 const MiB = 1024 * 1024;
-
-async function buildModel(dir: string, seed: number): Promise<string> {
-  if (existsSync(join(dir, 'model.onnx'))) return dir;
-  const { tinyConfig } = await import('../src/engine/nn/tiny');
-  const { initWeights } = await import('../src/engine/init');
-  const { buildInferenceModel } = await import('../src/engine/nn/bert');
-  const { writeModelFile } = await import('../src/engine/onnx/encode');
-  const { writeConfig } = await import('../src/engine/formats/config');
-  const tokenizerDir = join(FIXTURES, 'hf-tiny', 'bert-seqcls');
-  if (!existsSync(tokenizerDir)) throw new Error(`no fixtures at ${tokenizerDir} (set BERTH_FIXTURES_DIR)`);
-  const config = {
-    ...tinyConfig('classification', join(tokenizerDir, 'vocab.txt')),
-    hidden_size: 256,
-    num_hidden_layers: 4,
-    num_attention_heads: 4,
-    intermediate_size: 1024,
-  };
-  mkdirSync(dir, { recursive: true });
-  writeConfig(join(dir, 'config.json'), config);
-  writeModelFile(
-    join(dir, 'model.onnx'),
-    buildInferenceModel(config, initWeights(config, 'sequence-classification', seed), { head: 'sequence-classification' }),
-  );
-  for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json'])
-    copyFileSync(join(tokenizerDir, f), join(dir, f));
-  return dir;
-}
 
 const WORDS =
   'the a model server batch token queue fast slow request answer review movie service food great terrible okay city river engineer music paris london data train test value people time year day thing world life hand part child eye woman place work week case point number group problem fact'.split(
@@ -210,8 +184,8 @@ async function bareCycles(file: string): Promise<void> {
 
 async function main(): Promise<void> {
   const modelsDir = join(WORK, 'models');
-  const v1 = await buildModel(join(modelsDir, MODEL), 7);
-  const v2 = await buildModel(join(WORK, 'v2'), 8);
+  const v1 = await ensureMiniModel(join(modelsDir, MODEL), FIXTURES, 7);
+  const v2 = await ensureMiniModel(join(WORK, 'v2'), FIXTURES, 8);
   console.log(
     `swap-memory: onnxruntime-node ${ort.env.versions.node ?? '?'}, node ${process.version}, ${THREADS} intra-op thread(s), ` +
       `gc ${(globalThis as { gc?: unknown }).gc ? 'forced before each sample' : 'not exposed (run node with --expose-gc)'}`,

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 
 /**
  * A BERT-mini-shaped sequence classifier (4 layers, hidden 256, the bert-base-uncased WordPiece
- * vocabulary of the hf-tiny fixtures), built once with Berth's own exporter into `modelsDir/name`.
+ * vocabulary of the hf-tiny fixtures), its weights drawn from `seed`, built once with Berth's own
+ * exporter into `dir`.
  */
-export async function ensureMiniModel(modelsDir: string, name: string, fixtures: string): Promise<string> {
-  const dir = join(modelsDir, name);
+export async function ensureMiniModel(dir: string, fixtures: string, seed = 7): Promise<string> {
   if (existsSync(join(dir, 'model.onnx'))) return dir;
   const { tinyConfig } = await import('../../src/engine/nn/tiny');
   const { initWeights } = await import('../../src/engine/init');
@@ -24,7 +24,7 @@ export async function ensureMiniModel(modelsDir: string, name: string, fixtures:
     num_attention_heads: 4,
     intermediate_size: 1024,
   };
-  const weights = initWeights(config, 'sequence-classification', 7);
+  const weights = initWeights(config, 'sequence-classification', seed);
   mkdirSync(dir, { recursive: true });
   writeConfig(join(dir, 'config.json'), config);
   writeModelFile(join(dir, 'model.onnx'), buildInferenceModel(config, weights, { head: 'sequence-classification' }));
@@ -49,8 +49,13 @@ export function sentences(n: number, seed: number): string[] {
 }
 
 /** POST /v1/classify with `body`; the status code. */
-export function post(agent: http.Agent, port: number, body: string): Promise<number> {
-  return new Promise((resolveStatus, reject) => {
+export async function post(agent: http.Agent, port: number, body: string): Promise<number> {
+  return (await classify(agent, port, body)).status;
+}
+
+/** POST /v1/classify with `body`; the status code and the version that answered (x-model-version). */
+export function classify(agent: http.Agent, port: number, body: string): Promise<{ status: number; version: number }> {
+  return new Promise((resolveAnswer, reject) => {
     const req = http.request(
       {
         host: '127.0.0.1',
@@ -62,7 +67,7 @@ export function post(agent: http.Agent, port: number, body: string): Promise<num
       },
       (res) => {
         res.resume();
-        res.on('end', () => resolveStatus(res.statusCode ?? 0));
+        res.on('end', () => resolveAnswer({ status: res.statusCode ?? 0, version: Number(res.headers['x-model-version']) }));
       },
     );
     req.on('error', reject);
