@@ -33,7 +33,9 @@ export class FleetDriver {
 
   async start(): Promise<void> {
     const fleet = this.fleet;
-    const beat = Math.max(200, Math.floor(fleet.heartbeatTimeoutMs / 4));
+    // A quarter of the timeout, and at most 5 s: a cancel whose announcement was lost still
+    // reaches the worker within 5 s, at its next beat.
+    const beat = Math.max(200, Math.min(5000, Math.floor(fleet.heartbeatTimeoutMs / 4)));
     if (fleet.trains) {
       // A worker restarted under its id: whatever its previous life was running is lost.
       await fleet.unregisterWorker();
