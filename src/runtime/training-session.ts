@@ -28,6 +28,8 @@ export interface TrainingBatch {
    * `labels` then holds one token id per position.
    */
   readonly maskedPositions?: BigInt64Array;
+  /** Further float inputs by graph name with their dims (a distilled student's teacher logits). */
+  readonly floatInputs?: Readonly<Record<string, { readonly data: Float32Array; readonly dims: readonly number[] }>>;
 }
 
 export interface TrainingSessionOptions {
@@ -190,8 +192,11 @@ function batchFeeds(names: readonly string[], batch: TrainingBatch, labelsFloat:
         feeds[name] = new ort.Tensor('int64', positions, [positions.length]);
         break;
       }
-      default:
-        throw new Error(`training session: the graph needs batch input "${name}", which a batch does not carry`);
+      default: {
+        const extra = batch.floatInputs?.[name];
+        if (!extra) throw new Error(`training session: the graph needs batch input "${name}", which a batch does not carry`);
+        feeds[name] = new ort.Tensor('float32', extra.data, [...extra.dims]);
+      }
     }
   }
   return feeds;

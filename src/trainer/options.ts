@@ -58,10 +58,35 @@ export interface TrainOptions {
   readonly threads?: number;
   /** Where the training sessions run: `cpu` (the default) or `cuda` (a GPU worker). */
   readonly device?: 'cpu' | 'cuda';
+  /**
+   * Learning-rate sweep: with two or more candidates, short trials (see `sweep.ts`) pick the one
+   * that scores best on validation, and the full run trains at it (`learningRate` is then unused).
+   */
+  readonly learningRates?: readonly number[];
+  /** Early stopping: stop after this many epochs without a better validation score. */
+  readonly patience?: number;
+  /** Start from the model's encoder cut to this many alternate layers (a distillation student). */
+  readonly studentLayers?: number;
+  /** Knowledge distillation from a teacher model of the same task, labels and tokenizer. */
+  readonly distill?: DistillOptions;
 }
 
+export interface DistillOptions {
+  readonly teacherDir: string;
+  /** Softmax temperature T of both distributions (DistilBERT: 2). */
+  readonly temperature: number;
+  /** Weight of the soft-target term T²·KL; the label loss gets 1 − alpha. */
+  readonly alpha: number;
+}
+
+/** DistilBERT's temperature; alpha 0.5 weighs teacher and labels equally. */
+export const DISTILL_DEFAULTS = { temperature: 2, alpha: 0.5 } as const;
+
 export type TrainOptionsInput = Pick<TrainOptions, 'modelDir' | 'task' | 'trainFile' | 'outDir'> &
-  Partial<Omit<TrainOptions, 'modelDir' | 'task' | 'trainFile' | 'outDir' | 'lora'>> & { readonly lora?: Partial<LoraOptions> };
+  Partial<Omit<TrainOptions, 'modelDir' | 'task' | 'trainFile' | 'outDir' | 'lora' | 'distill'>> & {
+    readonly lora?: Partial<LoraOptions>;
+    readonly distill?: Pick<DistillOptions, 'teacherDir'> & Partial<DistillOptions>;
+  };
 
 /** Defaults as HF Trainer and PEFT set them, except the batch size (16) and seed (42, AutoTrain's). */
 export const TRAIN_DEFAULTS = {
@@ -111,6 +136,12 @@ function number(name: string, value: number, min: number, max: number, maxInclus
   return value;
 }
 
+function learningRates(values: readonly number[] | undefined): readonly number[] | undefined {
+  if (values === undefined) return undefined;
+  if (values.length === 0) throw new TrainOptionsError('learning-rate', 'a sweep needs at least one candidate');
+  return [...new Set(values.map((v) => number('learning-rate', v, Number.MIN_VALUE, 10)))];
+}
+
 /** Fills defaults and checks every range; the model-dependent checks happen in `train`. */
 export function resolveTrainOptions(input: TrainOptionsInput): TrainOptions {
   const d = TRAIN_DEFAULTS;
@@ -149,7 +180,21 @@ export function resolveTrainOptions(input: TrainOptionsInput): TrainOptions {
     overwrite: input.overwrite ?? d.overwrite,
     threads: input.threads === undefined ? undefined : integer('threads', input.threads, 1),
     device: input.device,
+    learningRates: learningRates(input.learningRates),
+    patience: input.patience === undefined ? undefined : integer('patience', input.patience, 1),
+    studentLayers: input.studentLayers === undefined ? undefined : integer('student-layers', input.studentLayers, 1),
+    distill: input.distill && {
+      teacherDir: input.distill.teacherDir,
+      temperature: number('temperature', input.distill.temperature ?? DISTILL_DEFAULTS.temperature, Number.MIN_VALUE, 100),
+      alpha: number('alpha', input.distill.alpha ?? DISTILL_DEFAULTS.alpha, 0, 1),
+    },
   };
+  if (options.distill && (options.task === 'mlm' || options.method !== 'full')) {
+    throw new TrainOptionsError(
+      'distill',
+      `distillation trains a classification, NER or QA student with method full, not ${options.task}/${options.method}`,
+    );
+  }
   if (!options.validationFile && options.validationSplit === 0) {
     throw new TrainOptionsError('validation', 'no validation file and no held-out split');
   }

@@ -52,3 +52,42 @@ export function spanLoss(g: GraphBuilder, startLogits: Value, endLogits: Value, 
   const end = crossEntropy(g, endLogits, clamp(endPositions), length);
   return g.op.Div(g.op.Add(start, end), g.constant(2, 'float32'));
 }
+
+/**
+ * The soft-target term of knowledge distillation (Hinton et al.; DistilBERT):
+ * T² · KL(softmax(teacher/T) ‖ softmax(student/T)), the KL summed over classes and averaged over
+ * rows (torch's `KLDivLoss(reduction="batchmean")`). The T² keeps the gradient's scale independent
+ * of T, so α mixes it with the label CE as the papers do. `rowWeights` [N] (0 or 1) leaves rows out
+ * of the mean (NER's ignored tokens); `logitMask` [N, C] (0 or 1) leaves classes out of both
+ * softmaxes (QA's padding positions, which the teacher never saw at the same length).
+ */
+export function softTargetKl(
+  g: GraphBuilder,
+  studentLogits: Value,
+  teacherLogits: Value,
+  temperature: number,
+  options: { rowWeights?: Value; logitMask?: Value } = {},
+): Value {
+  const t = g.constant(temperature, 'float32');
+  const masked = (logits: Value): Value => {
+    const scaled = g.op.Div(logits, t);
+    if (!options.logitMask) return scaled;
+    // −1e4 after scaling: exp underflows to 0 in float32, and the masked classes carry no gradient.
+    const off = g.op.Mul(g.op.Sub(g.constant(1, 'float32'), options.logitMask), g.constant(-1e4, 'float32'));
+    return g.op.Add(g.op.Mul(scaled, options.logitMask), off);
+  };
+  const logP = g.op.LogSoftmax(masked(teacherLogits), -1);
+  const logQ = g.op.LogSoftmax(masked(studentLogits), -1);
+  const perRow = g.op.ReduceSum(g.op.Mul(g.op.Exp(logP), g.op.Sub(logP, logQ)), [-1], false);
+  const mean = options.rowWeights
+    ? g.op.Div(g.op.ReduceSum(g.op.Mul(perRow, options.rowWeights), undefined, false), g.op.ReduceSum(options.rowWeights, undefined, false))
+    : g.op.ReduceMean(perRow, undefined, false);
+  return g.op.Mul(mean, g.constant(temperature * temperature, 'float32'));
+}
+
+/** α · soft-target term + (1 − α) · label loss; a zero weight drops its term (no 0 · NaN). */
+export function distillationLoss(g: GraphBuilder, soft: Value, hard: Value, alpha: number): Value {
+  if (alpha === 1) return soft;
+  if (alpha === 0) return hard;
+  return g.op.Add(g.op.Mul(soft, g.constant(alpha, 'float32')), g.op.Mul(hard, g.constant(1 - alpha, 'float32')));
+}

@@ -1,7 +1,8 @@
 import { GraphBuilder } from '../graph/builder';
 import { Value } from '../graph/value';
 import { evaluate64, tensor64, Tensor64 } from '../../../test/support/float64-evaluator';
-import { IGNORE_INDEX, crossEntropy, meanSquaredError, spanLoss, tokenCrossEntropy } from '.';
+import { TOL, gradCheck } from '../../../test/support/grad-check';
+import { IGNORE_INDEX, crossEntropy, distillationLoss, meanSquaredError, softTargetKl, spanLoss, tokenCrossEntropy } from '.';
 
 /** Hand-computed references: −log softmax(row)[label], averaged over the scored rows. */
 function nll(row: number[], label: number): number {
@@ -76,5 +77,126 @@ describe('losses', () => {
       ep: tensor64('int64', [2], [2, 7]),
     });
     expect(got).toBeCloseTo(expected, 12);
+  });
+
+  describe('distillation', () => {
+    /** Hand-computed: Σ_c p_c (log p_c − log q_c) with p = softmax(t/T), q = softmax(s/T). */
+    function kl(student: number[], teacher: number[], T: number, mask?: number[]): number {
+      const keep = (i: number): boolean => !mask || mask[i] === 1;
+      const logSoftmax = (row: number[]): number[] => {
+        const scaled = row.map((v) => v / T);
+        const m = Math.max(...scaled.filter((_, i) => keep(i)));
+        const lse = m + Math.log(scaled.reduce((acc, v, i) => acc + (keep(i) ? Math.exp(v - m) : 0), 0));
+        return scaled.map((v) => v - lse);
+      };
+      const lp = logSoftmax(teacher);
+      const lq = logSoftmax(student);
+      return lp.reduce((acc, v, i) => acc + (keep(i) ? Math.exp(v) * (v - lq[i]) : 0), 0);
+    }
+    const teacher = [
+      [2.0, -1.0, 0.5],
+      [0.3, 0.3, 1.2],
+      [-2.0, 4.0, 1.0],
+      [0.0, 0.1, -0.1],
+    ];
+
+    it('softTargetKl is T² times the batch-mean KL(teacher ‖ student)', () => {
+      for (const T of [1, 2, 4.5]) {
+        const expected = (T * T * logits.reduce((acc, row, i) => acc + kl(row, teacher[i], T), 0)) / 4;
+        const got = run((g, x) => softTargetKl(g, x.s, x.t, T), {
+          s: tensor64('float32', [4, 3], logits.flat()),
+          t: tensor64('float32', [4, 3], teacher.flat()),
+        });
+        expect(got).toBeCloseTo(expected, 12);
+      }
+    });
+
+    it('softTargetKl leaves weighted-out rows and masked-out classes out', () => {
+      const w = [1, 0, 1, 1];
+      const expected = (4 * [0, 2, 3].reduce((acc, i) => acc + kl(logits[i], teacher[i], 2), 0)) / 3;
+      const got = run((g, x) => softTargetKl(g, x.s, x.t, 2, { rowWeights: x.w }), {
+        s: tensor64('float32', [4, 3], logits.flat()),
+        t: tensor64('float32', [4, 3], teacher.flat()),
+        w: tensor64('float32', [4], w),
+      });
+      expect(got).toBeCloseTo(expected, 12);
+      const mask = [1, 1, 0];
+      const masked = (4 * logits.reduce((acc, row, i) => acc + kl(row, teacher[i], 2, mask), 0)) / 4;
+      const gotMasked = run((g, x) => softTargetKl(g, x.s, x.t, 2, { logitMask: x.m }), {
+        s: tensor64('float32', [4, 3], logits.flat()),
+        t: tensor64('float32', [4, 3], teacher.flat()),
+        m: tensor64('float32', [4, 3], [...mask, ...mask, ...mask, ...mask]),
+      });
+      expect(gotMasked).toBeCloseTo(masked, 10);
+    });
+
+    it('a student equal to its teacher has zero soft-target loss', () => {
+      const got = run((g, x) => softTargetKl(g, x.s, x.t, 3), {
+        s: tensor64('float32', [4, 3], teacher.flat()),
+        t: tensor64('float32', [4, 3], teacher.flat()),
+      });
+      expect(Math.abs(got)).toBeLessThan(1e-12);
+    });
+
+    it('distillationLoss mixes α·soft + (1 − α)·hard', () => {
+      const labels = [0, 2, 1, 1];
+      const ce = labels.reduce((acc, l, i) => acc + nll(logits[i], l), 0) / 4;
+      const soft = (4 * logits.reduce((acc, row, i) => acc + kl(row, teacher[i], 2), 0)) / 4;
+      const got = run((g, x) => distillationLoss(g, softTargetKl(g, x.s, x.t, 2), crossEntropy(g, x.s, x.labels), 0.3), {
+        s: tensor64('float32', [4, 3], logits.flat()),
+        t: tensor64('float32', [4, 3], teacher.flat()),
+        labels: tensor64('int64', [4], labels),
+      });
+      // α and 1 − α are float32 constants in the graph: equal to float32 precision.
+      expect(got).toBeCloseTo(0.3 * soft + 0.7 * ce, 7);
+    });
+
+    it('gradients of the soft-target term match float64 finite differences (student and teacher side)', () => {
+      for (const T of [1, 2.5]) {
+        expect(
+          gradCheck(
+            [
+              { shape: [3, 4], lo: -4, hi: 4 },
+              { shape: [3, 4], lo: -4, hi: 4 },
+            ],
+            (g, [s, t]) => softTargetKl(g, s, t, T),
+          ),
+        ).toBeLessThan(TOL);
+      }
+    });
+
+    it('gradients with row weights and a logit mask match finite differences', () => {
+      expect(
+        gradCheck(
+          [
+            { shape: [4, 5], lo: -3, hi: 3 },
+            { shape: [4, 5], lo: -3, hi: 3 },
+          ],
+          (g, [s, t]) => {
+            const w = g.constant(1, 'float32');
+            const weights = g.op.Mul(g.initializer('w', { dtype: 'float32', dims: [4], data: Float32Array.of(1, 0, 1, 1) }), w);
+            const mask = g.initializer('m', {
+              dtype: 'float32',
+              dims: [4, 5],
+              data: Float32Array.from({ length: 20 }, (_, i) => (i % 5 === 4 ? 0 : 1)),
+            });
+            return softTargetKl(g, s, t, 2, { rowWeights: weights, logitMask: mask });
+          },
+        ),
+      ).toBeLessThan(TOL);
+    });
+
+    it('the mixed loss has the gradient of its parts', () => {
+      expect(
+        gradCheck(
+          [
+            { shape: [3, 4], lo: -3, hi: 3 },
+            { shape: [3, 4], lo: -3, hi: 3 },
+          ],
+          (g, [s, t], [labels]) => distillationLoss(g, softTargetKl(g, s, t, 2), crossEntropy(g, s, labels), 0.5),
+          [{ name: 'labels', shape: [3], values: [1, 3, 0] }],
+        ),
+      ).toBeLessThan(TOL);
+    });
   });
 });

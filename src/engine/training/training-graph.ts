@@ -7,7 +7,7 @@ import { Value } from '../graph/value';
 import { BATCH, SEQUENCE, buildEncoder } from '../nn/bert';
 import { WeightSet } from '../nn/weights';
 import { encodeModel } from '../onnx/encode';
-import { crossEntropy, meanSquaredError, spanLoss, tokenCrossEntropy } from '../losses';
+import { IGNORE_INDEX, crossEntropy, distillationLoss, meanSquaredError, softTargetKl, spanLoss, tokenCrossEntropy } from '../losses';
 import { DEFAULT_OPTIMIZER, OptimizerSpec, emitAdamW, weightDecayOf } from '../optim/adamw';
 
 export type TrainableHead = Exclude<HeadKind, 'base'>;
@@ -29,6 +29,25 @@ export interface TrainingGraphSpec {
    * [B, L] labels with −100; loss and gradients are the same, the output layer runs on M rows.
    */
   readonly maskedPositionsOnly?: boolean;
+  /**
+   * Knowledge distillation (training graph only; the eval graph keeps the plain label loss): the
+   * batch also carries the teacher's logits (`teacher_logits`, or `teacher_start_logits` and
+   * `teacher_end_logits` for QA) and the loss is α·T²·KL(teacher ‖ student) + (1 − α)·label loss.
+   */
+  readonly distillation?: DistillationSpec;
+}
+
+export interface DistillationSpec {
+  readonly temperature: number;
+  /** Weight of the soft-target term; 1 − alpha weighs the label loss. */
+  readonly alpha: number;
+}
+
+/** The teacher inputs a distilled head reads, in contract order. */
+export function teacherInputsOf(head: TrainableHead): string[] {
+  if (head === 'question-answering') return ['teacher_start_logits', 'teacher_end_logits'];
+  if (head === 'sequence-classification' || head === 'token-classification') return ['teacher_logits'];
+  throw new EngineError('UNSUPPORTED_HEAD', `distillation supports classification, NER and QA heads, not ${head}`);
 }
 
 /** Symbolic size of the masked-position axis. */
@@ -123,14 +142,61 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
       }
     }
   });
+  const distill = training ? spec.distillation : undefined;
+  const total = distill ? distilled(g, spec, built.outputs, loss, distill, numLabels) : loss;
   const batchInputs = [
     ...[built.inputs.inputIds, built.inputs.attentionMask, built.inputs.tokenTypeIds].flatMap((v) => (v ? [v.name] : [])),
     ...labelInputs,
+    ...(distill ? teacherInputsOf(spec.head) : []),
   ];
   const trainable = g.parameters.filter((p) => p.trainable).map((p) => p.value);
   if (trainable.length === 0) throw new EngineError('NOTHING_TO_TRAIN', 'no parameter of the model is trainable');
   const labelDtype = spec.head === 'sequence-classification' && numLabels === 1 ? 'float32' : 'int64';
-  return { g, loss, headOutputs: built.outputs, batchInputs, trainable, labelDtype };
+  return { g, loss: total, headOutputs: built.outputs, batchInputs, trainable, labelDtype };
+}
+
+/** The distillation loss around a head's label loss, reading the teacher's logits as batch inputs. */
+function distilled(
+  g: GraphBuilder,
+  spec: TrainingGraphSpec,
+  outputs: Readonly<Record<string, Value>>,
+  hard: Value,
+  d: DistillationSpec,
+  numLabels: number,
+): Value {
+  return g.scope('distillation', () => {
+    switch (spec.head) {
+      case 'sequence-classification': {
+        if (numLabels === 1) throw new EngineError('UNSUPPORTED_HEAD', 'distillation needs class logits, not a regression head');
+        const teacher = g.input('teacher_logits', 'float32', [BATCH, numLabels]);
+        return distillationLoss(g, softTargetKl(g, outputs.logits, teacher, d.temperature), hard, d.alpha);
+      }
+      case 'token-classification': {
+        // Per token, over the tokens the label loss scores (first sub-token of each word).
+        const teacher = g.input('teacher_logits', 'float32', [BATCH, SEQUENCE, numLabels]);
+        const labels = g.op.Reshape(g.valueOf('labels'), [-1]);
+        const weights = g.op.Cast(g.op.Not(g.op.Equal(labels, g.constant(IGNORE_INDEX, 'int64'))), 'float32');
+        const flat = (v: Value): Value => g.op.Reshape(v, [-1, numLabels]);
+        return distillationLoss(
+          g,
+          softTargetKl(g, flat(outputs.logits), flat(teacher), d.temperature, { rowWeights: weights }),
+          hard,
+          d.alpha,
+        );
+      }
+      case 'question-answering': {
+        // Start and end distributions over the real tokens (padding masked out of both), averaged.
+        const mask = g.op.Cast(g.valueOf('attention_mask'), 'float32');
+        const start = g.input('teacher_start_logits', 'float32', [BATCH, SEQUENCE]);
+        const end = g.input('teacher_end_logits', 'float32', [BATCH, SEQUENCE]);
+        const kl = (s: Value, t: Value): Value => softTargetKl(g, s, t, d.temperature, { logitMask: mask });
+        const soft = g.op.Div(g.op.Add(kl(outputs.start_logits, start), kl(outputs.end_logits, end)), g.constant(2, 'float32'));
+        return distillationLoss(g, soft, hard, d.alpha);
+      }
+      default:
+        throw new EngineError('UNSUPPORTED_HEAD', `distillation supports classification, NER and QA heads, not ${spec.head}`);
+    }
+  });
 }
 
 /**
