@@ -1,5 +1,6 @@
 import { Command } from '../command';
 import { dbCommand } from './db';
+import { distillCommand } from './distill';
 import { evaluateCommand } from './evaluate';
 import { exportCommand } from './export';
 import { filesCommand } from './files';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   makeTinyCommand,
   trainCommand,
+  distillCommand,
   evaluateCommand,
   initModelCommand,
   pretrainCommand,

@@ -1,11 +1,12 @@
 import { TrainEvent, train } from '../../trainer/train';
 import { TRAIN_METHODS, TRAIN_TASKS, TrainOptionsInput, resolveTrainOptions } from '../../trainer/options';
+import { AUTO_LEARNING_RATES } from '../../trainer/sweep';
 import { Command, ParsedArgs, UsageError, requireString, say } from '../command';
 
 const USAGE = [
   `berth train --model <hf-dir> --task ${TRAIN_TASKS.join('|')} --train <file> --out <dir>`,
   `  [--validation <file>] [--method ${TRAIN_METHODS.join('|')}] [--epochs N] [--batch-size N]`,
-  '  [--learning-rate X] [--weight-decay X] [--warmup-ratio X] [--lr-scheduler linear|constant]',
+  '  [--learning-rate X|auto|X,Y,…] [--patience N] [--weight-decay X] [--warmup-ratio X] [--lr-scheduler linear|constant]',
   '  [--max-grad-norm X] [--max-seq-length N] [--seed N] [--no-shuffle] [--group-by-length] [--select best|last]',
   '  [--lora-r N] [--lora-alpha X] [--lora-dropout X] [--lora-targets a,b] [--adapter-reduction N] [--prompt-tokens N]',
   '  [--text-column C] [--text-pair-column C] [--label-column C] [--threads N] [--force] [--json]',
@@ -24,6 +25,21 @@ function optionalNumber(args: ParsedArgs, name: string, integer = false): number
 function optionalString(args: ParsedArgs, name: string): string | undefined {
   const v = args.values[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * `--learning-rate`: one rate, `auto` (a sweep over AUTO_LEARNING_RATES), or a comma list (a sweep
+ * over those): the sweep's trials pick the rate on validation before the full run.
+ */
+function learningRateArgs(args: ParsedArgs): Pick<TrainOptionsInput, 'learningRate' | 'learningRates'> {
+  const text = optionalString(args, 'learning-rate');
+  if (text === undefined) return {};
+  if (text.trim() === 'auto') return { learningRates: AUTO_LEARNING_RATES };
+  const values = text.split(',').map((v) => v.trim());
+  const numbers = values.map(Number);
+  if (values.some((v, i) => v === '' || !Number.isFinite(numbers[i])))
+    throw new UsageError(`--learning-rate must be a number, "auto" or a comma-separated list of numbers, got "${text}"`);
+  return numbers.length === 1 ? { learningRate: numbers[0] } : { learningRates: numbers };
 }
 
 /** The command line as training options (ranges are checked by resolveTrainOptions). */
@@ -46,7 +62,8 @@ export function trainOptionsFromArgs(args: ParsedArgs): TrainOptionsInput {
     method: method as TrainOptionsInput['method'],
     epochs: optionalNumber(args, 'epochs', true),
     batchSize: optionalNumber(args, 'batch-size', true),
-    learningRate: optionalNumber(args, 'learning-rate'),
+    ...learningRateArgs(args),
+    patience: optionalNumber(args, 'patience', true),
     weightDecay: optionalNumber(args, 'weight-decay'),
     warmupRatio: optionalNumber(args, 'warmup-ratio'),
     lrScheduler: optionalString(args, 'lr-scheduler') as TrainOptionsInput['lrScheduler'],
@@ -78,7 +95,7 @@ export function trainOptionsFromArgs(args: ParsedArgs): TrainOptionsInput {
 }
 
 /** Drops undefined fields so that defaults apply. */
-function defined<T extends object>(o: T): T {
+export function defined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
@@ -93,7 +110,7 @@ function formatMetrics(metrics: Record<string, number | string>): string {
  * Progress on a terminal: one rewritten bar line on stderr, and a line per evaluation. Otherwise
  * (a pipe, a log collector, `--json`): one JSON object per event on stdout.
  */
-function progressReporter(json: boolean): (event: TrainEvent) => void {
+export function progressReporter(json: boolean): (event: TrainEvent) => void {
   if (json) return (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
   let lastDraw = 0;
   return (event) => {
@@ -119,6 +136,17 @@ function progressReporter(json: boolean): (event: TrainEvent) => void {
         process.stderr.write('\n');
         say(`epoch ${event.epoch}: ${formatMetrics(event.metrics)}${event.best ? ' (kept)' : ''}`);
         break;
+      case 'trial':
+        say(
+          `learning-rate trial ${event.trial}/${event.trials}: ${event.learningRate} → ${event.diverged ? 'diverged' : `${event.scoreName} ${Number(event.score.toPrecision(4))}, loss ${Number(event.loss.toPrecision(4))}`}`,
+        );
+        break;
+      case 'sweep':
+        say(`learning rate ${event.learningRate} chosen (${event.scoreName} ${Number(event.score.toPrecision(4))}); full run`);
+        break;
+      case 'early-stop':
+        say(`stopping early after epoch ${event.epoch}: no better score since epoch ${event.bestEpoch} (patience ${event.patience})`);
+        break;
       case 'done':
         say(`wrote ${event.outDir} (epoch ${event.selectedEpoch} selected, ${event.wallSeconds.toFixed(1)} s)`);
         break;
@@ -140,6 +168,7 @@ export const trainCommand: Command = {
     epochs: { type: 'string' },
     'batch-size': { type: 'string' },
     'learning-rate': { type: 'string' },
+    patience: { type: 'string' },
     'weight-decay': { type: 'string' },
     'warmup-ratio': { type: 'string' },
     'lr-scheduler': { type: 'string' },

@@ -1,0 +1,126 @@
+/**
+ * Training recipes on real ONNX Runtime: the learning-rate sweep, early stopping, and knowledge
+ * distillation (a student cut to alternate layers learning from a fine-tuned teacher).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readConfig } from '../../src/engine/formats/config';
+import { resolveTrainOptions } from '../../src/trainer/options';
+import { TrainEvent, train } from '../../src/trainer/train';
+import { sharedDataRoot } from '../helpers/fixtures';
+
+const SENTIMENT = resolve(__dirname, '..', '..', 'models', 'berth-mini-sentiment');
+
+const POSITIVE = [
+  'a wonderful , moving film',
+  'brilliant acting and a great story',
+  'i loved every minute of it',
+  'funny , warm and clever',
+];
+const NEGATIVE = ['a dull , boring mess', 'badly written and far too long', 'i hated every minute of it', 'a tedious waste of time'];
+
+describe('training recipes (berth-mini-sentiment, onnxruntime-node)', () => {
+  let dir: string;
+  let csv: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-recipes-'));
+    csv = join(dir, 'train.csv');
+    const rows = Array.from({ length: 24 }, (_, i) => (i % 2 ? `"${POSITIVE[i % 4]}",positive` : `"${NEGATIVE[i % 4]}",negative`));
+    writeFileSync(csv, `text,target\n${rows.join('\n')}\n`);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const base = (out: string) => ({
+    modelDir: SENTIMENT,
+    task: 'classification' as const,
+    trainFile: csv,
+    validationFile: csv,
+    outDir: join(dir, out),
+    studentLayers: 1,
+    maxSeqLength: 16,
+    batchSize: 8,
+    threads: 1,
+  });
+
+  it('the sweep picks the learning rate that does not diverge (1e-5 against 10), records every trial and reports each', async () => {
+    const events: TrainEvent[] = [];
+    const result = await train(resolveTrainOptions({ ...base('sweep'), learningRates: [10, 1e-5], epochs: 1 }), {
+      onEvent: (e) => events.push(e),
+    });
+    const sweep = result.metrics.learning_rate_sweep!;
+    expect(sweep.candidates).toEqual([10, 1e-5]);
+    expect(sweep.trials.map((t) => t.learning_rate)).toEqual([10, 1e-5]);
+    expect(sweep.chosen).toBe(1e-5);
+    expect(result.metrics.hyperparameters.learning_rate).toBe(1e-5);
+    // The diverging rate is clearly worse on validation: a higher loss, or a non-finite one.
+    const [high, low] = sweep.trials;
+    expect(high.diverged || high.loss > low.loss).toBe(true);
+    expect(events.filter((e) => e.type === 'trial')).toHaveLength(2);
+    expect(events.find((e) => e.type === 'sweep')).toMatchObject({ learningRate: 1e-5 });
+    // Trials come before the full run starts.
+    expect(events.findIndex((e) => e.type === 'sweep')).toBeLessThan(events.findIndex((e) => e.type === 'start'));
+    const written = JSON.parse(readFileSync(join(dir, 'sweep', 'metrics.json'), 'utf8'));
+    expect(written.learning_rate_sweep.chosen).toBe(1e-5);
+  });
+
+  it('early stopping ends the run once validation has not improved for `patience` epochs', async () => {
+    const events: TrainEvent[] = [];
+    // A learning rate this small leaves the score where epoch 1 put it: nothing improves after.
+    const result = await train(resolveTrainOptions({ ...base('patience'), learningRate: 1e-12, epochs: 6, patience: 2 }), {
+      onEvent: (e) => events.push(e),
+    });
+    expect(result.metrics.eval.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(result.metrics.early_stopping).toEqual({ patience: 2, stopped_after_epoch: 3 });
+    expect(events.find((e) => e.type === 'early-stop')).toMatchObject({ epoch: 3, bestEpoch: 1, patience: 2 });
+  });
+});
+
+/** Rows `offset`, `offset + step`, … of a TSV (after its header) with at least `minWords` words, up to `count` rows. */
+function sample(file: string, step: number, offset: number, minWords: number, count: number): string {
+  const [header, ...lines] = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const picked = lines
+    .filter((line, i) => i % step === offset && line.split('\t')[0].trim().split(/\s+/).length >= minWords)
+    .slice(0, count);
+  return `${header}\n${picked.join('\n')}\n`;
+}
+
+const sst2 = join(sharedDataRoot(), 'sentiment', 'sst2');
+const describeWithData = existsSync(sst2) ? describe : describe.skip;
+if (!existsSync(sst2)) console.warn(`skipping the distillation comparison: no shared data at ${sst2} (set BERTH_SHARED_DATA)`);
+
+describeWithData('distillation on SST-2 (shared data)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-distill-'));
+    writeFileSync(join(dir, 'train.tsv'), sample(join(sst2, 'train.tsv'), 150, 6, 5, 400));
+    writeFileSync(join(dir, 'dev.tsv'), sample(join(sst2, 'dev.tsv'), 1, 0, 1, 300));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a 2-layer student distilled from the 4-layer teacher beats the same student trained on the labels alone', async () => {
+    const options = (out: string) => ({
+      modelDir: SENTIMENT,
+      task: 'classification' as const,
+      trainFile: join(dir, 'train.tsv'),
+      validationFile: join(dir, 'dev.tsv'),
+      outDir: join(dir, out),
+      studentLayers: 2,
+      epochs: 3,
+      learningRate: 1e-4,
+      batchSize: 16,
+      maxSeqLength: 64,
+      threads: 1,
+    });
+    const alone = await train(resolveTrainOptions(options('alone')));
+    const distilled = await train(
+      resolveTrainOptions({ ...options('distilled'), distill: { teacherDir: SENTIMENT, temperature: 2, alpha: 1 } }),
+    );
+    console.log(
+      `SST-2 dev (300): labels alone ${alone.metrics.selected.metrics.score}, distilled ${distilled.metrics.selected.metrics.score}`,
+    );
+    expect(readConfig(join(dir, 'distilled', 'config.json')).num_hidden_layers).toBe(2);
+    expect(distilled.metrics.distillation).toMatchObject({ teacher_layers: 4, student_layers: 2, temperature: 2, alpha: 1 });
+    expect(distilled.metrics.selected.metrics.score).toBeGreaterThan(alone.metrics.selected.metrics.score);
+  });
+});
