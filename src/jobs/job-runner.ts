@@ -240,7 +240,14 @@ export class JobRunner {
       return;
     }
     if (from === 'queued' && !(await this.opts.jobs.transition(jobId, ['queued'], 'running', { startedAt: unixNow() }))) return;
-    await this.log(jobId, 'info', `Fine-tuning started (${job.method} on ${job.model})`);
+    // The data names the version trained from (the base model's active one).
+    const version = this.opts.modelVersion?.(job.model);
+    await this.log(
+      jobId,
+      'info',
+      `Fine-tuning started (${job.method} on ${job.model})`,
+      version === undefined ? null : { model: job.model, version },
+    );
     await this.statusChanged(jobId);
 
     const progress = new ProgressReporter(this, jobId);
@@ -295,11 +302,15 @@ export class JobRunner {
       if (!f) throw new Error(`file ${id} no longer exists`);
       return f.path;
     };
+    const options = (job.hyperparameters.options ?? {}) as Partial<TrainingRequest>;
+    // A distilling job learns from its teacher model's active version at the time it runs.
+    const teacher = job.method === 'distill' ? { teacherDir: this.opts.modelDir(String(job.hyperparameters.teacher)) } : undefined;
     return {
-      ...((job.hyperparameters.options ?? {}) as Partial<TrainingRequest>),
+      ...options,
+      ...(teacher ? { distill: { ...options.distill, ...teacher } } : {}),
       modelDir: this.opts.modelDir(job.model),
       task: job.task as TrainingRequest['task'],
-      method: job.method as TrainingRequest['method'],
+      method: (job.method === 'distill' ? 'full' : job.method) as TrainingRequest['method'],
       trainFile: await file(job.trainingFile),
       validationFile: job.validationFile === null ? undefined : await file(job.validationFile),
       seed: job.seed,

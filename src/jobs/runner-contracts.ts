@@ -37,6 +37,8 @@ export interface JobRunnerOptions {
   readonly publish: Publisher;
   /** The HF directory a job trains from (the base model's active version). */
   readonly modelDir: (model: string) => string;
+  /** The version `modelDir` gives (the base model's active version), named in the job's events. */
+  readonly modelVersion?: (model: string) => number;
   /** Where training sessions run (BERTH_DEVICE; TensorRT serves, so a TensorRT host trains on CUDA). */
   readonly device?: 'cpu' | 'cuda';
   /** Jobs trained at the same time (default 1). */

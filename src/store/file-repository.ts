@@ -1,7 +1,7 @@
 import type { Db } from './database';
 
 /** The task a dataset file was validated for. */
-export type FileTask = 'classification' | 'ner' | 'qa';
+export type FileTask = 'classification' | 'ner' | 'qa' | 'text';
 
 export interface StoredFile {
   readonly id: string;

@@ -9,6 +9,7 @@ import { buildInferenceModel, checkBuildable } from '../engine/nn/bert';
 import { COPIED_FILES, writeDirAtomically } from '../engine/nn/export';
 import { writeModelFile } from '../engine/onnx/encode';
 import { alternateLayers } from './distill';
+import { newHeadConfig, transplant } from './new-head';
 import { exportedModel } from './method';
 import { TrainOptions, TrainOptionsError } from './options';
 import { TASK_HEADS } from './task-data';
@@ -39,10 +40,14 @@ export function countValues(t: ReadonlyMap<string, TensorF32>, names: Iterable<s
  */
 export function openModel(options: TrainOptions): OpenedModel {
   const located = locateHfModelDir(options.modelDir, { safetensors: true });
-  const full = readConfig(located.configFile);
-  checkBuildable(full, located.configFile);
-  const head = headOf(full, located.configFile);
+  const read = readConfig(located.configFile);
+  checkBuildable(read, located.configFile);
   const want = TASK_HEADS[options.task];
+  // A new head on a pre-trained encoder: its config here, its weights once they are read.
+  const newHeadTask = options.task === 'nli' ? 'classification' : options.task;
+  const fresh = options.newHead && headOf(read, located.configFile) !== want && newHeadTask !== 'mlm';
+  const full = fresh ? newHeadConfig(read, newHeadTask, options.newHead?.labels ?? [], located.configFile) : read;
+  const head = headOf(full, located.configFile);
   if (head !== want) {
     throw new FormatError(
       located.configFile,
@@ -63,8 +68,11 @@ export function openModel(options: TrainOptions): OpenedModel {
       `${maxLength} is above the model's maximum of ${limit} (${why} in ${located.configFile})`,
     );
   }
-  const weights = readSafetensors(located.safetensorsFile as string);
-  const cut = options.studentLayers === undefined ? { config: full, weights } : alternateLayers(full, weights, options.studentLayers);
+  const stored = readSafetensors(located.safetensorsFile as string);
+  const weights = fresh ? transplant(full, want, stored, options.seed, located.safetensorsFile).weights : stored;
+  // A distilled student starts from half the layers (alternate ones) unless told otherwise, as DistilBERT.
+  const layers = options.studentLayers ?? (options.distill ? Math.ceil(full.num_hidden_layers / 2) : undefined);
+  const cut = layers === undefined ? { config: full, weights } : alternateLayers(full, weights, layers);
   return { config: cut.config, configFile: located.configFile, weights: cut.weights, maxLength, sourceLayers: full.num_hidden_layers };
 }
 

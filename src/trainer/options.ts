@@ -69,6 +69,11 @@ export interface TrainOptions {
   readonly studentLayers?: number;
   /** Knowledge distillation from a teacher model of the same task, labels and tokenizer. */
   readonly distill?: DistillOptions;
+  /**
+   * Put a new task head with these labels (none for QA) on a pre-trained encoder (a masked-LM or
+   * bare model) before training, as `berth new-head` would, instead of requiring the task's head.
+   */
+  readonly newHead?: { readonly labels: readonly string[] };
 }
 
 export interface DistillOptions {
@@ -182,6 +187,7 @@ export function resolveTrainOptions(input: TrainOptionsInput): TrainOptions {
     device: input.device,
     learningRates: learningRates(input.learningRates),
     patience: input.patience === undefined ? undefined : integer('patience', input.patience, 1),
+    newHead: input.newHead,
     studentLayers: input.studentLayers === undefined ? undefined : integer('student-layers', input.studentLayers, 1),
     distill: input.distill && {
       teacherDir: input.distill.teacherDir,

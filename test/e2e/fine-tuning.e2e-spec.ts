@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { servingCoreFactory } from '../../src/modules/core/serving-core.factory';
-import { CANCELLED_CODE, TrainingExecutor } from '../../src/jobs/training-executor';
+import { CANCELLED_CODE, TrainingExecutor, TrainingRequest } from '../../src/jobs/training-executor';
 import type { TrainMetricsFile } from '../../src/trainer/train';
 import { describeWithFixtures, hfTinyDir, sharedDataRoot } from '../helpers/fixtures';
 import { FakeCore } from './support/fake-core';
@@ -18,9 +18,10 @@ async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise
 }
 
 /** A trainer stand-in: writes a model directory with metrics.json, or waits to be cancelled when `hold` is set. */
-function fakeExecutor(state: { hold: boolean }): TrainingExecutor {
+function fakeExecutor(state: { hold: boolean; requests?: TrainingRequest[] }): TrainingExecutor {
   return (req, hooks) =>
     new Promise((resolve, reject) => {
+      state.requests?.push(req);
       hooks.onEvent({
         type: 'start',
         totalSteps: 1,
@@ -60,7 +61,7 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
   let t: FineTuningTestApp;
   let core: FakeCore;
   let dataDir: string;
-  const state = { hold: false };
+  const state: { hold: boolean; requests: TrainingRequest[] } = { hold: false, requests: [] };
   /** One sample of the app's `/metrics`, or undefined when that series is absent. */
   const metric = async (name: string, labels: Record<string, string>): Promise<number | undefined> => {
     const text = (await request(t.app.getHttpServer()).get('/metrics').expect(200)).text;
@@ -297,10 +298,55 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
     expect(rest.data.map((j: { id: string }) => j.id)).not.toContain(first.data[0].id);
   });
 
+  it('takes the recipes: a learning-rate sweep ("auto"), early stopping, and distillation from a teacher model', async () => {
+    const file = await upload('recipes.csv', CSV);
+    const create = async (body: Record<string, unknown>) => {
+      const created = (await request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send(body).expect(200)).body;
+      await until(async () => ['succeeded', 'failed', 'cancelled'].includes((await job(created.id)).status));
+      expect(await job(created.id)).toMatchObject({ status: 'succeeded', error: null });
+      return { created, request: state.requests.at(-1) as TrainingRequest };
+    };
+    const sweep = await create({
+      model: 'sentiment',
+      training_file: file,
+      method: { type: 'full', full: { hyperparameters: { learning_rate_multiplier: 'auto', patience: 2 } } },
+    });
+    expect(sweep.created.hyperparameters.learning_rate_multiplier).toBe('auto');
+    expect(sweep.created.method.full.hyperparameters).toMatchObject({ learning_rate_candidates: [3e-5, 5e-5, 1e-4, 3e-4], patience: 2 });
+    expect(sweep.request).toMatchObject({ method: 'full', learningRates: [3e-5, 5e-5, 1e-4, 3e-4], patience: 2 });
+
+    const distill = await create({
+      model: 'sentiment',
+      training_file: file,
+      method: { type: 'distill', distill: { teacher: 'sentiment', hyperparameters: { student_layers: 1, temperature: 3, alpha: 0.7 } } },
+    });
+    expect(distill.created.method).toMatchObject({
+      type: 'distill',
+      distill: { hyperparameters: { teacher: 'sentiment', student_layers: 1, temperature: 3, alpha: 0.7 } },
+    });
+    // The teacher is its model's active version, resolved when the job runs.
+    expect(distill.request).toMatchObject({
+      method: 'full',
+      studentLayers: 1,
+      distill: { temperature: 3, alpha: 0.7, teacherDir: core.versionDir('sentiment', core.get('sentiment').active_version) },
+    });
+    const bad = await request(t.app.getHttpServer())
+      .post('/v1/fine_tuning/jobs')
+      .send({ model: 'sentiment', training_file: file, method: { type: 'distill', distill: { hyperparameters: {} } } })
+      .expect(400);
+    expect(bad.body.error).toMatchObject({ code: 'INVALID_INPUT', details: { param: 'method.distill.teacher' } });
+    const lora = await request(t.app.getHttpServer())
+      .post('/v1/fine_tuning/jobs')
+      .send({ model: 'sentiment', training_file: file, method: { type: 'lora', lora: { hyperparameters: { temperature: 2 } } } })
+      .expect(400);
+    expect(lora.body.error.message).toMatch(/temperature: unknown hyperparameter/);
+  });
+
   it('refuses bad requests before queueing, with the SPEC error shape', async () => {
     const file = await upload('v.csv', CSV);
     const other = await upload('other.csv', 'text,target\nx,positive\ny,excited\n');
     const ner = await upload('n.conll', 'John B-PER\n');
+    const text = await upload('domain.txt', 'The first document.\nThe second one.\n');
     const send = (body: Record<string, unknown>) => request(t.app.getHttpServer()).post('/v1/fine_tuning/jobs').send(body);
     const cases: Array<[Record<string, unknown>, number, RegExp]> = [
       [{ model: 'missing', training_file: file }, 404, /model "missing"/],
@@ -316,7 +362,15 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
       [{ model: 'sentiment', training_file: file, method: { type: 'lora', lora: { hyperparameters: { n_epochs: 0 } } } }, 400, /epochs/],
       [{ model: 'sentiment', training_file: file, hyperparameters: { bogus: 1 } }, 400, /unknown hyperparameter/],
       [{ model: 'sentiment', training_file: file, suffix: 'bad suffix!' }, 400, /suffix/],
-      [{ model: 'mlm', training_file: file }, 400, /WRONG_TASK|fill-mask/],
+      // A labelled file on a pre-trained encoder puts a new head on it: a new model, so a suffix is needed.
+      [{ model: 'mlm', training_file: file }, 400, /suffix: a classification job on the pre-trained encoder "mlm"/],
+      [{ model: 'sentiment', training_file: text }, 400, /holds text data/],
+      [{ model: 'mlm', training_file: text, method: { type: 'lora' } }, 400, /continued pre-training .*\(full\)/],
+      [
+        { model: 'sentiment', training_file: file, method: { type: 'distill', distill: { teacher: 'ner-model' } } },
+        400,
+        /method.distill.teacher: "ner-model" is a token-classification model/,
+      ],
       [{ training_file: file }, 400, /model/],
     ];
     const before = (await request(t.app.getHttpServer()).get('/v1/fine_tuning/jobs?limit=100').expect(200)).body.data.length;

@@ -56,8 +56,7 @@ export const distillCommand: Command = {
     const teacherDir = requireString(args, 'teacher');
     const task = (args.values.task as string | undefined) ?? taskOf(teacherDir);
     const input = trainOptionsFromArgs({ ...args, values: { ...args.values, model: teacherDir, task } });
-    const layers = readConfig(locateHfModelDir(teacherDir).configFile).num_hidden_layers;
-    const studentLayers = number(args, 'student-layers') ?? Math.max(1, Math.ceil(layers / 2));
+    const studentLayers = number(args, 'student-layers');
     const options = resolveTrainOptions(
       defined({
         ...input,

@@ -1,10 +1,11 @@
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InvalidInputError } from '../../errors/domain-error';
-import { DatasetError, DataTokenizer, readClassificationDataset, readNerDataset, readQaDataset } from '../../trainer/data';
+import { DatasetError, DataTokenizer, readClassificationDataset, readNerDataset, readQaDataset, readTextCorpus } from '../../trainer/data';
 import type { FileTask } from '../../store';
 
-export const FILE_TASKS: readonly FileTask[] = ['classification', 'ner', 'qa'];
+/** `text`: unlabeled documents, for continued masked-LM pre-training of an encoder (domain adaptation). */
+export const FILE_TASKS: readonly FileTask[] = ['classification', 'ner', 'qa', 'text'];
 
 export interface DatasetSummary {
   task: FileTask;
@@ -32,7 +33,8 @@ async function firstLine(path: string): Promise<string> {
  * Which task a file holds when the upload does not say: `.csv`/`.tsv` are classification, `.json`
  * is SQuAD, `.conll` is CoNLL columns; a JSON-lines file is NER when its records have `tokens`, QA
  * when they have `question` or `context`, classification otherwise; other column files are CoNLL
- * when their first row ends in a tag.
+ * when their first row ends in a tag. A `.txt` (or `.text`) file that is not CoNLL columns is
+ * unlabeled text.
  */
 export async function guessTask(path: string, filename: string): Promise<FileTask> {
   const ext = extname(filename).toLowerCase();
@@ -54,7 +56,8 @@ export async function guessTask(path: string, filename: string): Promise<FileTas
   }
   // Columns: CoNLL when the last column of the first row is a tag (O, B-X, I-X, …).
   const last = line.split(/\t| +/).at(-1) ?? '';
-  return /^(O|[BIES]-\S+)$/.test(last) ? 'ner' : 'classification';
+  if (/^(O|[BIES]-\S+)$/.test(last)) return 'ner';
+  return ext === '.txt' || ext === '.text' ? 'text' : 'classification';
 }
 
 /** A dataset problem as the API reports it: 400 with the file, line, field and problem. */
@@ -99,6 +102,18 @@ export async function inspectDataset(path: string, filename: string, task: FileT
             words: d.stats.words,
             label_counts: d.stats.tagCounts,
             entity_counts: d.stats.entityCounts,
+            ...(d.stats.tokenLengths ? { token_lengths: d.stats.tokenLengths } : {}),
+          },
+        };
+      }
+      case 'text': {
+        const d = await readTextCorpus(path, { displayName: filename, tokenizer });
+        return {
+          task,
+          format: 'text',
+          stats: {
+            rows: d.stats.rows,
+            characters: d.stats.characters,
             ...(d.stats.tokenLengths ? { token_lengths: d.stats.tokenLengths } : {}),
           },
         };

@@ -29,7 +29,12 @@ export class FilesController {
       properties: {
         file: { type: 'string', format: 'binary' },
         purpose: { type: 'string', enum: ['fine-tune'] },
-        task: { type: 'string', enum: ['classification', 'ner', 'qa'], description: 'Guessed from the file when omitted.' },
+        task: {
+          type: 'string',
+          enum: ['classification', 'ner', 'qa', 'text'],
+          description:
+            'Guessed from the file when omitted (a .txt file that is not CoNLL columns is unlabeled text, for continued pre-training).',
+        },
         model: { type: 'string', description: 'A served model whose tokenizer measures token lengths (optional).' },
       },
     },

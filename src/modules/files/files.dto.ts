@@ -9,11 +9,11 @@ import { QueryInt } from '../../http/validation';
 
 export class FileDetailsDto {
   /** The task the file was validated for. */
-  task!: 'classification' | 'ner' | 'qa';
+  task!: 'classification' | 'ner' | 'qa' | 'text';
   /** Detected format. */
-  @ApiProperty({ enum: ['csv', 'tsv', 'jsonl', 'conll', 'squad-json'] })
+  @ApiProperty({ enum: ['csv', 'tsv', 'jsonl', 'conll', 'squad-json', 'text'] })
   format!: string;
-  /** rows; label_counts (classification labels or NER tags); token_lengths {count, mean, p50, p90, p99, max} when a model was named. */
+  /** rows (documents, for text); characters (text); label_counts (classification labels or NER tags); token_lengths {count, mean, p50, p90, p99, max} when a model was named. */
   stats!: Record<string, unknown>;
 }
 

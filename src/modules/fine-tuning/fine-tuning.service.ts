@@ -44,8 +44,15 @@ export class JobNotFoundError extends DomainError {
   }
 }
 
+/** Served tasks of pre-trained encoders: a text file continues their pre-training, a labelled file puts a task head on them. */
+const ENCODER_TASKS: readonly string[] = ['fill-mask'];
+
 /** The trainer task a model's head and a file imply. */
 function taskFor(model: ModelInfo, file: StoredFile): string {
+  if (ENCODER_TASKS.includes(model.task)) {
+    if (file.task === 'text') return 'mlm';
+    return file.task;
+  }
   switch (model.task) {
     case 'text-classification':
       return model.nli && file.stats.pair === true ? 'nli' : 'classification';
@@ -58,7 +65,7 @@ function taskFor(model: ModelInfo, file: StoredFile): string {
   }
 }
 
-const FILE_TASK_OF: Record<string, string> = { classification: 'classification', nli: 'classification', ner: 'ner', qa: 'qa' };
+const FILE_TASK_OF: Record<string, string> = { classification: 'classification', nli: 'classification', ner: 'ner', qa: 'qa', mlm: 'text' };
 
 export function jobObject(job: StoredJob): JobObjectDto {
   const { options: _trainerOptions, ...hyperparameters } = job.hyperparameters;
@@ -168,6 +175,7 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
         async (id) => (await persistence.files.get(id))?.path,
       ),
       modelDir: (model) => this.activeDir(model),
+      modelVersion: (model) => this.host.get().get(model).active_version,
       concurrency: options.concurrency,
       onStatus: () => this.countJobs(),
       onStep: (job, step) => options.observer?.trainingStep(job, step),
@@ -238,7 +246,16 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
         );
       }
     }
-    if (task === 'classification' || task === 'nli' || task === 'ner') {
+    // A labelled job on a pre-trained encoder gets a new task head (labels from the file) and makes a new model.
+    const newHead = ENCODER_TASKS.includes(model.task) && task !== 'mlm';
+    if (newHead && !body.suffix) {
+      throw new InvalidInputError(
+        `suffix: a ${task} job on the pre-trained encoder "${model.name}" makes a new model <model>-ft-<suffix>; give a suffix`,
+        { param: 'suffix' },
+      );
+    }
+    if (task === 'mlm' && !model.fine_tunable) throw new InvalidInputError(`model "${model.name}" cannot be trained`, { param: 'model' });
+    if (!newHead && (task === 'classification' || task === 'nli' || task === 'ner')) {
       const trainLabels = labelsOf(training.stats);
       const unknown = trainLabels.filter((l) => !model.labels.includes(l));
       if (unknown.length > 0) {
@@ -264,6 +281,15 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       }
     }
     const resolved = resolveMethod(body);
+    if (resolved.teacher !== undefined) this.checkTeacher(model, resolved.teacher, task);
+    if (task === 'mlm' && resolved.method !== 'full') {
+      throw new InvalidInputError(`method.type: continued pre-training on a text file trains every weight (full), not ${resolved.method}`, {
+        param: 'method.type',
+      });
+    }
+    const options = newHead
+      ? { ...resolved.options, newHead: { labels: task === 'qa' ? [] : labelsOf(training.stats).sort() } }
+      : resolved.options;
     const targetModel = body.suffix ? `${body.model}-ft-${body.suffix}` : body.model;
     if (!MODEL_NAME.test(targetModel))
       throw new InvalidInputError(`suffix: "${targetModel}" would be longer than a model name may be (64)`, { param: 'suffix' });
@@ -274,7 +300,7 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
       trainingFile: training.id,
       validationFile: validation?.id ?? null,
       method: resolved.method,
-      hyperparameters: { ...resolved.hyperparameters, options: resolved.options },
+      hyperparameters: { ...resolved.hyperparameters, options },
       seed: body.seed ?? 42,
       suffix: body.suffix ?? null,
       metadata: body.metadata ?? null,
@@ -289,6 +315,25 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     await this.runner.log(job.id, 'info', `Created fine-tuning job: ${job.id}`);
     await this.runner.submit(job.id);
     return jobObject(await this.get(job.id));
+  }
+
+  /** A teacher must be a served, fine-tunable model of the student's task with its labels (the tokenizer is checked when the job runs). */
+  private checkTeacher(student: ModelInfo, name: string, task: string): void {
+    const param = 'method.distill.teacher';
+    if (!MODEL_NAME.test(name)) throw new InvalidInputError(`${param}: "${name}" is not a valid model name`, { param });
+    const teacher = this.host.get().get(name);
+    if (!teacher.fine_tunable) throw new InvalidInputError(`${param}: model "${name}" has no model.safetensors`, { param });
+    if (task === 'mlm' || teacher.task !== student.task)
+      throw new InvalidInputError(`${param}: "${name}" is a ${teacher.task} model; the student "${student.name}" is ${student.task}`, {
+        param,
+      });
+    if (teacher.labels.join('\u0000') !== student.labels.join('\u0000'))
+      throw new InvalidInputError(
+        `${param}: the labels of "${name}" (${teacher.labels.join(', ')}) differ from the student's (${student.labels.join(', ')})`,
+        {
+          param,
+        },
+      );
   }
 
   async get(id: string): Promise<StoredJob> {

@@ -6,11 +6,16 @@
 import { InvalidInputError } from '../../errors/domain-error';
 import { EngineError } from '../../engine/errors';
 import { TRAIN_DEFAULTS, TRAIN_METHODS, TrainMethod, TrainOptionsInput, resolveTrainOptions } from '../../trainer/options';
+import { AUTO_LEARNING_RATES } from '../../trainer/sweep';
 
-export const BERTH_METHODS = TRAIN_METHODS;
+/** The method types a job may name: the trainer's, and `distill` (a full fine-tune of a student learning from a teacher model). */
+export const BERTH_METHODS = [...TRAIN_METHODS, 'distill'] as const;
+export type JobMethod = (typeof BERTH_METHODS)[number];
 
 export interface ResolvedMethod {
-  method: TrainMethod;
+  method: JobMethod;
+  /** `distill`: the teacher model's name (its active version teaches when the job runs). */
+  teacher?: string;
   /** Trainer option names and values given by the request (defaults are left to the trainer). */
   options: Partial<TrainOptionsInput>;
   /** Everything the job object reports back, OpenAI names. */
@@ -34,7 +39,11 @@ const KNOWN = new Set([
   'adapter_reduction',
   'prompt_tokens',
   'lr_scheduler',
+  'patience',
 ]);
+
+/** Hyperparameters only a `distill` method takes. */
+const DISTILL_KNOWN = new Set(['student_layers', 'temperature', 'alpha']);
 
 function bad(param: string, problem: string): InvalidInputError {
   return new InvalidInputError(`${param}: ${problem}`, { param });
@@ -51,6 +60,7 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
   let type = 'full';
   let hyper: Record<string, unknown> = {};
   let param = 'hyperparameters';
+  let teacher: unknown;
   if (body.method !== undefined) {
     const t = body.method.type;
     if (typeof t !== 'string') throw bad('method.type', `must be one of ${[...BERTH_METHODS, 'supervised'].join(', ')}`);
@@ -68,27 +78,44 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
       throw bad(`method.${t}.hyperparameters`, 'must be an object');
     hyper = (h as Record<string, unknown> | undefined) ?? {};
     param = `method.${t}.hyperparameters`;
+    if (t === 'distill') {
+      teacher = (settings as { teacher?: unknown } | undefined)?.teacher;
+      if (typeof teacher !== 'string' || teacher === '') throw bad('method.distill.teacher', 'must name the teacher model');
+      for (const key of Object.keys(settings as object))
+        if (key !== 'teacher' && key !== 'hyperparameters') throw bad(`method.distill.${key}`, 'unexpected key (teacher, hyperparameters)');
+    }
     type = t === 'supervised' ? 'full' : t;
     if (body.hyperparameters !== undefined) throw bad('hyperparameters', 'give hyperparameters inside method, not both');
   } else if (body.hyperparameters !== undefined) {
     hyper = body.hyperparameters;
   }
+  const known = type === 'distill' ? new Set([...KNOWN, ...DISTILL_KNOWN]) : KNOWN;
   for (const key of Object.keys(hyper))
-    if (!KNOWN.has(key)) throw bad(`${param}.${key}`, `unknown hyperparameter (known: ${[...KNOWN].join(', ')})`);
+    if (!known.has(key)) throw bad(`${param}.${key}`, `unknown hyperparameter (known: ${[...known].join(', ')})`);
 
   const epochs = num(hyper, 'n_epochs', param) ?? num(hyper, 'epochs', param);
   const batchSize = num(hyper, 'batch_size', param);
-  const multiplier = num(hyper, 'learning_rate_multiplier', param);
+  // OpenAI's "auto" for the learning rate: a sweep picks it on validation (see trainer/sweep.ts).
+  const sweep = hyper.learning_rate_multiplier === 'auto';
+  const multiplier = sweep ? undefined : num(hyper, 'learning_rate_multiplier', param);
   const lr = num(hyper, 'learning_rate', param);
-  if (multiplier !== undefined && lr !== undefined) throw bad(param, 'give learning_rate or learning_rate_multiplier, not both');
+  if ((multiplier !== undefined || sweep) && lr !== undefined) throw bad(param, 'give learning_rate or learning_rate_multiplier, not both');
   const targets = hyper.lora_targets;
   if (targets !== undefined && !(Array.isArray(targets) && targets.every((t) => typeof t === 'string')))
     throw bad(`${param}.lora_targets`, 'must be an array of module names');
   const scheduler = hyper.lr_scheduler;
   if (scheduler !== undefined && typeof scheduler !== 'string') throw bad(`${param}.lr_scheduler`, 'must be a string');
 
+  const distill = type === 'distill' ? { temperature: num(hyper, 'temperature', param), alpha: num(hyper, 'alpha', param) } : undefined;
   const options: Partial<TrainOptionsInput> = {
-    method: type as TrainMethod,
+    method: (type === 'distill' ? 'full' : type) as TrainMethod,
+    learningRates: sweep ? AUTO_LEARNING_RATES : undefined,
+    patience: num(hyper, 'patience', param),
+    studentLayers: type === 'distill' ? num(hyper, 'student_layers', param) : undefined,
+    // The teacher's directory is its active version when the job runs (the runner fills it in).
+    distill:
+      distill &&
+      (Object.fromEntries(Object.entries(distill).filter(([, v]) => v !== undefined)) as unknown as TrainOptionsInput['distill']),
     epochs,
     batchSize,
     learningRate: lr ?? (multiplier === undefined ? undefined : multiplier * TRAIN_DEFAULTS.learningRate),
@@ -116,7 +143,15 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
   // The trainer's own checks, on placeholder paths: ranges and names fail here, before queueing.
   let full;
   try {
-    full = resolveTrainOptions({ modelDir: '-', task: 'classification', trainFile: '-', outDir: '-', validationFile: '-', ...resolved });
+    full = resolveTrainOptions({
+      modelDir: '-',
+      task: 'classification',
+      trainFile: '-',
+      outDir: '-',
+      validationFile: '-',
+      ...resolved,
+      distill: resolved.distill && { ...resolved.distill, teacherDir: '-' },
+    });
   } catch (e) {
     if (e instanceof EngineError) throw bad(param, e.message);
     throw e;
@@ -124,8 +159,17 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
   const hyperparameters: Record<string, unknown> = {
     n_epochs: full.epochs,
     batch_size: full.batchSize,
-    learning_rate_multiplier: full.learningRate / TRAIN_DEFAULTS.learningRate,
-    learning_rate: full.learningRate,
+    learning_rate_multiplier: sweep ? 'auto' : full.learningRate / TRAIN_DEFAULTS.learningRate,
+    ...(sweep ? { learning_rate_candidates: full.learningRates } : { learning_rate: full.learningRate }),
+    ...(full.patience === undefined ? {} : { patience: full.patience }),
+    ...(full.distill
+      ? {
+          teacher,
+          temperature: full.distill.temperature,
+          alpha: full.distill.alpha,
+          ...(full.studentLayers === undefined ? {} : { student_layers: full.studentLayers }),
+        }
+      : {}),
     warmup_ratio: full.warmupRatio,
     weight_decay: full.weightDecay,
     ...(full.maxSeqLength === undefined ? {} : { max_seq_length: full.maxSeqLength }),
@@ -135,5 +179,5 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
     ...(full.method === 'adapter' ? { adapter_reduction: full.adapterReduction } : {}),
     ...(full.method === 'prompt' ? { prompt_tokens: full.promptTokens } : {}),
   };
-  return { method: full.method, options: resolved, hyperparameters };
+  return { method: type as JobMethod, ...(type === 'distill' ? { teacher: teacher as string } : {}), options: resolved, hyperparameters };
 }
