@@ -6,7 +6,7 @@ import { readClassificationDataset } from './classification';
 import { detectFormat } from './format';
 import { readNerDataset } from './ner';
 import { readQaDataset } from './qa';
-import { readTextCorpus } from './text';
+import { MAX_TEXT_DOCUMENT_CHARS, readTextCorpus } from './text';
 import { readDataset } from '.';
 
 let dir: string;
@@ -299,5 +299,28 @@ describe('text corpus reader', () => {
 
   it('rejects an empty corpus', async () => {
     expect((await datasetError(readTextCorpus(file('empty.txt', '\n\n')))).problem).toMatch(/file is empty/);
+  });
+
+  it('reads documents separated by blank lines as paragraphs, their lines joined', async () => {
+    const corpus = await readTextCorpus(file('paras.txt', 'First document,\nits second line.\n\n\nSecond document.\n  \nThird,\nin two lines.\n'));
+    expect(corpus.documents).toEqual([
+      { text: 'First document, its second line.', file: 'paras.txt', line: 1 },
+      { text: 'Second document.', file: 'paras.txt', line: 5 },
+      { text: 'Third, in two lines.', file: 'paras.txt', line: 7 },
+    ]);
+  });
+
+  it('refuses binary content and a document over the limit, naming the line', async () => {
+    const nul = await datasetError(readTextCorpus(file('nul.txt', 'fine text\nbad \u0000 byte\n')));
+    expect({ line: nul.line, problem: nul.problem }).toEqual({ line: 2, problem: expect.stringMatching(/^binary content/) });
+    writeFileSync(join(dir, 'latin1.txt'), Buffer.from([0x6f, 0x6b, 0x0a, 0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    expect((await datasetError(readTextCorpus(join(dir, 'latin1.txt')))).line).toBe(2);
+    const long = await datasetError(readTextCorpus(file('long.txt', `ok\n${'x'.repeat(MAX_TEXT_DOCUMENT_CHARS + 1)}\n`)));
+    expect(long.line).toBe(2);
+    expect(long.problem).toMatch(/over the limit of 1000000/);
+    // A paragraph of lines each under the limit that together exceed it is named by its first line.
+    const half = 'y'.repeat(MAX_TEXT_DOCUMENT_CHARS / 2 + 1);
+    const joined = await datasetError(readTextCorpus(file('joined.txt', `a\n\n${half}\n${half}\n`)));
+    expect(joined.line).toBe(3);
   });
 });
