@@ -96,6 +96,43 @@ export class ProgressReporter {
         );
         return;
       }
+      case 'trial': {
+        const result = event.diverged
+          ? 'diverged'
+          : `${event.scoreName}=${event.score.toFixed(4)}, validation loss=${event.loss.toFixed(4)}`;
+        await this.runner.log(
+          this.jobId,
+          'info',
+          `Learning-rate trial ${event.trial}/${event.trials}: ${event.learningRate} → ${result}`,
+          {
+            trial: event.trial,
+            trials: event.trials,
+            learning_rate: event.learningRate,
+            score: event.diverged ? null : event.score,
+            score_name: event.scoreName,
+            loss: event.diverged ? null : event.loss,
+            diverged: event.diverged,
+          },
+          'metrics',
+        );
+        return;
+      }
+      case 'sweep':
+        await this.runner.log(
+          this.jobId,
+          'info',
+          `Learning rate ${event.learningRate} chosen (${event.scoreName}=${event.score.toFixed(4)}); training the full run`,
+          { learning_rate: event.learningRate, score: event.score, score_name: event.scoreName },
+        );
+        return;
+      case 'early-stop':
+        await this.runner.log(
+          this.jobId,
+          'info',
+          `Stopping early after epoch ${event.epoch}: no better validation score since epoch ${event.bestEpoch} (patience ${event.patience})`,
+          { epoch: event.epoch, best_epoch: event.bestEpoch, patience: event.patience },
+        );
+        return;
       case 'done':
         await this.runner.log(
           this.jobId,
