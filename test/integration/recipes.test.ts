@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { readConfig } from '../../src/engine/formats/config';
 import { resolveTrainOptions } from '../../src/trainer/options';
 import { TrainEvent, train } from '../../src/trainer/train';
-import { sharedDataRoot } from '../helpers/fixtures';
+import { describeWithFixtures, hfTinyDir, sharedDataRoot } from '../helpers/fixtures';
 
 const SENTIMENT = resolve(__dirname, '..', '..', 'models', 'berth-mini-sentiment');
 
@@ -122,5 +122,52 @@ describeWithData('distillation on SST-2 (shared data)', () => {
     expect(readConfig(join(dir, 'distilled', 'config.json')).num_hidden_layers).toBe(2);
     expect(distilled.metrics.distillation).toMatchObject({ teacher_layers: 4, student_layers: 2, temperature: 2, alpha: 1 });
     expect(distilled.metrics.selected.metrics.score).toBeGreaterThan(alone.metrics.selected.metrics.score);
+  });
+});
+
+describeWithFixtures('distillation wiring (hf-tiny fixtures, dropout 0)', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'berth-distill-wiring-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // A student identical to its teacher (all its layers) has the teacher's distributions at every
+  // row, token and position, so with α = 1 its first loss is 0: the teacher's logits reach
+  // each batch aligned with the student's outputs (rows, padding, tokens, QA start and end).
+  it.each([
+    ['classification', 'bert-seqcls', 'train.jsonl'],
+    ['ner', 'bert-ner', 'train.conll'],
+    ['qa', 'bert-qa', 'train.json'],
+  ] as const)('%s: a student equal to its teacher has zero distillation loss; half the layers learn from it', async (task, model, file) => {
+    const base = {
+      modelDir: hfTinyDir(model),
+      task,
+      trainFile: join(hfTinyDir(model), file),
+      validationSplit: 0.25,
+      epochs: 2,
+      batchSize: 3,
+      threads: 1,
+    };
+    const losses: number[] = [];
+    await train(
+      resolveTrainOptions({
+        ...base,
+        outDir: join(dir, `${model}-same`),
+        studentLayers: 2,
+        distill: { teacherDir: hfTinyDir(model), alpha: 1, temperature: 2 },
+      }),
+      { onEvent: (e) => e.type === 'step' && losses.push(e.loss) },
+    );
+    // The first step only: its gradient is float32 noise, which AdamW's normalisation turns into
+    // full-size steps, so later steps part from the teacher.
+    expect(Math.abs(losses[0])).toBeLessThan(1e-4);
+    const half = await train(
+      resolveTrainOptions({
+        ...base,
+        outDir: join(dir, `${model}-half`),
+        distill: { teacherDir: hfTinyDir(model), alpha: 0.5, temperature: 2 },
+      }),
+    );
+    expect(half.metrics.distillation).toMatchObject({ teacher_layers: 2, student_layers: 1 });
+    expect(half.metrics.train_loss.every((s) => Number.isFinite(s.loss) && s.loss > 0)).toBe(true);
   });
 });
