@@ -26,14 +26,14 @@ export class CreateJobDto {
   @IsString()
   validation_file?: string | null;
 
-  /** Legacy OpenAI placement of the hyperparameters: n_epochs (or epochs), batch_size ("auto" or an integer), learning_rate_multiplier (× 5e-5) or learning_rate, warmup_ratio, weight_decay, max_seq_length, validation_split, lora_r, lora_alpha, lora_dropout, lora_targets, adapter_reduction, prompt_tokens. */
+  /** Legacy OpenAI placement of the hyperparameters: n_epochs (or epochs, default 3), batch_size ("auto" or an integer), learning_rate_multiplier (× 5e-5; "auto" runs a learning-rate sweep) or learning_rate, patience (early stopping, in epochs), warmup_ratio, weight_decay, max_seq_length, validation_split, lora_r, lora_alpha, lora_dropout, lora_targets, adapter_reduction, prompt_tokens. */
   @IsOptional()
   @IsObject()
   hyperparameters?: Record<string, unknown>;
 
   /**
-   * {type: full|lora|adapter|head|prompt (OpenAI's "supervised" means full), <type>: {hyperparameters: {…}}}. n_epochs (or epochs), batch_size ("auto" or an integer), learning_rate_multiplier (× 5e-5) or learning_rate, warmup_ratio, weight_decay, max_seq_length, validation_split, lora_r, lora_alpha, lora_dropout, lora_targets, adapter_reduction, prompt_tokens.
-   * @example {"type": "lora", "lora": {"hyperparameters": {"n_epochs": 3, "lora_r": 8}}}
+   * {type: full|lora|adapter|head|prompt|distill (OpenAI's "supervised" means full), <type>: {hyperparameters: {…}}}. n_epochs (or epochs, default 3), batch_size ("auto" or an integer), learning_rate_multiplier (× 5e-5; "auto" runs a learning-rate sweep: short trials, the best on validation wins) or learning_rate, patience (early stopping, in epochs), warmup_ratio, weight_decay, max_seq_length, validation_split, lora_r, lora_alpha, lora_dropout, lora_targets, adapter_reduction, prompt_tokens. distill: {teacher: "<model>", hyperparameters: {student_layers (default half the model's, alternate layers), temperature (2), alpha (0.5), …}}: the model cut to student_layers learns α·T²·KL(teacher ‖ student) + (1 − α)·CE(labels).
+   * @example {"type": "distill", "distill": {"teacher": "berth-mini-sentiment", "hyperparameters": {"n_epochs": 3, "student_layers": 2, "temperature": 2, "alpha": 0.5}}}
    */
   @IsOptional()
   @IsObject()
