@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runCli } from '../../src/cli/main';
 import { readConfig } from '../../src/engine/formats/config';
 import { resolveTrainOptions } from '../../src/trainer/options';
 import { TrainEvent, train } from '../../src/trainer/train';
@@ -169,5 +170,81 @@ describeWithFixtures('distillation wiring (hf-tiny fixtures, dropout 0)', () => 
     );
     expect(half.metrics.distillation).toMatchObject({ teacher_layers: 2, student_layers: 1 });
     expect(half.metrics.train_loss.every((s) => Number.isFinite(s.loss) && s.loss > 0)).toBe(true);
+  });
+});
+
+describeWithFixtures('berth distill and berth train --learning-rate (hf-tiny fixtures)', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'berth-distill-cli-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const berth = async (...args: string[]): Promise<{ code: number; out: string }> => {
+    let out = '';
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      const code = await runCli(args, { stdout: (t) => (out += t), stderr: (t) => (out += t) });
+      return { code, out };
+    } finally {
+      write.mockRestore();
+    }
+  };
+
+  it('distils a teacher into a student with half its layers, taking the task from the teacher', async () => {
+    const teacher = hfTinyDir('bert-ner');
+    const out = join(dir, 'ner-student');
+    const run = await berth(
+      'distill',
+      '--teacher',
+      teacher,
+      '--train',
+      join(teacher, 'train.conll'),
+      '--out',
+      out,
+      '--epochs',
+      '1',
+      '--temperature',
+      '3',
+      '--alpha',
+      '0.25',
+      '--json',
+    );
+    expect(run.code).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics).toMatchObject({
+      task: 'ner',
+      distillation: { teacher, temperature: 3, alpha: 0.25, teacher_layers: 2, student_layers: 1 },
+    });
+    expect(readConfig(join(out, 'config.json')).num_hidden_layers).toBe(1);
+  });
+
+  it('takes --learning-rate auto or a list as a sweep, and refuses anything else', async () => {
+    const seqcls = hfTinyDir('bert-seqcls');
+    const args = [
+      'train',
+      '--model',
+      seqcls,
+      '--task',
+      'classification',
+      '--train',
+      join(seqcls, 'train.jsonl'),
+      '--epochs',
+      '1',
+      '--json',
+    ];
+    const list = await berth(...args, '--out', join(dir, 'list'), '--learning-rate', '1e-5, 2e-5', '--patience', '1');
+    expect(list.code).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(dir, 'list', 'metrics.json'), 'utf8'));
+    expect(metrics.learning_rate_sweep.candidates).toEqual([1e-5, 2e-5]);
+    expect(metrics.early_stopping).toEqual({ patience: 1, stopped_after_epoch: null });
+    const auto = await berth(...args, '--out', join(dir, 'auto'), '--learning-rate', 'auto');
+    expect(auto.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'auto', 'metrics.json'), 'utf8')).learning_rate_sweep.candidates).toEqual([
+      3e-5, 5e-5, 1e-4, 3e-4,
+    ]);
+    const bad = await berth(...args, '--out', join(dir, 'bad'), '--learning-rate', 'fast');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/--learning-rate must be a number, "auto" or a comma-separated list/);
   });
 });
