@@ -1,0 +1,189 @@
+/**
+ * Rebuilds the distillation table of docs/pretraining-objectives.md: each shipped task model
+ * (the teacher) against a student with half its layers (alternate ones) distilled from it, and the
+ * same student trained on the labels alone with the same steps. Columns: parameters, ONNX file
+ * size (float32, built by the engine for both), sequences per second at 128 tokens (batch 32, one
+ * ONNX Runtime thread, teacher and student timed in the same run) and the dev score.
+ *
+ * Usage: node scripts/run-ts.js scripts/distillation-table.ts [--write]
+ * Reads the shared datasets (BERTH_SHARED_DATA, default ../shared/data); about 10 minutes on two cores.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { headOf, readConfig } from '../src/engine/formats/config';
+import { locateHfModelDir } from '../src/engine/formats/hf-dir';
+import { readSafetensors } from '../src/engine/formats/safetensors';
+import { buildInferenceModel } from '../src/engine/nn/bert';
+import { encodeModel } from '../src/engine/onnx/encode';
+import { OnnxModelSession } from '../src/runtime/onnx-session';
+import { TrainTask, resolveTrainOptions } from '../src/trainer/options';
+import { evaluateModel, train } from '../src/trainer/train';
+import { sharedDataRoot } from './defaults/datasets';
+
+const REPO = resolve(__dirname, '..');
+const DOC = join(REPO, 'docs', 'pretraining-objectives.md');
+const START = '<!-- distillation-table:start -->';
+const END = '<!-- distillation-table:end -->';
+const SETTINGS = { temperature: 2, alpha: 0.5, epochs: 2, learningRate: 1e-4, batchSize: 32, maxSeqLength: 128, seed: 42 };
+
+interface TaskCase {
+  readonly name: string;
+  readonly teacher: string;
+  readonly task: TrainTask;
+  readonly metric: string;
+  /** Writes the training and dev files into `dir`; returns their paths and sizes. */
+  prepare(dir: string): { train: string; dev: string; trainRows: number; devRows: number };
+}
+
+/** CoNLL sentences (blank-line separated, -DOCSTART- dropped). */
+function conllSentences(file: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split(/\n\s*\n/)
+    .map((s) =>
+      s
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith('-DOCSTART-'))
+        .join('\n'),
+    )
+    .filter((s) => s !== '');
+}
+
+const CASES: readonly TaskCase[] = [
+  {
+    name: 'sentiment (SST-2)',
+    teacher: 'berth-mini-sentiment',
+    task: 'classification',
+    metric: 'accuracy',
+    prepare(dir) {
+      const root = join(sharedDataRoot(), 'sentiment', 'sst2');
+      const [header, ...lines] = readFileSync(join(root, 'train.tsv'), 'utf8').trim().split('\n');
+      // Whole sentences rather than SST-2's phrases: every 20th row of at least five words.
+      const rows = lines.filter((l, i) => i % 20 === 3 && l.split('\t')[0].trim().split(/\s+/).length >= 5).slice(0, 3000);
+      const dev = readFileSync(join(root, 'dev.tsv'), 'utf8').trim().split('\n');
+      writeFileSync(join(dir, 'sst2-train.tsv'), `${header}\n${rows.join('\n')}\n`);
+      writeFileSync(join(dir, 'sst2-dev.tsv'), `${dev.join('\n')}\n`);
+      return { train: join(dir, 'sst2-train.tsv'), dev: join(dir, 'sst2-dev.tsv'), trainRows: rows.length, devRows: dev.length - 1 };
+    },
+  },
+  {
+    name: 'NER (CoNLL-2003)',
+    teacher: 'berth-mini-ner',
+    task: 'ner',
+    metric: 'entity F1',
+    prepare(dir) {
+      const root = join(sharedDataRoot(), 'ner', 'conll2003');
+      const train = conllSentences(join(root, 'train.txt'))
+        .filter((_, i) => i % 14 === 5)
+        .slice(0, 1000);
+      const dev = conllSentences(join(root, 'valid.txt')).slice(0, 500);
+      writeFileSync(join(dir, 'conll-train.txt'), `${train.join('\n\n')}\n`);
+      writeFileSync(join(dir, 'conll-dev.txt'), `${dev.join('\n\n')}\n`);
+      return { train: join(dir, 'conll-train.txt'), dev: join(dir, 'conll-dev.txt'), trainRows: train.length, devRows: dev.length };
+    },
+  },
+];
+
+/** Parameter count and float32 ONNX bytes of a model directory, through the engine's own builder. */
+function sizes(dir: string): { parameters: number; onnx: Uint8Array; layers: number } {
+  const located = locateHfModelDir(dir, { safetensors: true });
+  const config = readConfig(located.configFile);
+  const weights = readSafetensors(located.safetensorsFile as string);
+  let parameters = 0;
+  for (const t of weights.values()) parameters += t.data.length;
+  const onnx = encodeModel(buildInferenceModel(config, weights, { head: headOf(config) }));
+  return { parameters, onnx, layers: config.num_hidden_layers };
+}
+
+/** Sequences per second at 128 tokens, batch 32, one intra-op thread, for each model in turn (interleaved rounds). */
+async function throughput(models: Array<{ bytes: Uint8Array; file: string }>): Promise<number[]> {
+  const sessions = await Promise.all(models.map((m) => OnnxModelSession.load(m, { device: 'cpu', intraOpThreads: 1, interOpThreads: 1 })));
+  let state = 12345;
+  const next = (): number => (state = (state * 1103515245 + 12345) % 2147483648);
+  const batch = Array.from({ length: 32 }, () => {
+    const ids = [2, ...Array.from({ length: 126 }, () => 100 + (next() % 8000)), 3];
+    return { ids, attentionMask: ids.map(() => 1), typeIds: ids.map(() => 0) };
+  });
+  const seconds = models.map(() => 0);
+  for (const s of sessions) await s.runBatch(batch); // warm-up
+  for (let round = 0; round < 5; round++) {
+    for (const [i, s] of sessions.entries()) {
+      const t0 = performance.now();
+      await s.runBatch(batch);
+      seconds[i] += (performance.now() - t0) / 1000;
+    }
+  }
+  for (const s of sessions) await s.release();
+  return seconds.map((s) => (5 * batch.length) / s);
+}
+
+async function main(): Promise<void> {
+  const write = process.argv.includes('--write');
+  const work = mkdtempSync(join(tmpdir(), 'berth-distill-table-'));
+  const lines: string[] = [];
+  try {
+    for (const c of CASES) {
+      const teacherDir = join(REPO, 'models', c.teacher);
+      const data = c.prepare(work);
+      const common = {
+        task: c.task,
+        trainFile: data.train,
+        validationFile: data.dev,
+        studentLayers: 2,
+        epochs: SETTINGS.epochs,
+        learningRate: SETTINGS.learningRate,
+        batchSize: SETTINGS.batchSize,
+        maxSeqLength: SETTINGS.maxSeqLength,
+        seed: SETTINGS.seed,
+        threads: 1,
+      };
+      const t0 = performance.now();
+      const teacherScore = (
+        await evaluateModel(
+          resolveTrainOptions({ ...common, modelDir: teacherDir, outDir: '-', trainFile: data.dev, studentLayers: undefined }),
+        )
+      ).metrics.score;
+      const distilledDir = join(work, `${c.teacher}-distilled`);
+      const aloneDir = join(work, `${c.teacher}-labels-only`);
+      const distilled = await train(
+        resolveTrainOptions({
+          ...common,
+          modelDir: teacherDir,
+          outDir: distilledDir,
+          distill: { teacherDir, temperature: SETTINGS.temperature, alpha: SETTINGS.alpha },
+        }),
+      );
+      const alone = await train(resolveTrainOptions({ ...common, modelDir: teacherDir, outDir: aloneDir }));
+      const models = [teacherDir, distilledDir, aloneDir].map(sizes);
+      const speed = await throughput(models.map((m, i) => ({ bytes: m.onnx, file: ['teacher', 'distilled', 'labels-only'][i] })));
+      const scores = [teacherScore, distilled.metrics.selected.metrics.score, alone.metrics.selected.metrics.score];
+      const names = [`teacher \`${c.teacher}\``, 'student, distilled', 'student, labels only'];
+      lines.push(
+        `| ${c.name}: ${data.trainRows} training rows, ${data.devRows} dev rows | layers | parameters | ONNX MB | seq/s at 128 tokens | dev ${c.metric} |`,
+        '| --- | ---: | ---: | ---: | ---: | ---: |',
+        ...models.map(
+          (m, i) =>
+            `| ${names[i]} | ${m.layers} | ${(m.parameters / 1e6).toFixed(2)} M (${((100 * m.parameters) / models[0].parameters).toFixed(0)} %) | ${(m.onnx.length / 2 ** 20).toFixed(1)} | ${speed[i].toFixed(1)} (${(speed[i] / speed[0]).toFixed(2)}×) | ${(100 * scores[i]).toFixed(1)} (${((100 * scores[i]) / scores[0]).toFixed(0)} % of the teacher) |`,
+        ),
+        '',
+      );
+      console.error(`${c.name}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const settings = `Students: 2 of 4 layers (0 and 3), T = ${SETTINGS.temperature}, α = ${SETTINGS.alpha}, ${SETTINGS.epochs} epochs, learning rate ${SETTINGS.learningRate}, batch ${SETTINGS.batchSize}, seed ${SETTINGS.seed}; the labels-only student takes the same steps from the same weights.`;
+  const table = [START, settings, '', ...lines, END].join('\n');
+  process.stdout.write(`${table}\n`);
+  if (write) {
+    if (!existsSync(DOC) || !readFileSync(DOC, 'utf8').includes(START)) throw new Error(`${DOC} has no ${START} marker`);
+    const doc = readFileSync(DOC, 'utf8');
+    writeFileSync(DOC, doc.slice(0, doc.indexOf(START)) + table + doc.slice(doc.indexOf(END) + END.length));
+    console.error(`wrote ${DOC}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
