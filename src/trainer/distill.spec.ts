@@ -47,15 +47,23 @@ describe('distillation student and teacher inputs', () => {
 
   it('pads the teacher logits of a batch to its length (zeros past each row)', () => {
     const seq = {
+      seconds: 0,
       head: 'sequence-classification' as const,
       layers: 4,
       classes: 2,
       rows: [{ teacher_logits: Float32Array.of(1, 2) }, { teacher_logits: Float32Array.of(3, 4) }],
     };
     expect(teacherBatchInputs(seq, [1, 0], 7).teacher_logits).toEqual({ data: Float32Array.of(3, 4, 1, 2), dims: [2, 2] });
-    const tok = { head: 'token-classification' as const, layers: 4, classes: 2, rows: [{ teacher_logits: Float32Array.of(1, 2, 3, 4) }] };
+    const tok = {
+      head: 'token-classification' as const,
+      seconds: 0,
+      layers: 4,
+      classes: 2,
+      rows: [{ teacher_logits: Float32Array.of(1, 2, 3, 4) }],
+    };
     expect(teacherBatchInputs(tok, [0], 3).teacher_logits).toEqual({ data: Float32Array.of(1, 2, 3, 4, 0, 0), dims: [1, 3, 2] });
     const qa = {
+      seconds: 0,
       head: 'question-answering' as const,
       layers: 4,
       classes: 0,

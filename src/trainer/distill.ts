@@ -57,6 +57,8 @@ export function alternateLayers(
 /** The teacher's head outputs for every training row, unpadded (one array per graph input). */
 export interface TeacherOutputs {
   readonly head: TrainableHead;
+  /** Wall seconds the teacher's pass took. */
+  readonly seconds: number;
   readonly layers: number;
   /** Classes per position (sequence and token classification); 0 for QA. */
   readonly classes: number;
@@ -78,6 +80,7 @@ export async function computeTeacherOutputs(
   features: readonly TrainingFeature[],
   run: { batchSize: number; threads?: number; device?: 'cpu' | 'cuda' },
 ): Promise<TeacherOutputs> {
+  const started = performance.now();
   const located = locateHfModelDir(teacherDir, { safetensors: true });
   const config = readConfig(located.configFile);
   const head = headOf(config, located.configFile);
@@ -130,7 +133,7 @@ export async function computeTeacherOutputs(
     await session.release();
   }
   for (const r of rows) if (!r || names.some((n) => !r[n])) throw new EngineError('TEACHER_FAILED', 'the teacher left rows without logits');
-  return { head, layers: config.num_hidden_layers, classes, rows };
+  return { head, layers: config.num_hidden_layers, classes, rows, seconds: (performance.now() - started) / 1000 };
 }
 
 /** The teacher inputs of one batch, padded with zeros to its length (the loss gives padding no weight). */

@@ -106,6 +106,8 @@ export interface TrainMetricsFile {
     readonly alpha: number;
     readonly teacher_layers: number;
     readonly student_layers: number;
+    /** Seconds spent computing the teacher's logits over the training rows (once, before the first step). */
+    readonly teacher_seconds: number;
   };
   readonly selected: { select: string; epoch: number; step: number; metrics: EvalMetrics };
   readonly wall_seconds: number;

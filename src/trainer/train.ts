@@ -112,6 +112,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
               alpha: options.distill.alpha,
               teacher_layers: prep.teacher.layers,
               student_layers: prep.model.config.num_hidden_layers,
+              teacher_seconds: prep.teacher.seconds,
             },
           }
         : {}),
