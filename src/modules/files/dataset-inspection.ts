@@ -33,8 +33,8 @@ async function firstLine(path: string): Promise<string> {
  * Which task a file holds when the upload does not say: `.csv`/`.tsv` are classification, `.json`
  * is SQuAD, `.conll` is CoNLL columns; a JSON-lines file is NER when its records have `tokens`, QA
  * when they have `question` or `context`, classification otherwise; other column files are CoNLL
- * when their first row ends in a tag. A `.txt` (or `.text`) file that is not CoNLL columns is
- * unlabeled text.
+ * when their first row ends in a tag. A `.txt` (or `.text`) file that is neither CoNLL columns nor
+ * tab-separated is unlabeled text.
  */
 export async function guessTask(path: string, filename: string): Promise<FileTask> {
   const ext = extname(filename).toLowerCase();
@@ -57,7 +57,8 @@ export async function guessTask(path: string, filename: string): Promise<FileTas
   // Columns: CoNLL when the last column of the first row is a tag (O, B-X, I-X, …).
   const last = line.split(/\t| +/).at(-1) ?? '';
   if (/^(O|[BIES]-\S+)$/.test(last)) return 'ner';
-  return ext === '.txt' || ext === '.text' ? 'text' : 'classification';
+  // Prose has no tabs; a tab-separated .txt is a classification table.
+  return (ext === '.txt' || ext === '.text') && !line.includes('\t') ? 'text' : 'classification';
 }
 
 /** A dataset problem as the API reports it: 400 with the file, line, field and problem. */
