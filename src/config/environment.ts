@@ -100,7 +100,7 @@ export class EnvironmentSchema {
   @IsInt()
   @Min(0)
   @Max(10_000)
-  BERTH_MAX_WAIT_MS = 2;
+  BERTH_MAX_WAIT_MS = 0;
 
   @IsOptional()
   @Transform(toInt)
