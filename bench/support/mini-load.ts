@@ -42,12 +42,16 @@ const WORDS =
     ' ',
   );
 
-/** `n` seeded random sentences of 12 to 28 words. */
-export function sentences(n: number, seed: number): string[] {
+/**
+ * `n` seeded random sentences of `minWords` to `maxWords` words (12 to 28 by default). Every word
+ * is one token of the bert-base-uncased vocabulary, so k words make k + 3 tokens with the full
+ * stop, [CLS] and [SEP].
+ */
+export function sentences(n: number, seed: number, minWords = 12, maxWords = 28): string[] {
   let s = seed >>> 0;
   const rand = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, () => {
-    const len = 12 + Math.floor(rand() * 17);
+    const len = minWords + Math.floor(rand() * (maxWords - minWords + 1));
     return Array.from({ length: len }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ') + '.';
   });
 }
