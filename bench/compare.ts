@@ -48,6 +48,7 @@ const { values: flags } = parseArgs({
     requests: { type: 'string' },
     markdown: { type: 'string' },
     sizes: { type: 'string' },
+    'berth-env': { type: 'string' },
   },
 });
 const THREADS = Number(flags.threads ?? 2);
@@ -65,6 +66,13 @@ const SHORT_TEXT = 'the movie was a great and moving story of a river city engin
 /** 124 one-token words and a full stop: 127 tokens with [CLS] and [SEP]. */
 const LONG_TEXTS = sentences(64, 42, 124, 124);
 
+/** Extra server environment for Berth, e.g. `--berth-env BERTH_THREAD_SPINNING=on`. */
+const BERTH_ENV: Record<string, string> = Object.fromEntries(
+  (flags['berth-env'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => kv.split('=') as [string, string]),
+);
 const report: string[] = [];
 function say(line: string): void {
   console.log(line);
@@ -100,7 +108,7 @@ async function latency(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     const b = await oneShot(__filename, role('bare-latency', dir, { amount: REQUESTS, texts: [SHORT_TEXT] }), 'bare');
     bare.push(b.latencies);
-    await withServer(__filename, role('serve', dir), async (port) => {
+    await withServer(__filename, role('serve', dir, { env: BERTH_ENV }), async (port) => {
       const answers = await sequentialLatency(port, body, REQUESTS);
       berth.push(answers.map((a) => a.ms));
       for (const stage of Object.keys(answers[0].stages)) (stages[stage] ??= []).push(median(answers.map((a) => a.stages[stage])));
@@ -141,7 +149,7 @@ async function throughputFor(name: string, shape: EncoderShape): Promise<void> {
     bareCpu.push(b.cpuSeconds / b.sequences);
     bareRate.push(b.sequences / (b.latencies.reduce((a, x) => a + x, 0) / 1e3));
     progress(`${name} round ${round + 1}: Berth`);
-    await withServer(__filename, role('serve', dir), async (port, proc) => {
+    await withServer(__filename, role('serve', dir, { env: BERTH_ENV }), async (port, proc) => {
       const r = await loadWithCpu(port, proc, bodies, CLIENTS, SECONDS);
       if (r.failures) say(`(warning: ${r.failures} failed requests to Berth)`);
       berthCpu.push(r.cpuPerSeq);
@@ -197,7 +205,8 @@ function train(): void {
 }
 
 async function main(): Promise<void> {
-  say(`# bench/compare.ts — ${new Date().toISOString()}, ${THREADS} intra-op threads`);
+  const env = Object.entries(BERTH_ENV).map(([k, v]) => `${k}=${v}`);
+  say(`# bench/compare.ts — ${new Date().toISOString()}, ${THREADS} intra-op threads${env.length ? `, Berth with ${env.join(' ')}` : ''}`);
   say('');
   if (ONLY.has('latency')) await latency();
   if (ONLY.has('throughput')) await throughput();

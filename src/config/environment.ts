@@ -129,6 +129,16 @@ export class EnvironmentSchema {
   @Max(1024)
   BERTH_INTER_OP_THREADS = 0;
 
+  /**
+   * Whether ONNX Runtime's intra-op threads spin while waiting for work. Spinning saves the
+   * wake-up after each batch and costs a core's time between batches; off by default, because a
+   * server waits between batches (bench/compare.ts measures both).
+   */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  BERTH_THREAD_SPINNING = false;
+
   @IsOptional()
   @Transform(toInt)
   @IsInt()

@@ -59,6 +59,7 @@ export interface LoadOptions {
   device: Device;
   intraOpThreads?: number;
   interOpThreads?: number;
+  threadSpinning?: boolean;
   batching: BatchingOptions;
   observer?: ServingObserver;
   logger?: SessionLogger;
@@ -111,6 +112,7 @@ export class LoadedVersion {
         device: opts.device,
         intraOpThreads: opts.intraOpThreads,
         interOpThreads: opts.interOpThreads,
+        threadSpinning: opts.threadSpinning,
         logger: opts.logger,
         label: `${name}@${version}`,
       });

@@ -34,6 +34,7 @@ export interface ModelRepositoryOptions {
   device: Device;
   intraOpThreads?: number;
   interOpThreads?: number;
+  threadSpinning?: boolean;
   batching: BatchingOptions;
   defaults?: Partial<Record<DefaultableTask, string>>;
   observer?: ServingObserver;
@@ -122,6 +123,7 @@ export class ModelRepository implements ModelRepositoryApi {
       device: this.opts.device,
       intraOpThreads: this.opts.intraOpThreads,
       interOpThreads: this.opts.interOpThreads,
+      threadSpinning: this.opts.threadSpinning,
       batching: this.opts.batching,
       observer: this.opts.observer,
       logger: this.opts.logger,
