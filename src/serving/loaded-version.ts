@@ -106,7 +106,7 @@ export class LoadedVersion {
       const tokenizer = await BerthTokenizer.fromModelDir(dir);
       // Without an ONNX file the engine builds the graph from the weights, as `berth export` would:
       // a directory can ship one weights file (float16 safetensors halve it) and stay fine-tunable.
-      const graph = files.onnxFile ?? { bytes: encodeModel(buildModelFromDir(dir)), file: files.safetensorsFile! };
+      const graph = files.onnxFile ?? { bytes: encodeModel(buildModelFromDir(dir)), file: files.weightsFile! };
       session = await OnnxModelSession.load(graph, {
         device: opts.device,
         intraOpThreads: opts.intraOpThreads,
@@ -161,7 +161,7 @@ export class LoadedVersion {
         tokenizer,
         session,
         batcher,
-        files.safetensorsFile !== undefined,
+        files.weightsFile !== undefined,
         loadMs,
         continuingSubwordPrefix(files.tokenizerFile),
       );
