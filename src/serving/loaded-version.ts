@@ -81,6 +81,7 @@ export class LoadedVersion {
     readonly loadMs: number,
     /** The tokenizer model's `continuing_subword_prefix` ("##" for WordPiece), which NER uses to tell sub-words. */
     readonly continuingSubwordPrefix: string | undefined,
+    readonly wordStartMark: string | undefined,
   ) {}
 
   get task(): ServedTask {
@@ -164,6 +165,7 @@ export class LoadedVersion {
         files.weightsFile !== undefined,
         loadMs,
         continuingSubwordPrefix(files.tokenizerFile),
+        metaspaceMark(files.tokenizerFile),
       );
     } catch (e) {
       await session?.release().catch(() => undefined);
@@ -208,6 +210,18 @@ function continuingSubwordPrefix(tokenizerFile: string): string | undefined {
   const parsed = JSON.parse(readFileSync(tokenizerFile, 'utf8')) as { model?: { continuing_subword_prefix?: unknown } };
   const prefix = parsed.model?.continuing_subword_prefix;
   return typeof prefix === 'string' && prefix.length > 0 ? prefix : undefined;
+}
+
+/** The Metaspace pre-tokenizer's replacement ("▁"), alone or inside a Sequence; undefined without one. */
+function metaspaceMark(tokenizerFile: string): string | undefined {
+  const parsed = JSON.parse(readFileSync(tokenizerFile, 'utf8')) as { pre_tokenizer?: unknown };
+  const find = (node: unknown): string | undefined => {
+    if (!node || typeof node !== 'object') return undefined;
+    const { type, replacement, pretokenizers } = node as { type?: unknown; replacement?: unknown; pretokenizers?: unknown };
+    if (type === 'Metaspace') return typeof replacement === 'string' && replacement.length > 0 ? replacement : '▁';
+    return Array.isArray(pretokenizers) ? pretokenizers.map(find).find((m) => m !== undefined) : undefined;
+  };
+  return find(parsed.pre_tokenizer);
 }
 
 /**
