@@ -156,8 +156,13 @@ export interface ZipRecord {
 
 const ALIGNMENT = 64;
 
-/** A zip as PyTorch's writer (miniz) lays it out. */
-export function torchZip(records: ZipRecord[]): Uint8Array {
+/**
+ * A zip as PyTorch's writer (miniz) lays it out. `zip64` writes the ZIP64 records miniz uses past
+ * 4 GiB (sizes and offsets as 0xffffffff, the real values in ZIP64 extra fields and end records),
+ * so that path can be tested on a small file.
+ */
+export function torchZip(records: ZipRecord[], options: { zip64?: boolean } = {}): Uint8Array {
+  const zip64 = options.zip64 ?? false;
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
@@ -186,27 +191,52 @@ export function torchZip(records: ZipRecord[]): Uint8Array {
     descriptor.setUint32(12, record.bytes.byteLength, true);
     parts.push(localBytes, data, new Uint8Array(descriptor.buffer));
 
-    const entry = new DataView(new ArrayBuffer(46 + name.length));
+    const extra = zip64 ? 28 : 0;
+    const entry = new DataView(new ArrayBuffer(46 + name.length + extra));
     entry.setUint32(0, 0x02014b50, true);
     entry.setUint16(8, 0x0808, true);
     entry.setUint16(10, method, true);
     entry.setUint32(16, crc, true);
-    entry.setUint32(20, data.byteLength, true);
-    entry.setUint32(24, record.bytes.byteLength, true);
+    entry.setUint32(20, zip64 ? 0xffffffff : data.byteLength, true);
+    entry.setUint32(24, zip64 ? 0xffffffff : record.bytes.byteLength, true);
     entry.setUint16(28, name.length, true);
-    entry.setUint32(42, offset, true);
+    entry.setUint16(30, extra, true);
+    entry.setUint32(42, zip64 ? 0xffffffff : offset, true);
     new Uint8Array(entry.buffer).set(name, 46);
+    if (zip64) {
+      const at = 46 + name.length;
+      entry.setUint16(at, 0x0001, true);
+      entry.setUint16(at + 2, 24, true);
+      entry.setBigUint64(at + 4, BigInt(record.bytes.byteLength), true);
+      entry.setBigUint64(at + 12, BigInt(data.byteLength), true);
+      entry.setBigUint64(at + 20, BigInt(offset), true);
+    }
     central.push(new Uint8Array(entry.buffer));
     offset += localBytes.byteLength + data.byteLength + 16;
   }
   const directorySize = central.reduce((n, c) => n + c.byteLength, 0);
   const end = new DataView(new ArrayBuffer(22));
   end.setUint32(0, 0x06054b50, true);
-  end.setUint16(8, records.length, true);
-  end.setUint16(10, records.length, true);
-  end.setUint32(12, directorySize, true);
-  end.setUint32(16, offset, true);
-  return Buffer.concat([...parts, ...central, new Uint8Array(end.buffer)]);
+  end.setUint16(8, zip64 ? 0xffff : records.length, true);
+  end.setUint16(10, zip64 ? 0xffff : records.length, true);
+  end.setUint32(12, zip64 ? 0xffffffff : directorySize, true);
+  end.setUint32(16, zip64 ? 0xffffffff : offset, true);
+  const tail: Uint8Array[] = [];
+  if (zip64) {
+    const record = new DataView(new ArrayBuffer(56));
+    record.setUint32(0, 0x06064b50, true);
+    record.setBigUint64(4, 44n, true);
+    record.setBigUint64(24, BigInt(records.length), true);
+    record.setBigUint64(32, BigInt(records.length), true);
+    record.setBigUint64(40, BigInt(directorySize), true);
+    record.setBigUint64(48, BigInt(offset), true);
+    const locator = new DataView(new ArrayBuffer(20));
+    locator.setUint32(0, 0x07064b50, true);
+    locator.setBigUint64(8, BigInt(offset + directorySize), true);
+    locator.setUint32(16, 1, true);
+    tail.push(new Uint8Array(record.buffer), new Uint8Array(locator.buffer));
+  }
+  return Buffer.concat([...parts, ...central, ...tail, new Uint8Array(end.buffer)]);
 }
 
 /** The records of a checkpoint named `archive`: data.pkl, one per storage, version. */

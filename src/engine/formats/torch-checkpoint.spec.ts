@@ -12,6 +12,7 @@ import {
   torchZip,
 } from '../../../test/support/torch-checkpoint-writer';
 import { FormatError } from '../errors';
+import { Rng } from '../random';
 import { readModelWeights } from './model-weights';
 import { parseTorchCheckpoint, readTorchCheckpoint } from './torch-checkpoint';
 
@@ -86,6 +87,15 @@ describe('PyTorch checkpoints (pytorch_model.bin)', () => {
     const records = checkpointRecords('archive', stateDictPickle([{ name: 'w', storage: '0', offset: 0, shape: [3] }], storages), storages);
     const loaded = parseTorchCheckpoint(torchZip(records.map((r) => ({ ...r, deflate: true }))), FILE);
     expect(Array.from(loaded.get('w')!.data)).toEqual([1, 2, 3]);
+  });
+
+  it('reads a ZIP64 archive (what torch.save writes past 4 GiB)', () => {
+    const storages = new Map<string, StorageRecord>([
+      ['0', { type: 'FloatStorage', numel: 3, bytes: storageBytes(new Float32Array([1, -2, 3]), 'float32') }],
+    ]);
+    const records = checkpointRecords('archive', stateDictPickle([{ name: 'w', storage: '0', offset: 0, shape: [3] }], storages), storages);
+    const loaded = parseTorchCheckpoint(torchZip(records, { zip64: true }), FILE);
+    expect(Array.from(loaded.get('w')!.data)).toEqual([1, -2, 3]);
   });
 
   it('refuses non-contiguous strides, naming the tensor', () => {
@@ -198,5 +208,42 @@ describe('PyTorch checkpoints (pytorch_model.bin)', () => {
     it('a missing file', () => {
       expect(refusal(() => readTorchCheckpoint('/nonexistent/pytorch_model.bin'))).toBe('/nonexistent/pytorch_model.bin: file not found');
     });
+  });
+
+  it('corrupted bytes anywhere give a FormatError or the tensors, never another error', () => {
+    const storages = new Map<string, StorageRecord>([
+      ['0', { type: 'FloatStorage', numel: 6, bytes: storageBytes(new Float32Array([0, 1, 2, 3, 4, 5]), 'float32') }],
+      ['1', { type: 'HalfStorage', numel: 2, bytes: storageBytes(new Float32Array([1, 2]), 'float16') }],
+    ]);
+    const views = [
+      { name: 'a', storage: '0', offset: 0, shape: [2, 3] },
+      { name: 'b', storage: '1', offset: 0, shape: [2] },
+      { name: 'c', storage: '0', offset: 2, shape: [4] },
+    ];
+    const pickle = stateDictPickle(views, storages);
+    const archive = torchZip(checkpointRecords('archive', pickle, storages));
+    const rng = new Rng(15);
+    const outcomes = { loaded: 0, refused: 0 };
+    const attempt = (bytes: Uint8Array): void => {
+      try {
+        parseTorchCheckpoint(bytes, FILE);
+        outcomes.loaded++;
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw new Error(`not a FormatError: ${(e as Error).stack}`, { cause: e });
+        expect(e.message).not.toContain('\n');
+        outcomes.refused++;
+      }
+    };
+    for (let i = 0; i < 400; i++) {
+      // A mutated pickle in an otherwise valid archive (its CRC recomputed), then raw archive bytes.
+      const p = Uint8Array.from(pickle);
+      for (let k = 1 + rng.int(3); k > 0; k--) p[rng.int(p.length)] = rng.int(256);
+      attempt(torchZip(checkpointRecords('archive', p, storages)));
+      const z = Uint8Array.from(archive);
+      for (let k = 1 + rng.int(3); k > 0; k--) z[rng.int(z.length)] = rng.int(256);
+      attempt(z);
+      attempt(archive.subarray(0, rng.int(archive.length)));
+    }
+    expect(outcomes.refused).toBeGreaterThan(400);
   });
 });

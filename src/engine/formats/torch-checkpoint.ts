@@ -78,7 +78,8 @@ export function parseTorchCheckpoint(bytes: Uint8Array, file: string): Map<strin
   const prefix = pkl.slice(0, -'data.pkl'.length);
   if (zip.has(`${prefix}byteorder`)) {
     const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim();
-    if (order !== 'little') throw new FormatError(file, `byteorder is "${order}"; only little-endian checkpoints are supported`);
+    if (order !== 'little')
+      throw new FormatError(file, `byteorder is ${JSON.stringify(order)}; only little-endian checkpoints are supported`);
   }
 
   let root: unknown;
@@ -94,7 +95,7 @@ export function parseTorchCheckpoint(bytes: Uint8Array, file: string): Map<strin
   const tensors = new Map<string, TensorF32>();
   for (const [name, value] of root) {
     if (typeof name !== 'string') throw new FormatError(file, `state dict key ${String(name)} is not a string`);
-    if (!isTensor(value)) throw new FormatError(file, `state dict entry "${name}" is not a tensor`);
+    if (!isTensor(value)) throw new FormatError(file, `state dict entry ${JSON.stringify(name)} is not a tensor`);
     tensors.set(name, materialize(zip, prefix, name, value, records));
   }
   return tensors;
@@ -104,7 +105,7 @@ export function parseTorchCheckpoint(bytes: Uint8Array, file: string): Map<strin
 function materialize(zip: ZipArchive, prefix: string, name: string, tensor: TensorRef, records: Map<string, Uint8Array>): TensorF32 {
   const { storage, shape, stride, offset } = tensor;
   const fail = (problem: string): never => {
-    throw new FormatError(zip.file, `tensor "${name}": ${problem}`);
+    throw new FormatError(zip.file, `tensor ${JSON.stringify(name)}: ${problem}`);
   };
   const expected = contiguousStrides(shape);
   const numel = shape.reduce((n, d) => n * d, 1);
@@ -119,14 +120,14 @@ function materialize(zip: ZipArchive, prefix: string, name: string, tensor: Tens
   const recordName = `${prefix}data/${storage.key}`;
   let record = records.get(recordName);
   if (record === undefined) {
-    if (!zip.has(recordName)) fail(`its storage record "${recordName}" is missing from the archive`);
+    if (!zip.has(recordName)) fail(`its storage record ${JSON.stringify(recordName)} is missing from the archive`);
     record = zip.read(recordName);
     records.set(recordName, record);
   }
   const width = BYTES_PER_ELEMENT[storage.type.dtype];
   if (record.byteLength !== storage.numel * width) {
     fail(
-      `storage record "${recordName}" holds ${record.byteLength} bytes, but a ${storage.type.name} of ${storage.numel} elements needs ${storage.numel * width}`,
+      `storage record ${JSON.stringify(recordName)} holds ${record.byteLength} bytes, but a ${storage.type.name} of ${storage.numel} elements needs ${storage.numel * width}`,
     );
   }
   // A copy (Buffer#slice would be a view): tensors sharing a storage must not alias each other.
@@ -171,7 +172,10 @@ function stateDictHooks(file: string): Parameters<typeof unpickle>[1] {
       if (module === 'torch' && name.endsWith('Storage')) {
         throw new FormatError(file, `data.pkl holds a torch.${name}; weights must be float32, float16 or bfloat16 (or integer buffers)`);
       }
-      throw new FormatError(file, `data.pkl names the global "${qualified}", which a state dict never needs; refusing to load it`);
+      throw new FormatError(
+        file,
+        `data.pkl names the global ${JSON.stringify(qualified)}, which a state dict never needs; refusing to load it`,
+      );
     },
     persistentLoad(pid) {
       if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') throw new PickleError('a persistent id that is not a storage');
@@ -182,7 +186,7 @@ function stateDictHooks(file: string): Parameters<typeof unpickle>[1] {
       const known = storages.get(key);
       if (known) {
         if (known.type.dtype !== type.dtype || known.numel !== numel)
-          throw new PickleError(`storage "${key}" is declared twice differently`);
+          throw new PickleError(`storage ${JSON.stringify(key)} is declared twice differently`);
         return known;
       }
       const storage: Storage = { kind: 'storage', type, key, numel: numel as number };

@@ -75,6 +75,9 @@ export class ZipArchive {
       const nameLength = view.getUint16(cursor + 28, true);
       const extraLength = view.getUint16(cursor + 30, true);
       const commentLength = view.getUint16(cursor + 32, true);
+      if (cursor + 46 + nameLength + extraLength + commentLength > directoryOffset + directorySize) {
+        fail(`central directory entry ${i} of ${count} runs past the directory`);
+      }
       const name = decoder.decode(bytes.subarray(cursor + 46, cursor + 46 + nameLength));
       const entry: ZipEntry = {
         name,
@@ -84,7 +87,8 @@ export class ZipArchive {
         size: view.getUint32(cursor + 24, true),
         localHeaderOffset: view.getUint32(cursor + 42, true),
       };
-      readZip64Extra(view, cursor + 46 + nameLength, extraLength, entry);
+      if (!readZip64Extra(view, cursor + 46 + nameLength, extraLength, entry))
+        fail(`central directory entry ${JSON.stringify(name)} has a malformed ZIP64 field`);
       entries.set(name, entry);
       cursor += 46 + nameLength + extraLength + commentLength;
     }
@@ -98,18 +102,21 @@ export class ZipArchive {
   /** The uncompressed bytes of `name`; stored entries are views into the archive, not copies. */
   read(name: string): Uint8Array {
     const entry = this.entries.get(name);
-    if (!entry) throw new FormatError(this.file, `the archive has no record "${name}"`);
+    if (!entry) throw new FormatError(this.file, `the archive has no record ${JSON.stringify(name)}`);
     const view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     const at = entry.localHeaderOffset;
     if (at + 30 > view.byteLength || view.getUint32(at, true) !== LOCAL_SIGNATURE) {
-      throw new FormatError(this.file, `record "${name}": local header missing at offset ${at} (truncated or corrupt archive)`);
+      throw new FormatError(
+        this.file,
+        `record ${JSON.stringify(name)}: local header missing at offset ${at} (truncated or corrupt archive)`,
+      );
     }
     const start = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
     const end = start + entry.compressedSize;
     if (end > view.byteLength) {
       throw new FormatError(
         this.file,
-        `record "${name}": its ${entry.compressedSize} bytes run past the end of the file (truncated archive)`,
+        `record ${JSON.stringify(name)}: its ${entry.compressedSize} bytes run past the end of the file (truncated archive)`,
       );
     }
     const raw = this.bytes.subarray(start, end);
@@ -119,14 +126,18 @@ export class ZipArchive {
       try {
         data = inflateRawSync(raw);
       } catch (e) {
-        throw new FormatError(this.file, `record "${name}": deflate data is corrupt (${(e as Error).message})`);
+        throw new FormatError(this.file, `record ${JSON.stringify(name)}: deflate data is corrupt (${(e as Error).message})`);
       }
     } else
-      throw new FormatError(this.file, `record "${name}": compression method ${entry.method} is not supported (only stored and deflate)`);
+      throw new FormatError(
+        this.file,
+        `record ${JSON.stringify(name)}: compression method ${entry.method} is not supported (only stored and deflate)`,
+      );
     if (data.byteLength !== entry.size) {
-      throw new FormatError(this.file, `record "${name}": ${data.byteLength} bytes where the directory says ${entry.size}`);
+      throw new FormatError(this.file, `record ${JSON.stringify(name)}: ${data.byteLength} bytes where the directory says ${entry.size}`);
     }
-    if (crc32(data) >>> 0 !== entry.crc >>> 0) throw new FormatError(this.file, `record "${name}": CRC-32 mismatch (corrupt archive)`);
+    if (crc32(data) >>> 0 !== entry.crc >>> 0)
+      throw new FormatError(this.file, `record ${JSON.stringify(name)}: CRC-32 mismatch (corrupt archive)`);
     return data;
   }
 }
@@ -141,15 +152,20 @@ function findEndOfCentralDirectory(view: DataView): number {
   return -1;
 }
 
-/** ZIP64 sizes and offsets replace the 32-bit fields that hold 0xffffffff, in this order. */
-function readZip64Extra(view: DataView, start: number, length: number, entry: ZipEntry): void {
+/**
+ * ZIP64 sizes and offsets replace the 32-bit fields that hold 0xffffffff, in this order.
+ * False when the field is cut short.
+ */
+function readZip64Extra(view: DataView, start: number, length: number, entry: ZipEntry): boolean {
   let at = start;
   while (at + 4 <= start + length) {
     const id = view.getUint16(at, true);
     const size = view.getUint16(at + 2, true);
     if (id === ZIP64_EXTRA_ID) {
       let field = at + 4;
+      const fieldEnd = Math.min(at + 4 + size, start + length);
       const next = (): number => {
+        if (field + 8 > fieldEnd) return -1;
         const value = safeNumber(view.getBigUint64(field, true));
         field += 8;
         return value;
@@ -157,10 +173,11 @@ function readZip64Extra(view: DataView, start: number, length: number, entry: Zi
       if (entry.size === 0xffffffff) entry.size = next();
       if (entry.compressedSize === 0xffffffff) entry.compressedSize = next();
       if (entry.localHeaderOffset === 0xffffffff) entry.localHeaderOffset = next();
-      return;
+      return entry.size >= 0 && entry.compressedSize >= 0 && entry.localHeaderOffset >= 0;
     }
     at += 4 + size;
   }
+  return true;
 }
 
 function safeNumber(value: bigint): number {
