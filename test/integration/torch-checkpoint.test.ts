@@ -14,7 +14,10 @@ import { join } from 'node:path';
 import { readModelWeights } from '../../src/engine/formats/model-weights';
 import { readSafetensors, TensorF32 } from '../../src/engine/formats/safetensors';
 import { readTorchCheckpoint } from '../../src/engine/formats/torch-checkpoint';
+import { exportModelDir } from '../../src/engine/nn/export';
 import { ServingCore } from '../../src/serving/serving-core';
+import { resolveTrainOptions } from '../../src/trainer/options';
+import { train } from '../../src/trainer/train';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
 import { torchCheckpoint } from '../support/torch-checkpoint-writer';
 
@@ -110,6 +113,52 @@ describeWithFixtures('pytorch_model.bin on the hf-tiny fixtures', () => {
       expect(checked.status).toBe(0);
       expect(JSON.parse(checked.stdout)).toEqual({ tensors: readSafetensors(source).size, max_abs_diff: 0 });
     });
+  });
+
+  it('berth export of a folder with only pytorch_model.bin writes the same model.onnx, and keeps the weights', () => {
+    const source = hfTinyDir('roberta-seqcls');
+    const binDir = join(root, 'export-from-bin');
+    cpSync(join(source, 'config.json'), join(binDir, 'config.json'));
+    writeFileSync(join(binDir, 'pytorch_model.bin'), torchCheckpoint(readSafetensors(join(source, 'model.safetensors'))));
+    const { files } = exportModelDir(binDir, join(root, 'exported-from-bin'));
+    exportModelDir(source, join(root, 'exported-from-safetensors'));
+    expect(files).toEqual(['config.json', 'model.onnx', 'pytorch_model.bin']);
+    const onnx = (dir: string): Buffer => readFileSync(join(root, dir, 'model.onnx'));
+    expect(onnx('exported-from-bin').equals(onnx('exported-from-safetensors'))).toBe(true);
+  });
+
+  it('fine-tuning from a folder with only pytorch_model.bin gives the same model as from model.safetensors', async () => {
+    const source = hfTinyDir('bert-seqcls');
+    const binDir = join(root, 'train-from-bin');
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) {
+      cpSync(join(source, f), join(binDir, f));
+    }
+    writeFileSync(join(binDir, 'pytorch_model.bin'), torchCheckpoint(readSafetensors(join(source, 'model.safetensors'))));
+    const run = (modelDir: string, outDir: string) =>
+      train(
+        resolveTrainOptions({
+          modelDir,
+          task: 'classification',
+          trainFile: join(source, 'train.csv'),
+          validationFile: join(source, 'train.jsonl'),
+          outDir,
+          epochs: 1,
+          batchSize: 2,
+          seed: 3,
+          threads: 1,
+        }),
+      );
+    await run(source, join(root, 'trained-from-safetensors'));
+    await run(binDir, join(root, 'trained-from-bin'));
+    const trained = (dir: string): Buffer => readFileSync(join(root, dir, 'model.safetensors'));
+    expect(trained('trained-from-bin').equals(trained('trained-from-safetensors'))).toBe(true);
+    // And the weights did move: the comparison is not between two copies of the start.
+    expect(() =>
+      expectSameTensors(
+        readSafetensors(join(root, 'trained-from-bin', 'model.safetensors')),
+        readSafetensors(join(source, 'model.safetensors')),
+      ),
+    ).toThrow(/differs/);
   });
 
   describe('serving a folder that ships only pytorch_model.bin', () => {
