@@ -184,14 +184,14 @@ export class ModelRepository implements ModelRepositoryApi {
       // The hardware: TensorRT runs on the CUDA device.
       device: this.opts.device === 'cpu' ? 'cpu' : 'cuda',
       load_time_ms: active ? Math.round(active.loadMs) : 0,
-      fine_tunable: active ? active.fineTunable : this.hasSafetensors(name, entry.activeVersion),
+      fine_tunable: active ? active.fineTunable : this.hasWeights(name, entry.activeVersion),
       status: entry.status,
     };
   }
 
-  private hasSafetensors(name: string, version: number): boolean {
+  private hasWeights(name: string, version: number): boolean {
     try {
-      return locateHfModelDir(this.store.versionDir(name, version)).safetensorsFile !== undefined;
+      return locateHfModelDir(this.store.versionDir(name, version)).weightsFile !== undefined;
     } catch {
       return false;
     }
