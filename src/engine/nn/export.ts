@@ -25,6 +25,8 @@ export const COPIED_FILES = [
 export interface ExportOptions {
   /** One Q/K/V MatMul per layer (default true). */
   readonly fuseQkv?: boolean;
+  /** ONNX Runtime's fused contrib ops for inference (Attention, SkipLayerNormalization, ...) where the model allows. */
+  readonly fused?: boolean;
   /** Replace an existing output directory. */
   readonly overwrite?: boolean;
 }
@@ -33,7 +35,7 @@ export interface ExportOptions {
  * Builds the inference graph of an HF model directory from config.json + model.safetensors
  * (tokenizer files are not needed for that and are only copied when present).
  */
-export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fuseQkv'> = {}): ModelData {
+export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fuseQkv' | 'fused'> = {}): ModelData {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FormatError(dir, 'model directory not found');
   const configFile = join(dir, 'config.json');
   const config = readConfig(configFile);
@@ -42,7 +44,7 @@ export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fus
   const weightsFile = join(dir, 'model.safetensors');
   if (!existsSync(weightsFile)) throw new FormatError(weightsFile, 'file not found (the graph is built from the safetensors weights)');
   const tensors = readSafetensors(weightsFile);
-  return buildInferenceModel(config, tensors, { head, fuseQkv: options.fuseQkv, weightsFile });
+  return buildInferenceModel(config, tensors, { head, fuseQkv: options.fuseQkv, fused: options.fused, weightsFile });
 }
 
 /**
