@@ -13,6 +13,8 @@
  *
  * Only MatMuls whose second input is a 2-D float32 initializer are rewritten (ORT's
  * `MatMulConstBOnly`): attention's Q·Kᵀ and P·V products keep float32, as do Gather tables.
+ * In fused graphs the contrib Attention node's Q/K/V weight is quantized the same way and the
+ * node becomes QAttention, as ORT's quantizer does.
  */
 import { GraphData, ModelData, NamedTensor, NodeData, ONNX_DATA_TYPE } from './model';
 
@@ -63,6 +65,7 @@ export function scaleAndZeroPoint(rmin: number, rmax: number, type: WeightType):
 }
 
 const FLOAT32_TINY = 1.1754943508222875e-38;
+const MS = 'com.microsoft';
 
 /** Quantizes a row-major [K, N] weight per column (ORT's channel axis 1 for MatMul). */
 export function quantizePerChannel(weight: Float32Array, dims: readonly [number, number], type: WeightType): ChannelQuantized {
@@ -120,7 +123,9 @@ export function quantizeDynamic(model: ModelData, options: QuantizeOptions = {})
   const uses = new Map<string, number>();
   for (const node of graph.nodes) for (const input of node.inputs) uses.set(input, (uses.get(input) ?? 0) + 1);
   const quantizable = (node: NodeData): NamedTensor | undefined => {
-    if (node.opType !== 'MatMul' || (node.domain ?? '') !== '') return undefined;
+    const matmul = node.opType === 'MatMul' && (node.domain ?? '') === '';
+    const attention = node.opType === 'Attention' && node.domain === MS && (node.inputs[4] ?? '') === '';
+    if (!matmul && !attention) return undefined;
     const w = initializers.get(node.inputs[1]);
     return w && w.dtype === 'float32' && w.dims.length === 2 ? w : undefined;
   };
@@ -162,6 +167,18 @@ export function quantizeDynamic(model: ModelData, options: QuantizeOptions = {})
     }
     const y = node.outputs[0];
     const base = node.name || y;
+    if (node.opType === 'Attention') {
+      // ORT's quantizer turns Attention into QAttention (operators/attention.py): the same
+      // kernel with the Q/K/V projection in int8; bias, mask and attributes carry over.
+      const [, , bias, mask] = node.inputs;
+      nodes.push({
+        ...node,
+        opType: 'QAttention',
+        name: `${base}_quant`,
+        inputs: [xq.q, wq.q, bias, xq.scale, wq.scale, mask ?? '', xq.zero, wq.zero],
+      });
+      continue;
+    }
     nodes.push(
       plainNode('MatMulInteger', `${base}_quant`, [xq.q, wq.q, xq.zero, wq.zero], [`${y}_output_quantized`]),
       plainNode('Cast', `${base}_quant_cast`, [`${y}_output_quantized`], [`${y}_output_quantized_cast_output`], {
