@@ -111,7 +111,10 @@ export interface QuantizeReport {
 
 /** Whether `model` was already quantized by `quantizeDynamic`. */
 export function isQuantized(model: ModelData): boolean {
-  return model.metadata?.[QUANTIZATION_METADATA] !== undefined || model.graph.nodes.some((n) => n.opType === 'MatMulInteger');
+  return (
+    model.metadata?.[QUANTIZATION_METADATA] !== undefined ||
+    model.graph.nodes.some((n) => n.opType === 'MatMulInteger' || n.opType === 'QAttention')
+  );
 }
 
 /** Rewrites every MatMul with a constant [K, N] float32 weight into the dynamic int8 pattern. */
