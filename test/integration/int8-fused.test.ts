@@ -1,6 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { locateHfModelDir } from '../../src/engine/formats/hf-dir';
 import { buildModelFromDir } from '../../src/engine/nn/export';
@@ -11,6 +12,13 @@ import { ModelData } from '../../src/engine/onnx/model';
 import { quantizeDynamic } from '../../src/engine/onnx/quantize';
 import { servedGraph } from '../../src/serving/graph-cache';
 import { HF_TINY_MODELS, describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
+
+const ROOT = resolve(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+beforeAll(() => {
+  if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+});
 
 /** Fused graphs compute the same function with other kernels: the parity bar is export's, 1e-4. */
 const FUSED_TOLERANCE = 1e-4;
@@ -98,6 +106,20 @@ describeWithFixtures('fused inference graphs: ONNX Runtime contrib ops, parity w
     }
   });
 
+  it('`berth export --fused` through the built CLI writes the same fused graph', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'berth-export-fused-'));
+    try {
+      execFileSync(process.execPath, [CLI, 'export', hfTinyDir('bert-ner'), '--out', join(out, 'm'), '--fused'], { stdio: 'pipe' });
+      const written = readFileSync(join(out, 'm', 'model.onnx'));
+      expect(written.equals(Buffer.from(encodeModel(buildModelFromDir(hfTinyDir('bert-ner'), { fused: true }))))).toBe(true);
+      const ref = reference('bert-ner');
+      const expected = (ref.outputs.logits as number[][][]).flat(2);
+      expect(maxAbsDiff(expected, (await run(join(out, 'm', 'model.onnx'), ref)).logits.data)).toBeLessThanOrEqual(FUSED_TOLERANCE);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('emission is deterministic: the same fused build twice gives identical bytes', () => {
     const a = encodeModel(buildModelFromDir(hfTinyDir('bert-seqcls'), { fused: true }));
     const b = encodeModel(buildModelFromDir(hfTinyDir('bert-seqcls'), { fused: true }));
@@ -182,6 +204,25 @@ describeWithFixtures('int8 dynamic quantization: runs in ONNX Runtime within the
     const inMemory = await run(quantizeDynamic(source).model, ref);
     expect(maxAbsDiff(inMemory.logits.data, fromDir.logits.data)).toBe(0);
     expect(() => quantizeModelDir(out, join(work, 'twice'))).toThrow(/already quantized/);
+  });
+
+  it('berth quantize through the built CLI: reports what it did; a bad weight type is a usage error', () => {
+    const out = join(work, 'cli-int8');
+    const r = spawnSync(process.execPath, [CLI, 'quantize', hfTinyDir('bert-qa'), '--out', out, '--weight-type', 'uint8'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    // The fixture's own model.onnx is PyTorch's: Q, K and V apart, 6 MatMuls a layer × 2, plus qa_outputs.
+    expect(r.stdout).toMatch(/^quantized 13 MatMul weights to uint8 \(0\.1 MB → 0\.0 MB\)$/m);
+    expect(decodeModel(readFileSync(join(out, 'model.onnx'))).metadata).toMatchObject({
+      'berth.quantization': 'dynamic-per-channel-uint8',
+    });
+    const bad = spawnSync(process.execPath, [CLI, 'quantize', hfTinyDir('bert-qa'), '--out', join(work, 'bad'), '--weight-type', 'int4'], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--weight-type must be one of int8, uint8/);
+    expect(existsSync(join(work, 'bad'))).toBe(false);
   });
 
   it('a quantized Optimum/PyTorch export (the fixture onnx/model.onnx) stays within the same tolerance', async () => {
