@@ -35,7 +35,7 @@ const FUSED_TOLERANCE = 1e-4;
  */
 const INT8_RELATIVE_TOLERANCE = 0.05;
 
-const FUSED_FIXTURES = [...HF_TINY_MODELS, 'distilbert-seqcls', 'distilbert-qa'] as const;
+const FUSED_FIXTURES = [...HF_TINY_MODELS, 'distilbert-seqcls', 'distilbert-qa', 'roberta-seqcls', 'roberta-ner'] as const;
 
 interface Reference {
   output_names: string[];
@@ -126,12 +126,10 @@ describeWithFixtures('fused inference graphs: ONNX Runtime contrib ops, parity w
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
 
-  it('falls back to the plain graph where the fused ops cannot express the model (ELECTRA embedding projection, RoBERTa positions)', () => {
-    for (const name of ['electra-seqcls', 'roberta-seqcls']) {
-      const fused = buildModelFromDir(hfTinyDir(name), { fused: true });
-      expect(contribOps(fused)).toEqual([]);
-      expect(Buffer.from(encodeModel(fused)).equals(Buffer.from(encodeModel(buildModelFromDir(hfTinyDir(name)))))).toBe(true);
-    }
+  it('falls back to the plain graph where the fused ops cannot express the model (an embedding projection: the ELECTRA fixture)', () => {
+    const fused = buildModelFromDir(hfTinyDir('electra-seqcls'), { fused: true });
+    expect(contribOps(fused)).toEqual([]);
+    expect(Buffer.from(encodeModel(fused)).equals(Buffer.from(encodeModel(buildModelFromDir(hfTinyDir('electra-seqcls')))))).toBe(true);
   });
 });
 

@@ -6,6 +6,7 @@ import { Value } from '../graph/value';
 import { ModelData } from '../onnx/model';
 import { FamilySpec, familySpec } from './family';
 import { fusedEncoderStack, fusionRefusal } from './fused';
+import { paddingOffsetPositionIds } from './positions';
 import { EncoderHooks, encoderHooks } from './peft';
 import { WeightSet, WeightSource } from './weights';
 
@@ -312,11 +313,7 @@ function positionEmbeddings(g: GraphBuilder, family: FamilySpec, config: Encoder
     const length = g.op.Shape(inputIds, 1, 2);
     return g.op.Slice(table, [0], length, [0]);
   }
-  // RoBERTa: positions count non-pad tokens, starting at padding_idx + 1; pads get padding_idx.
-  const pad = config.pad_token_id;
-  const notPad = g.op.Cast(g.op.Not(g.op.Equal(inputIds, g.constant(pad, 'int64'))), 'int64');
-  const ids = g.op.Add(g.op.Mul(g.op.CumSum(notPad, 1), notPad), g.constant(pad, 'int64'));
-  return g.op.Gather(table, ids);
+  return g.op.Gather(table, paddingOffsetPositionIds(g, inputIds, config.pad_token_id));
 }
 
 const ACTIVATIONS: Readonly<Record<string, (g: GraphBuilder, x: Value) => Value>> = {

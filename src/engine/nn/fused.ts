@@ -11,9 +11,9 @@
  * docs/benchmarks.md). Emitting them here is the only way to get those kernels.
  *
  * The plain graph stays the one for training (contrib ops have no gradient rules here, and
- * onnxruntime-node's training needs standard ops) and the fallback: `canFuse` refuses what these
- * kernels cannot express (PEFT hooks, RoBERTa's padding-offset positions, ELECTRA's embedding
- * projection, layer sharing), and the caller then emits the plain graph.
+ * onnxruntime-node's training needs standard ops) and the fallback: `fusionRefusal` names what
+ * these kernels cannot express (PEFT hooks, ELECTRA's embedding projection, families not listed
+ * here such as ALBERT's shared layers), and the caller then emits the plain graph.
  */
 import { EncoderConfig } from '../formats/config';
 import { float, int } from '../graph/attributes';
@@ -21,11 +21,12 @@ import { GraphBuilder } from '../graph/builder';
 import { Value } from '../graph/value';
 import { Attributes } from '../onnx/model';
 import { FamilySpec } from './family';
+import { paddingOffsetPositionIds } from './positions';
 
 const MS = 'com.microsoft';
 
-/** Families whose layers are BERT's post-LN layers with absolute positions. */
-const FUSABLE_FAMILIES: ReadonlySet<string> = new Set(['bert', 'distilbert', 'electra']);
+/** Families whose layers are BERT's post-LN layers (RoBERTa's positions go in as position_ids). */
+const FUSABLE_FAMILIES: ReadonlySet<string> = new Set(['bert', 'distilbert', 'electra', 'roberta', 'xlm-roberta']);
 
 /** The part of bert.ts's encoder model the fused stack reads (structural, so no import cycle). */
 export interface FusableEncoder {
@@ -58,7 +59,6 @@ export function fusionRefusal(m: FusableEncoder): string | undefined {
   if (m.g.training) return 'training graphs keep the plain ops';
   if (m.peft) return 'PEFT hooks (LoRA, adapters, prompts) need the plain ops';
   if (!FUSABLE_FAMILIES.has(m.config.model_type)) return `model_type "${m.config.model_type}" has no fused form`;
-  if (m.family.positions !== 'absolute') return 'position ids other than absolute';
   if (m.embeddingSize !== m.hidden) return 'an embedding projection (embedding_size ≠ hidden_size)';
   if (m.hidden % m.heads !== 0) return 'hidden_size is not a multiple of num_attention_heads';
   if (!FUSED_ACTIVATIONS.has(m.config.hidden_act)) return `hidden_act "${m.config.hidden_act}"`;
@@ -72,14 +72,14 @@ export function fusedEncoderStack(m: FusableEncoder, inputs: FusedInputs, qkv: Q
   // The raw [B, L] 0/1 mask: Attention masks keys with it (mask_filter_value −10000, which
   // softmax turns into exactly 0 as HF's finfo.min does; a row always keeps its [CLS]).
   const mask32 = g.scope(`${m.family.base}/mask`, () => g.op.Cast(inputs.attentionMask, 'int32'));
-  let h = g.scope(`${m.family.base}/embeddings`, () => embedLayerNorm(m, ids32, inputs.tokenTypeIds));
+  let h = g.scope(`${m.family.base}/embeddings`, () => embedLayerNorm(m, inputs.inputIds, ids32, inputs.tokenTypeIds));
   for (let i = 0; i < m.config.num_hidden_layers; i++) {
     h = g.scope(`${m.family.base}/encoder/layer.${i}`, () => fusedLayer(m, i, h, mask32, qkv));
   }
   return h;
 }
 
-function embedLayerNorm(m: FusableEncoder, ids32: Value, tokenTypeIds: Value | undefined): Value {
+function embedLayerNorm(m: FusableEncoder, inputIds: Value, ids32: Value, tokenTypeIds: Value | undefined): Value {
   const { g, config, hidden } = m;
   const word = m.param('embeddings.word_embeddings.weight', [config.vocab_size, hidden]);
   const positions = m.param('embeddings.position_embeddings.weight', [config.max_position_embeddings, hidden]);
@@ -89,9 +89,12 @@ function embedLayerNorm(m: FusableEncoder, ids32: Value, tokenTypeIds: Value | u
   const typeIds = withTypes ? g.op.Cast(tokenTypeIds ?? g.op.Mul(ids32, g.constant(0, 'int32')), 'int32') : undefined;
   const gamma = m.param('embeddings.LayerNorm.weight', [hidden]);
   const beta = m.param('embeddings.LayerNorm.bias', [hidden]);
+  // Absolute positions are the kernel's own 0..L-1; RoBERTa's are fed (position_ids).
+  const positionIds =
+    m.family.positions === 'padding-offset' ? g.op.Cast(paddingOffsetPositionIds(g, inputIds, config.pad_token_id), 'int32') : undefined;
   const [out] = g.node(
     'EmbedLayerNormalization',
-    [ids32, typeIds, word, positions, types, gamma, beta],
+    [ids32, typeIds, word, positions, types, gamma, beta, undefined, positionIds],
     { epsilon: float(m.eps) },
     [
       { dtype: 'float32', shape: [...ids32.shape, hidden] },
