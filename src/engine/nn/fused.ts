@@ -12,8 +12,8 @@
  *
  * The plain graph stays the one for training (contrib ops have no gradient rules here, and
  * onnxruntime-node's training needs standard ops) and the fallback: `fusionRefusal` names what
- * these kernels cannot express (PEFT hooks, ELECTRA's embedding projection, families not listed
- * here such as ALBERT's shared layers), and the caller then emits the plain graph.
+ * these kernels cannot express (PEFT hooks, families not listed here such as ALBERT's shared
+ * layers), and the caller then emits the plain graph.
  */
 import { EncoderConfig } from '../formats/config';
 import { float, int } from '../graph/attributes';
@@ -59,7 +59,6 @@ export function fusionRefusal(m: FusableEncoder): string | undefined {
   if (m.g.training) return 'training graphs keep the plain ops';
   if (m.peft) return 'PEFT hooks (LoRA, adapters, prompts) need the plain ops';
   if (!FUSABLE_FAMILIES.has(m.config.model_type)) return `model_type "${m.config.model_type}" has no fused form`;
-  if (m.embeddingSize !== m.hidden) return 'an embedding projection (embedding_size ≠ hidden_size)';
   if (m.hidden % m.heads !== 0) return 'hidden_size is not a multiple of num_attention_heads';
   if (!FUSED_ACTIVATIONS.has(m.config.hidden_act)) return `hidden_act "${m.config.hidden_act}"`;
   return undefined;
@@ -80,15 +79,16 @@ export function fusedEncoderStack(m: FusableEncoder, inputs: FusedInputs, qkv: Q
 }
 
 function embedLayerNorm(m: FusableEncoder, inputIds: Value, ids32: Value, tokenTypeIds: Value | undefined): Value {
-  const { g, config, hidden } = m;
-  const word = m.param('embeddings.word_embeddings.weight', [config.vocab_size, hidden]);
-  const positions = m.param('embeddings.position_embeddings.weight', [config.max_position_embeddings, hidden]);
+  const { g, config } = m;
+  const width = m.embeddingSize;
+  const word = m.param('embeddings.word_embeddings.weight', [config.vocab_size, width]);
+  const positions = m.param('embeddings.position_embeddings.weight', [config.max_position_embeddings, width]);
   const withTypes = config.type_vocab_size > 0;
-  const types = withTypes ? m.param('embeddings.token_type_embeddings.weight', [config.type_vocab_size, hidden]) : undefined;
+  const types = withTypes ? m.param('embeddings.token_type_embeddings.weight', [config.type_vocab_size, width]) : undefined;
   // Without a token_type_ids input every token is type 0 (HF's zero buffer): feed zeros.
   const typeIds = withTypes ? g.op.Cast(tokenTypeIds ?? g.op.Mul(ids32, g.constant(0, 'int32')), 'int32') : undefined;
-  const gamma = m.param('embeddings.LayerNorm.weight', [hidden]);
-  const beta = m.param('embeddings.LayerNorm.bias', [hidden]);
+  const gamma = m.param('embeddings.LayerNorm.weight', [width]);
+  const beta = m.param('embeddings.LayerNorm.bias', [width]);
   // Absolute positions are the kernel's own 0..L-1; RoBERTa's are fed (position_ids).
   const positionIds =
     m.family.positions === 'padding-offset' ? g.op.Cast(paddingOffsetPositionIds(g, inputIds, config.pad_token_id), 'int32') : undefined;
@@ -97,12 +97,15 @@ function embedLayerNorm(m: FusableEncoder, inputIds: Value, ids32: Value, tokenT
     [ids32, typeIds, word, positions, types, gamma, beta, undefined, positionIds],
     { epsilon: float(m.eps) },
     [
-      { dtype: 'float32', shape: [...ids32.shape, hidden] },
+      { dtype: 'float32', shape: [...ids32.shape, width] },
       { dtype: 'int32', shape: [ids32.shape[0]] },
     ],
     MS,
   );
-  return out;
+  if (width === m.hidden) return out;
+  // ELECTRA's embeddings_project maps the embedding width to hidden_size (a plain MatMul + Add).
+  const project = m.dense('embeddings_project', width, m.hidden);
+  return g.op.Add(g.op.MatMul(out, project.w), project.b);
 }
 
 function fusedLayer(m: FusableEncoder, i: number, h: Value, mask32: Value, qkv: QkvWeights): Value {
