@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { locateHfModelDir } from '../../src/engine/formats/hf-dir';
-import { buildModelFromDir } from '../../src/engine/nn/export';
+import { buildModelFromDir, exportModelDir } from '../../src/engine/nn/export';
 import { inferenceGraph, quantizeModelDir } from '../../src/engine/nn/graph-variant';
 import { decodeModel } from '../../src/engine/onnx/decode';
 import { encodeModel } from '../../src/engine/onnx/encode';
@@ -122,6 +122,18 @@ describeWithFixtures('fused inference graphs: ONNX Runtime contrib ops, parity w
       const ref = reference('bert-ner');
       const expected = (ref.outputs.logits as number[][][]).flat(2);
       expect(maxAbsDiff(expected, (await run(join(out, 'm', 'model.onnx'), ref)).logits.data)).toBeLessThanOrEqual(FUSED_TOLERANCE);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('a Berth-written model.onnx with its weights beside it is rebuilt fused; without the weights it is served as it is', () => {
+    const out = mkdtempSync(join(tmpdir(), 'berth-rebuild-fused-'));
+    try {
+      exportModelDir(hfTinyDir('bert-seqcls'), join(out, 'm'));
+      expect(contribOps(inferenceGraph(join(out, 'm'), { fused: true }))).toContain('Attention');
+      rmSync(join(out, 'm', 'model.safetensors'));
+      expect(contribOps(inferenceGraph(join(out, 'm'), { fused: true }))).toEqual([]);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
