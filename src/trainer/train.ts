@@ -99,7 +99,7 @@ function count(t: ReadonlyMap<string, TensorF32>, names: Iterable<string>): numb
 }
 
 /** The model directory's files, the task's head and the sequence length, checked before any data is read. */
-function openModel(options: TrainOptions): {
+export function openModel(options: TrainOptions): {
   config: EncoderConfig;
   configFile: string;
   weights: Map<string, TensorF32>;
