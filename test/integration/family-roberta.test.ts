@@ -1,5 +1,7 @@
 import { describeWithFixtures } from '../helpers/fixtures';
-import { describeExportParity, describeTrainParity, reportWorstAfterAll } from '../helpers/reference-parity';
+import { describeExportParity, reportWorstAfterAll } from '../helpers/reference-parity';
+import { describeTrainMethods, describeTrainParity } from '../helpers/train-reference';
+import { describeServingParity } from '../helpers/serving-parity';
 
 /**
  * RoBERTa against its PyTorch references (roberta-seqcls, roberta-ner): position ids counted from padding_idx + 1, no token_type_ids input, <pad> = 1, a dense/tanh/out_proj classifier.
@@ -7,5 +9,7 @@ import { describeExportParity, describeTrainParity, reportWorstAfterAll } from '
 describeWithFixtures('RoBERTa (hf-tiny roberta-*)', () => {
   reportWorstAfterAll();
   describeExportParity(['roberta-seqcls', 'roberta-ner'], 'RoBERTa');
+  describeServingParity('RoBERTa', { 'roberta-seqcls': 'classify', 'roberta-ner': 'ner' });
   describeTrainParity('roberta-seqcls', 'sequence-classification');
+  describeTrainMethods('roberta-seqcls', { prompt: /prompt tuning needs absolute positions/ });
 });

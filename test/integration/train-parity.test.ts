@@ -1,6 +1,7 @@
 import { TrainableHead } from '../../src/engine/training';
 import { describeWithFixtures } from '../helpers/fixtures';
-import { describeTrainParity, reportWorstAfterAll } from '../helpers/reference-parity';
+import { reportWorstAfterAll } from '../helpers/reference-parity';
+import { describeTrainParity } from '../helpers/train-reference';
 
 /**
  * The training engine against the PyTorch training references of the BERT fixtures (the shared
