@@ -11,5 +11,5 @@ describeWithFixtures('RoBERTa (hf-tiny roberta-*)', () => {
   describeExportParity(['roberta-seqcls', 'roberta-ner'], 'RoBERTa');
   describeServingParity('RoBERTa', { 'roberta-seqcls': 'classify', 'roberta-ner': 'ner' });
   describeTrainParity('roberta-seqcls', 'sequence-classification');
-  describeTrainMethods('roberta-seqcls', { prompt: /prompt tuning needs absolute positions/ });
+  describeTrainMethods('roberta-seqcls');
 });

@@ -6,6 +6,7 @@ import { Value } from '../graph/value';
 import { ModelData } from '../onnx/model';
 import { FamilySpec, encoderPrefix, familySpec, layerSchedule } from './family';
 import { EncoderHooks, encoderHooks } from './peft';
+import { positionEmbeddings } from './positions';
 import { WeightSet, WeightSource } from './weights';
 
 /** float32's most negative finite value: HF's additive mask value (`torch.finfo(float32).min`). */
@@ -98,9 +99,6 @@ function encoderModel(g: GraphBuilder, config: EncoderConfig, weights: WeightSou
   const base = encoderPrefix(family, (name) => weights.has(name));
   const named = (bertName: string): string => `${base}${family.rename(bertName, config)}`;
   const peft = encoderHooks(g, config, weights);
-  if (peft?.promptLength && family.positions !== 'absolute') {
-    throw new UnsupportedModelError(`prompt tuning needs absolute positions; ${config.model_type} has ${family.positions}`);
-  }
   return {
     g,
     config,
@@ -147,10 +145,13 @@ function embeddings(m: EncoderModel, inputs: EncoderGraph['inputs']): Value {
       e = g.op.Add(e, inputs.tokenTypeIds ? g.op.Gather(table, inputs.tokenTypeIds) : g.op.Gather(table, g.constant(0, 'int64')));
       if (peft?.promptLength) promptTypeRow = g.op.Gather(table, g.constant(0, 'int64'));
     }
-    // With a soft prompt the positions run over prompt + input (absolute positions: only the length is read).
+    // With a soft prompt the positions run over prompt + input (only the length is read).
     if (peft?.promptLength) e = peft.prependPrompt(e, promptTypeRow);
     const positions = m.param('embeddings.position_embeddings.weight', [config.max_position_embeddings, embeddingSize]);
-    e = g.op.Add(e, positionEmbeddings(g, m.family, config, positions, peft?.promptLength ? e : inputs.inputIds));
+    e = g.op.Add(
+      e,
+      positionEmbeddings(g, m.family, config, positions, peft?.promptLength ? { prompted: e } : { inputIds: inputs.inputIds }),
+    );
     const lnW = m.param('embeddings.LayerNorm.weight', [embeddingSize]);
     const ln = layerNorm(g, e, lnW, m.param('embeddings.LayerNorm.bias', [embeddingSize]), m.eps);
     const embedded = dropout(g, ln, m.hiddenDropout);
@@ -311,19 +312,6 @@ function maskedLmHead(m: EncoderModel, h: Value, maskedPositions: Value | undefi
 /** `encoder.layer.N.attention.self.query` → `attention.self.query`: what LoRA targets are matched on. */
 function layerRelative(bertName: string): string {
   return bertName.replace(/^encoder\.layer\.\d+\./, '');
-}
-
-function positionEmbeddings(g: GraphBuilder, family: FamilySpec, config: EncoderConfig, table: Value, inputIds: Value): Value {
-  if (family.positions === 'absolute') {
-    // Rows 0..L-1 of the table: a Slice, cheaper than gathering an arange.
-    const length = g.op.Shape(inputIds, 1, 2);
-    return g.op.Slice(table, [0], length, [0]);
-  }
-  // RoBERTa: positions count non-pad tokens, starting at padding_idx + 1; pads get padding_idx.
-  const pad = config.pad_token_id;
-  const notPad = g.op.Cast(g.op.Not(g.op.Equal(inputIds, g.constant(pad, 'int64'))), 'int64');
-  const ids = g.op.Add(g.op.Mul(g.op.CumSum(notPad, 1), notPad), g.constant(pad, 'int64'));
-  return g.op.Gather(table, ids);
 }
 
 const ACTIVATIONS: Readonly<Record<string, (g: GraphBuilder, x: Value) => Value>> = {

@@ -1,10 +1,12 @@
+import * as ort from 'onnxruntime-node';
 import { EncoderConfig } from '../formats/config';
 import { TensorF32 } from '../formats/safetensors';
 import { GraphBuilder } from '../graph/builder';
 import { initWeights } from '../init';
 import { tinyConfig } from './tiny';
 import { join } from 'node:path';
-import { buildEncoder } from './bert';
+import { encodeModel } from '../onnx/encode';
+import { buildEncoder, buildInferenceModel } from './bert';
 import { WeightSet } from './weights';
 import { PEFT_CONFIG_KEY, PeftConfig, initPeftWeights, isPeftParameter, mergeLora, peftOf } from './peft';
 
@@ -120,5 +122,46 @@ describe('encoder graph with PEFT hooks', () => {
     expect(slices.length).toBeGreaterThan(0);
     expect(built.outputs.logits.shape).toEqual(['batch_size', 2]);
     expect(built.lastHiddenState.rank).toBe(3);
+  });
+});
+
+describe('a soft prompt in front of RoBERTa', () => {
+  it('numbers every position from padding_idx + 1, as HF does from inputs_embeds: a BERT with the table shifted computes the same', async () => {
+    const prompt: PeftConfig = { type: 'prompt', num_virtual_tokens: 3 };
+    const roberta: EncoderConfig = {
+      ...config,
+      model_type: 'roberta',
+      pad_token_id: 1,
+      type_vocab_size: 1,
+      architectures: ['RobertaModel'],
+    };
+    const weights = initWeights(roberta, 'base', 4);
+    for (const [name, t] of initPeftWeights(roberta, prompt, weights, 4)) weights.set(name, t);
+    // BERT's absolute positions read rows 0.., so its table is RoBERTa's from row padding_idx + 1 on.
+    const bert: EncoderConfig = {
+      ...roberta,
+      model_type: 'bert',
+      architectures: ['BertModel'],
+      max_position_embeddings: config.max_position_embeddings - 2,
+    };
+    const shifted = new Map([...weights].map(([name, t]) => [name.replace(/^roberta\./, 'bert.'), t]));
+    const table = weights.get('roberta.embeddings.position_embeddings.weight')!;
+    const width = table.shape[1];
+    shifted.set('bert.embeddings.position_embeddings.weight', { shape: [table.shape[0] - 2, width], data: table.data.slice(2 * width) });
+    const run = async (c: EncoderConfig, w: Map<string, TensorF32>): Promise<Float32Array> => {
+      const session = await ort.InferenceSession.create(
+        encodeModel(buildInferenceModel({ ...c, [PEFT_CONFIG_KEY]: prompt }, w, { head: 'base' })),
+      );
+      const t = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v, BigInt), [1, v.length]);
+      const feeds: Record<string, ort.Tensor> = { input_ids: t([0, 7, 12, 9, 2]), attention_mask: t([1, 1, 1, 1, 1]) };
+      if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = t([0, 0, 0, 0, 0]);
+      const out = (await session.run(feeds)).last_hidden_state.data as Float32Array;
+      await session.release();
+      return out;
+    };
+    const a = await run(roberta, weights);
+    const b = await run(bert, shifted);
+    expect(a).toHaveLength(5 * config.hidden_size);
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5);
   });
 });

@@ -17,6 +17,7 @@ import { Value } from '../graph/value';
 import { TensorData } from '../onnx/model';
 import { Rng } from '../random';
 import { encoderPrefix, familySpec, scheduledLayers } from './family';
+import { usablePositions } from './positions';
 import { WeightSource } from './weights';
 
 /** The config.json key holding the PEFT description. */
@@ -192,7 +193,7 @@ export function encoderHooks(g: GraphBuilder, config: EncoderConfig, weights: We
             const rows = typeRow0 ? g.op.Add(prompt, typeRow0) : prompt;
             // [prompt; e] along the sequence axis as two placement MatMuls, P·prompt + Q·e, with
             // P = [I_n; 0] and Q = [0; I_L] cut to the runtime length: only ops with gradient rules.
-            const longest = config.max_position_embeddings - n;
+            const longest = usablePositions(config) - n;
             const length = g.op.Shape(e, 1, 2);
             const total = g.op.Add(length, g.constant([n], 'int64'));
             const place = placementMatrices(n, longest);
