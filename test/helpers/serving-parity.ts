@@ -18,7 +18,7 @@ import { recordWorst } from './reference-parity';
 
 export type ServedTask = 'classify' | 'ner' | 'qa' | 'fill-mask';
 
-interface RefExample {
+export interface RefExample {
   text: string;
   text_pair?: string;
   input_ids: number[];
@@ -55,11 +55,11 @@ function copyModel(model: string, modelsDir: string, weightsOnly: boolean): void
   }
 }
 
-function reference(model: string): ServingReference {
+export function servingReference(model: string): ServingReference {
   return JSON.parse(readFileSync(join(hfTinyDir(model), 'reference.json'), 'utf8')) as ServingReference;
 }
 
-function labels(model: string): string[] {
+export function labels(model: string): string[] {
   const config = JSON.parse(readFileSync(join(hfTinyDir(model), 'config.json'), 'utf8')) as { id2label?: Record<string, string> };
   const id2label = config.id2label ?? {};
   return Object.keys(id2label)
@@ -67,7 +67,7 @@ function labels(model: string): string[] {
     .map((k) => id2label[k]);
 }
 
-function softmax(xs: number[]): number[] {
+export function softmax(xs: number[]): number[] {
   const m = Math.max(...xs);
   const e = xs.map((x) => Math.exp(x - m));
   const s = e.reduce((a, b) => a + b, 0);
@@ -75,6 +75,51 @@ function softmax(xs: number[]): number[] {
 }
 
 const codePoints = (text: string, start: number, end: number): string => Array.from(text).slice(start, end).join('');
+
+export interface ExpectedToken {
+  index: number;
+  entity: string;
+  score: number;
+  start: number;
+  end: number;
+  word: string;
+}
+
+/** NER with aggregation none, from the reference logits: every word token's argmax tag, its softmax score and offsets. */
+export function expectedNerTokens(e: RefExample, order: readonly string[]): ExpectedToken[] {
+  const logits = e.single_logits as number[][];
+  return e.input_ids
+    .map((_, t) => t)
+    .filter((t) => e.word_ids[t] !== null)
+    .map((t) => {
+      const p = softmax(logits[t]);
+      const k = p.indexOf(Math.max(...p));
+      const [start, end] = e.offsets[t];
+      return { index: t, entity: order[k], score: p[k], start, end, word: codePoints(e.text, start, end) };
+    });
+}
+
+/**
+ * The QA pipeline's best answer from the reference start/end logits: [CLS] stays in the softmax,
+ * the question and separators do not; spans up to 15 tokens, widened to whole words as HF does.
+ */
+export function expectedQaAnswer(e: RefExample): { start: number; end: number; answer: string; score: number } {
+  const isContext = e.input_ids.map((_, t) => e.token_type_ids[t] === 1 && e.word_ids[t] !== null);
+  const mask = (xs: number[]) => xs.map((x, t) => (isContext[t] || t === 0 ? x : -10000));
+  const ps = softmax(mask(e.single_start_logits!));
+  const pe = softmax(mask(e.single_end_logits!));
+  let best = { s: -1, t: -1, score: -1 };
+  for (let s = 0; s < ps.length; s++) {
+    for (let t = s; t < Math.min(pe.length, s + 15); t++) {
+      if (isContext[s] && isContext[t] && ps[s] * pe[t] > best.score) best = { s, t, score: ps[s] * pe[t] };
+    }
+  }
+  const tokensOf = (w: number | null) => e.word_ids.map((x, t) => (x === w && isContext[t] ? t : -1)).filter((t) => t >= 0);
+  const start = e.offsets[tokensOf(e.word_ids[best.s])[0]][0];
+  const endTokens = tokensOf(e.word_ids[best.t]);
+  const end = e.offsets[endTokens[endTokens.length - 1]][1];
+  return { start, end, answer: codePoints(e.text_pair!, start, end), score: best.score };
+}
 
 function worstOf(pairs: Array<[number, number]>): number {
   return pairs.reduce((w, [a, b]) => Math.max(w, Math.abs(a - b)), 0);
@@ -129,7 +174,7 @@ type Http = () => ReturnType<typeof request>;
 const CHECKS: Record<ServedTask, (http: Http, model: string, name: string) => Promise<number>> = {
   /** function_to_apply none gives the reference logits of every example. */
   async classify(http, model, name) {
-    const ref = reference(model);
+    const ref = servingReference(model);
     const order = labels(model);
     const res = await http()
       .post('/v1/classify')
@@ -148,7 +193,7 @@ const CHECKS: Record<ServedTask, (http: Http, model: string, name: string) => Pr
 
   /** Aggregation none: every word token with the argmax tag, its softmax score and the reference offsets. */
   async ner(http, model, name) {
-    const ref = reference(model);
+    const ref = servingReference(model);
     const order = labels(model);
     const res = await http()
       .post('/v1/ner')
@@ -156,16 +201,7 @@ const CHECKS: Record<ServedTask, (http: Http, model: string, name: string) => Pr
       .expect(200);
     const pairs: Array<[number, number]> = [];
     ref.examples.forEach((e, i) => {
-      const logits = e.single_logits as number[][];
-      const expected = e.input_ids
-        .map((_, t) => t)
-        .filter((t) => e.word_ids[t] !== null)
-        .map((t) => {
-          const p = softmax(logits[t]);
-          const k = p.indexOf(Math.max(...p));
-          const [start, end] = e.offsets[t];
-          return { index: t, entity: order[k], score: p[k], start, end, word: codePoints(e.text, start, end) };
-        });
+      const expected = expectedNerTokens(e, order);
       const got = res.body.results[i] as Array<{ index: number; entity: string; score: number; start: number; end: number; word: string }>;
       expect(got.map((g) => [g.index, g.entity, g.start, g.end, g.word])).toEqual(
         expected.map((x) => [x.index, x.entity, x.start, x.end, x.word]),
@@ -179,31 +215,17 @@ const CHECKS: Record<ServedTask, (http: Http, model: string, name: string) => Pr
 
   /** The best span of the reference start/end logits over the context (widened to whole words, as HF does). */
   async qa(http, model, name) {
-    const ref = reference(model);
+    const ref = servingReference(model);
     const res = await http()
       .post('/v1/qa')
       .send({ model: name, inputs: ref.examples.map((e) => ({ question: e.text, context: e.text_pair })) })
       .expect(200);
     const pairs: Array<[number, number]> = [];
     ref.examples.forEach((e, i) => {
-      const isContext = e.input_ids.map((_, t) => e.token_type_ids[t] === 1 && e.word_ids[t] !== null);
-      // [CLS] stays in the softmax; the question and the separators do not.
-      const mask = (xs: number[]) => xs.map((x, t) => (isContext[t] || t === 0 ? x : -10000));
-      const ps = softmax(mask(e.single_start_logits!));
-      const pe = softmax(mask(e.single_end_logits!));
-      let best = { s: -1, t: -1, score: -1 };
-      for (let s = 0; s < ps.length; s++) {
-        for (let t = s; t < Math.min(pe.length, s + 15); t++) {
-          if (isContext[s] && isContext[t] && ps[s] * pe[t] > best.score) best = { s, t, score: ps[s] * pe[t] };
-        }
-      }
-      const tokensOf = (w: number | null) => e.word_ids.map((x, t) => (x === w && isContext[t] ? t : -1)).filter((t) => t >= 0);
-      const start = e.offsets[tokensOf(e.word_ids[best.s])[0]][0];
-      const endTokens = tokensOf(e.word_ids[best.t]);
-      const end = e.offsets[endTokens[endTokens.length - 1]][1];
+      const { score, ...span } = expectedQaAnswer(e);
       const [answer] = res.body.results[i] as Array<{ answer: string; score: number; start: number; end: number }>;
-      expect(answer).toMatchObject({ start, end, answer: codePoints(e.text_pair!, start, end) });
-      pairs.push([answer.score, best.score]);
+      expect(answer).toMatchObject(span);
+      pairs.push([answer.score, score]);
     });
     const worst = worstOf(pairs);
     expect(worst).toBeLessThanOrEqual(1e-5);
@@ -212,7 +234,7 @@ const CHECKS: Record<ServedTask, (http: Http, model: string, name: string) => Pr
 
   /** The reference top-5 tokens at each mask, scored exp(logit − logsumexp). */
   async 'fill-mask'(http, model, name) {
-    const ref = reference(model);
+    const ref = servingReference(model);
     const top5 = ref.outputs.mask_top5 as Record<string, { ids: number[]; logits: number[] }>;
     const lse = ref.outputs.logsumexp as number[][];
     const masked = ref.examples.map((e, i) => ({ i, e, masks: e.input_ids.flatMap((id, t) => (top5[`${i},${t}`] ? [t] : [])) }));
