@@ -18,6 +18,8 @@ export interface FamilySpec {
   readonly modelType: string;
   /** The encoder's attribute name in the task model (`bert`, `roberta`). */
   readonly base: string;
+  /** HF's class-name prefix (`Bert` of `BertForMaskedLM`, `XLMRoberta`, …). */
+  readonly classPrefix: string;
   /** How position ids are formed. */
   readonly positions: 'absolute' | 'padding-offset';
   /** Whether `token_type_ids` is a graph input (the Optimum export has it iff type_vocab_size > 1 or the family always feeds it). */
@@ -61,6 +63,7 @@ export interface FamilySpec {
 export const BERT: FamilySpec = {
   modelType: 'bert',
   base: 'bert',
+  classPrefix: 'Bert',
   positions: 'absolute',
   tokenTypeInput: () => true,
   rename: (name) => name,
@@ -76,6 +79,7 @@ export const BERT: FamilySpec = {
 export const ROBERTA: FamilySpec = {
   modelType: 'roberta',
   base: 'roberta',
+  classPrefix: 'Roberta',
   positions: 'padding-offset',
   tokenTypeInput: (typeVocabSize) => typeVocabSize > 1,
   rename: (name) => name,
@@ -91,6 +95,7 @@ export const ROBERTA: FamilySpec = {
 export const ELECTRA: FamilySpec = {
   modelType: 'electra',
   base: 'electra',
+  classPrefix: 'Electra',
   positions: 'absolute',
   tokenTypeInput: () => true,
   rename: (name) => name,
@@ -124,6 +129,7 @@ const DISTILBERT_LAYER: ReadonlyArray<[RegExp, string]> = [
 export const DISTILBERT: FamilySpec = {
   modelType: 'distilbert',
   base: 'distilbert',
+  classPrefix: 'DistilBert',
   positions: 'absolute',
   tokenTypeInput: () => false,
   rename: (name) => {
@@ -173,6 +179,7 @@ function albertSchedule(config: EncoderConfig): number[] {
 export const ALBERT: FamilySpec = {
   modelType: 'albert',
   base: 'albert',
+  classPrefix: 'Albert',
   positions: 'absolute',
   tokenTypeInput: () => true,
   rename: (name, config) => {
@@ -220,7 +227,7 @@ const FAMILIES: Readonly<Record<string, FamilySpec>> = {
   distilbert: DISTILBERT,
   albert: ALBERT,
   electra: ELECTRA,
-  'xlm-roberta': { ...ROBERTA, modelType: 'xlm-roberta' },
+  'xlm-roberta': { ...ROBERTA, modelType: 'xlm-roberta', classPrefix: 'XLMRoberta' },
 };
 
 /** The family of `model_type`; one the engine cannot build is a FormatError naming the config file. */
