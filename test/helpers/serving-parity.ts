@@ -125,11 +125,18 @@ function worstOf(pairs: Array<[number, number]>): number {
   return pairs.reduce((w, [a, b]) => Math.max(w, Math.abs(a - b)), 0);
 }
 
+/** A fine-tuning job to run through the jobs API on a classifier's own train.csv. */
+export interface JobCheck {
+  readonly model: string;
+  readonly method: 'full' | 'lora' | 'adapter' | 'head' | 'prompt';
+}
+
 /**
  * Describes the HTTP checks for `models` (fixture name → task), each served from its ONNX file
- * and from its weights only, in one app started for the family.
+ * and from its weights only, in one app started for the family; with `job`, also the fine-tuning
+ * jobs API (the trainer in its worker thread) training that model and serving the new version.
  */
-export function describeServingParity(family: string, models: Readonly<Record<string, ServedTask>>): void {
+export function describeServingParity(family: string, models: Readonly<Record<string, ServedTask>>, job?: JobCheck): void {
   describe(`${family}: the HTTP API answers the PyTorch references (ONNX export and weights only)`, () => {
     let app: NestFastifyApplication;
     let work: string;
@@ -166,6 +173,44 @@ export function describeServingParity(family: string, models: Readonly<Record<st
       const worst = await CHECKS[task](http, model, name);
       recordWorst(`${model} serving (${how}, HTTP)`, worst);
     });
+
+    if (job) {
+      it(`${job.model}: a ${job.method} fine-tuning job on its train.csv succeeds and the new version serves`, async () => {
+        const file = (
+          await http()
+            .post('/v1/files')
+            .field('purpose', 'fine-tune')
+            .attach('file', join(hfTinyDir(job.model), 'train.csv'))
+            .expect(200)
+        ).body.id as string;
+        const created = (
+          await http()
+            .post('/v1/fine_tuning/jobs')
+            .send({
+              model: job.model,
+              training_file: file,
+              validation_file: file,
+              suffix: job.method,
+              method: { type: job.method, [job.method]: { hyperparameters: { n_epochs: 1, batch_size: 4 } } },
+            })
+            .expect(200)
+        ).body as { id: string };
+        let status = '';
+        // Bounded: 1 epoch of one batch on a tiny model takes seconds.
+        for (let i = 0; i < 600 && !['succeeded', 'failed', 'cancelled'].includes(status); i++) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 100));
+          status = (await http().get(`/v1/fine_tuning/jobs/${created.id}`).expect(200)).body.status as string;
+        }
+        const done = (await http().get(`/v1/fine_tuning/jobs/${created.id}`)).body as Record<string, unknown>;
+        expect(done).toMatchObject({ status: 'succeeded', fine_tuned_model: `${job.model}-ft-${job.method}` });
+        const text = servingReference(job.model).examples[0].text;
+        const res = await http()
+          .post('/v1/classify')
+          .send({ model: `${job.model}-ft-${job.method}`, inputs: text, top_k: null })
+          .expect(200);
+        expect((res.body.results[0].labels as Array<{ label: string }>).map((l) => l.label).sort()).toEqual([...labels(job.model)].sort());
+      }, 120_000);
+    }
   });
 }
 

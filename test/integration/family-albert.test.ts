@@ -18,7 +18,11 @@ import { describeTrainMethods, describeTrainParity } from '../helpers/train-refe
 describeWithFixtures('ALBERT (hf-tiny albert-*)', () => {
   reportWorstAfterAll();
   describeExportParity(['albert-seqcls', 'albert-mlm'], 'ALBERT');
-  describeServingParity('ALBERT', { 'albert-seqcls': 'classify', 'albert-mlm': 'fill-mask' });
+  describeServingParity(
+    'ALBERT',
+    { 'albert-seqcls': 'classify', 'albert-mlm': 'fill-mask' },
+    { model: 'albert-seqcls', method: 'adapter' },
+  );
   describeTrainParity('albert-seqcls', 'sequence-classification');
   describeTrainMethods('albert-seqcls');
 });

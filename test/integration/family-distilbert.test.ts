@@ -9,7 +9,11 @@ import { describeServingParity } from '../helpers/serving-parity';
 describeWithFixtures('DistilBERT (hf-tiny distilbert-*)', () => {
   reportWorstAfterAll();
   describeExportParity(['distilbert-seqcls', 'distilbert-qa'], 'DistilBERT');
-  describeServingParity('DistilBERT', { 'distilbert-seqcls': 'classify', 'distilbert-qa': 'qa' });
+  describeServingParity(
+    'DistilBERT',
+    { 'distilbert-seqcls': 'classify', 'distilbert-qa': 'qa' },
+    { model: 'distilbert-seqcls', method: 'lora' },
+  );
   describeTrainParity('distilbert-seqcls', 'sequence-classification');
   describeTrainMethods('distilbert-seqcls');
 });

@@ -9,7 +9,7 @@ import { describeServingParity } from '../helpers/serving-parity';
 describeWithFixtures('ELECTRA (hf-tiny electra-*)', () => {
   reportWorstAfterAll();
   describeExportParity(['electra-seqcls'], 'ELECTRA');
-  describeServingParity('ELECTRA', { 'electra-seqcls': 'classify' });
+  describeServingParity('ELECTRA', { 'electra-seqcls': 'classify' }, { model: 'electra-seqcls', method: 'full' });
   describeTrainParity('electra-seqcls', 'sequence-classification');
   describeTrainMethods('electra-seqcls');
 });

@@ -9,7 +9,7 @@ import { describeServingParity } from '../helpers/serving-parity';
 describeWithFixtures('RoBERTa (hf-tiny roberta-*)', () => {
   reportWorstAfterAll();
   describeExportParity(['roberta-seqcls', 'roberta-ner'], 'RoBERTa');
-  describeServingParity('RoBERTa', { 'roberta-seqcls': 'classify', 'roberta-ner': 'ner' });
+  describeServingParity('RoBERTa', { 'roberta-seqcls': 'classify', 'roberta-ner': 'ner' }, { model: 'roberta-seqcls', method: 'prompt' });
   describeTrainParity('roberta-seqcls', 'sequence-classification');
   describeTrainMethods('roberta-seqcls');
 });
