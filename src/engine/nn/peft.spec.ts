@@ -80,6 +80,49 @@ describe('initPeftWeights', () => {
     expect(added.size).toBe(2 * 2 * 4);
   });
 
+  it("names LoRA and adapter tensors after each family's own modules, one set per stored layer", () => {
+    const lora: PeftConfig = { type: 'lora', r: 2, lora_alpha: 2, lora_dropout: 0, target_modules: ['query', 'output.dense'] };
+    const adapter: PeftConfig = { type: 'adapter', reduction_factor: 16, non_linearity: 'relu' };
+    const distil: EncoderConfig = {
+      ...config,
+      model_type: 'distilbert',
+      type_vocab_size: 0,
+      architectures: ['DistilBertForSequenceClassification'],
+    };
+    const distilBase = initWeights(distil, 'sequence-classification', 2);
+    expect([...initPeftWeights(distil, lora, distilBase, 1).keys()].filter((n) => n.includes('layer.1.'))).toEqual([
+      'distilbert.transformer.layer.1.attention.q_lin.lora_A.weight',
+      'distilbert.transformer.layer.1.attention.q_lin.lora_B.weight',
+      'distilbert.transformer.layer.1.ffn.lin2.lora_A.weight',
+      'distilbert.transformer.layer.1.ffn.lin2.lora_B.weight',
+    ]);
+    expect([...initPeftWeights(distil, adapter, distilBase, 1).keys()].filter((n) => n.endsWith('down.weight'))).toEqual([
+      'distilbert.transformer.layer.0.attention.out_lin.adapter.down.weight',
+      'distilbert.transformer.layer.0.ffn.lin2.adapter.down.weight',
+      'distilbert.transformer.layer.1.attention.out_lin.adapter.down.weight',
+      'distilbert.transformer.layer.1.ffn.lin2.adapter.down.weight',
+    ]);
+    // ALBERT: three depths share one stored layer, so one LoRA pair per target.
+    const albert: EncoderConfig = {
+      ...config,
+      model_type: 'albert',
+      num_hidden_layers: 3,
+      embedding_size: 16,
+      architectures: ['AlbertForSequenceClassification'],
+    };
+    const albertBase = initWeights(albert, 'sequence-classification', 2);
+    expect([...initPeftWeights(albert, lora, albertBase, 1).keys()]).toEqual([
+      'albert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.lora_A.weight',
+      'albert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.lora_B.weight',
+      'albert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.lora_A.weight',
+      'albert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.lora_B.weight',
+    ]);
+    // The prompt is as wide as the embeddings (16), not the hidden states.
+    expect(initPeftWeights(albert, { type: 'prompt', num_virtual_tokens: 2 }, albertBase, 1).get('prompt_embeddings')!.shape).toEqual([
+      2, 16,
+    ]);
+  });
+
   it('prompt: rows copied from the word embeddings', () => {
     const added = initPeftWeights(config, { type: 'prompt', num_virtual_tokens: 3 }, base, 1);
     const prompt = added.get('prompt_embeddings')!;
