@@ -78,6 +78,28 @@ describe('ALBERT in the family table', () => {
     expect(names).toContain('albert.embeddings.word_embeddings.weight');
   });
 
+  it("gives each task head HF ALBERT's names: pooler only for sequence classification, predictions.* for masked-LM", () => {
+    const heads = (architecture: string, head: Parameters<typeof initWeights>[1]) =>
+      [...initWeights(albertConfig({ architectures: [architecture] }), head, 1).keys()].filter(
+        (n) => !n.includes('.encoder.') && !n.includes('.embeddings.'),
+      );
+    expect(heads('AlbertForSequenceClassification', 'sequence-classification')).toEqual([
+      'albert.pooler.bias',
+      'albert.pooler.weight',
+      'classifier.bias',
+      'classifier.weight',
+    ]);
+    expect(heads('AlbertForTokenClassification', 'token-classification')).toEqual(['classifier.bias', 'classifier.weight']);
+    expect(heads('AlbertForQuestionAnswering', 'question-answering')).toEqual(['qa_outputs.bias', 'qa_outputs.weight']);
+    expect(heads('AlbertForMaskedLM', 'masked-lm')).toEqual([
+      'predictions.LayerNorm.bias',
+      'predictions.LayerNorm.weight',
+      'predictions.bias',
+      'predictions.dense.bias',
+      'predictions.dense.weight',
+    ]);
+  });
+
   it('computes what an unshared encoder computes with the shared weights copied to every depth', async () => {
     // The same network as ELECTRA (projected embeddings, BERT encoder, no pooler) with 8 layers
     // holding copies of the stored layer each application uses: [0, 1, 0, 1, 2, 3, 2, 3].
