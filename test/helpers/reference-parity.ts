@@ -7,7 +7,7 @@
  * With BERTH_PARITY_REPORT set, the worst difference of each check is printed after the run.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -15,6 +15,7 @@ import { readSafetensors } from '../../src/engine/formats/safetensors';
 import { buildModelFromDir, exportModelDir } from '../../src/engine/nn/export';
 import { decodeModel } from '../../src/engine/onnx/decode';
 import { encodeModel } from '../../src/engine/onnx/encode';
+import { torchCheckpoint } from '../support/torch-checkpoint-writer';
 import { hfTinyDir } from './fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -210,6 +211,15 @@ export function describeExportParity(models: readonly string[], family: string):
           `${model} export (berth export)`,
           checkAgainstReference(model, ref, await runReferenceBatch(join(out, 'model.onnx'), ref)),
         );
+      });
+
+      it('a folder holding the weights as pytorch_model.bin only exports the same model.onnx', () => {
+        const binDir = join(work, `${model}-bin`);
+        mkdirSync(binDir);
+        cpSync(join(hfTinyDir(model), 'config.json'), join(binDir, 'config.json'));
+        writeFileSync(join(binDir, 'pytorch_model.bin'), torchCheckpoint(readSafetensors(join(hfTinyDir(model), 'model.safetensors'))));
+        const fromBin = encodeModel(buildModelFromDir(binDir));
+        expect(Buffer.from(fromBin).equals(Buffer.from(encodeModel(buildModelFromDir(hfTinyDir(model)))))).toBe(true);
       });
 
       it("the fixture's own PyTorch-exported model.onnx matches the same reference", async () => {
