@@ -22,6 +22,7 @@ import { CORE_HOST, CoreFactory, CoreHost } from './modules/core/core-host';
 import { servingCoreFactory } from './modules/core/serving-core.factory';
 import { FLEET_STORE, openFleetStore } from './modules/core/fleet-store';
 import type { PostgresStore } from './store/postgres';
+import { AuthModule } from './modules/auth/auth.module';
 import { FilesModule } from './modules/files/files.module';
 import { FineTuningModule, FineTuningModuleOptions } from './modules/fine-tuning/fine-tuning.module';
 import { HealthModule } from './modules/health/health.module';
@@ -98,6 +99,7 @@ export class AppModule {
         InfoModule,
         HealthModule,
         MetricsModule,
+        AuthModule,
         FilesModule,
         FineTuningModule.register({ ...fineTuning, observer: metrics }),
       ],
