@@ -1,7 +1,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
-import './styles.css';
+import './base.css';
+import './widgets.css';
 import { ApiError, apiKey, get, setApiKey, WhoAmI } from './api';
 import { ErrorBox } from './components/common';
 import { DatasetsPage } from './pages/datasets';

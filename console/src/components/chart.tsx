@@ -27,7 +27,18 @@ export function Chart(props: {
       title: props.title,
       width,
       height: 220,
-      scales: { x: { time: false } },
+      // Bars get half a bar of room at each end, so the first and last are not cut in half.
+      scales: {
+        x: {
+          time: false,
+          range: props.bars
+            ? (u: uPlot, min: number, max: number): uPlot.Range.MinMax => {
+                const pad = u.data[0].length > 1 ? (max - min) / (u.data[0].length - 1) / 2 : 0.5;
+                return [min - pad, max + pad];
+              }
+            : undefined,
+        },
+      },
       axes: [{ label: props.xLabel }, props.yFormat ? { size: 70, values: (_u, ticks) => ticks.map((t) => props.yFormat!(t)) } : {}],
       series: [
         { label: props.xLabel },
@@ -37,7 +48,7 @@ export function Chart(props: {
           width: 2,
           fill: props.bars ? s.color + '66' : undefined,
           paths: props.bars ? uPlot.paths.bars!({ size: [0.9, 60] }) : undefined,
-          points: { show: !props.bars && props.x.length < 30 },
+          points: { show: props.bars ? false : (u: uPlot) => u.data[0].length < 30 },
         })),
       ],
     };

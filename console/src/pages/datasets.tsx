@@ -266,8 +266,8 @@ function FileDetails({ file, models }: { file: FileObject; models: Model[] }) {
           </p>
           <Chart
             title="Rows per token length"
-            xLabel="tokens"
-            x={h.counts.map((_, i) => h.edges[i])}
+            xLabel="tokens (bin centre)"
+            x={h.counts.map((_, i) => (h.edges[i] + h.edges[i + 1] - 1) / 2)}
             series={[{ label: 'rows', values: h.counts, color: '#3b6fd4' }]}
             bars
             testId="length-histogram"

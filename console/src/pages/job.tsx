@@ -175,10 +175,16 @@ function Outcome({ job, who, onAnswer }: { job: Job; who: WhoAmI; onAnswer: (tex
   const mine = model.versions.find((v) => v.version === version);
   const active = model.versions.find((v) => v.version === model.active_version);
   const ours: Scores | undefined = scoresOf(mine?.metrics);
-  // The active version's own record, or else what this job measured for its starting model on the same rows.
+  // Prefer what this job measured for its starting model on the same validation rows; a version's own
+  // metrics.json was scored on other data, so it is shown as that.
+  const baseline = active === mine ? undefined : baselineOf(mine?.metrics);
   const recorded = active === mine ? undefined : scoresOf(active?.metrics);
-  const baseline = baselineOf(mine?.metrics);
-  const theirs: Scores | undefined = recorded ?? baseline;
+  const theirs: Scores | undefined = baseline ?? recorded;
+  const how = baseline
+    ? 'scored by this job on the same validation rows before training'
+    : recorded
+      ? 'its own metrics.json, other data'
+      : '';
   return (
     <section class="card" aria-labelledby="outcome-title" data-testid="job-outcome">
       <h2 id="outcome-title">Result</h2>
@@ -199,8 +205,7 @@ function Outcome({ job, who, onAnswer }: { job: Job; who: WhoAmI; onAnswer: (tex
           {active && active !== mine && (
             <tr>
               <th scope="row">
-                {name} v{active.version} (active
-                {!recorded && baseline ? ', scored by this job on the same validation rows before training' : ''})
+                {name} v{active.version} (active{how ? `; ${how}` : ''})
               </th>
               <td>{formatScore(theirs)}</td>
             </tr>

@@ -11,19 +11,28 @@ export interface TaskProps {
   run: <T>(path: string, body: Record<string, unknown>) => Promise<T | undefined>;
 }
 
-const TASKS: { id: string; label: string; fits: (m: Model) => boolean }[] = [
-  { id: 'classify', label: 'Classification', fits: (m) => m.task === 'text-classification' },
-  { id: 'nli', label: 'NLI', fits: (m) => m.nli },
-  { id: 'zero-shot', label: 'Zero-shot', fits: (m) => m.nli },
-  { id: 'ner', label: 'NER', fits: (m) => m.task === 'token-classification' },
-  { id: 'qa', label: 'Question answering', fits: (m) => m.task === 'question-answering' },
-  { id: 'fill-mask', label: 'Fill-mask', fits: (m) => m.task === 'fill-mask' },
-  { id: 'embeddings', label: 'Embeddings', fits: () => true },
+/** Each task: its tab, the models that serve it (best first), and its key in GET /info's `defaults`. */
+const TASKS: { id: string; label: string; fits: (m: Model) => boolean; info: string; rank?: (m: Model) => number }[] = [
+  { id: 'classify', label: 'Classification', fits: (m) => m.task === 'text-classification', info: 'text-classification' },
+  { id: 'nli', label: 'NLI', fits: (m) => m.nli, info: 'nli' },
+  { id: 'zero-shot', label: 'Zero-shot', fits: (m) => m.nli, info: 'zero-shot' },
+  { id: 'ner', label: 'NER', fits: (m) => m.task === 'token-classification', info: 'token-classification' },
+  { id: 'qa', label: 'Question answering', fits: (m) => m.task === 'question-answering', info: 'question-answering' },
+  { id: 'fill-mask', label: 'Fill-mask', fits: (m) => m.task === 'fill-mask', info: 'fill-mask' },
+  // Any encoder embeds; bare encoders and masked-LM checkpoints first.
+  {
+    id: 'embeddings',
+    label: 'Embeddings',
+    fits: () => true,
+    info: 'feature-extraction',
+    rank: (m) => ['feature-extraction', 'fill-mask'].indexOf(m.task) >>> 0,
+  },
 ];
 
 /** One form per task, the model to ask, and what the server answered with (version and timings). */
 export function PlaygroundPage({ task, model: initial }: { task: string; model?: string }) {
   const models = useLoad(() => get<{ data: Model[] }>('/v1/models'));
+  const info = useLoad(() => get<{ defaults?: Record<string, string> }>('/info'));
   const current = TASKS.find((t) => t.id === task) ?? TASKS[0];
   const [model, setModel] = useState(initial ?? '');
   const [served, setServed] = useState<Record<string, string> | undefined>();
@@ -50,7 +59,13 @@ export function PlaygroundPage({ task, model: initial }: { task: string; model?:
       setBusy(false);
     }
   };
-  const candidates = models.data?.data.filter(current.fits) ?? [];
+  const rank = current.rank ?? (() => 0);
+  const candidates = (models.data?.data.filter(current.fits) ?? []).sort((a, b) => rank(a) - rank(b));
+  const fallback = info.data?.defaults?.[current.info];
+  // A task without a default model (no model of its own task is loaded) runs on the first that fits.
+  useEffect(() => {
+    if (!model && info.data && !fallback && candidates[0]) setModel(candidates[0].name);
+  }, [info.data, fallback, candidates[0]?.name, model]);
   const props: TaskProps = { model, run };
 
   return (
@@ -67,7 +82,7 @@ export function PlaygroundPage({ task, model: initial }: { task: string; model?:
         <h2 id="task-title">{current.label}</h2>
         <label for="model">Model</label>
         <select id="model" value={model} onChange={(e) => setModel(e.currentTarget.value)}>
-          <option value="">the task's default model</option>
+          {fallback && <option value="">the task's default ({fallback})</option>}
           {candidates.map((m) => (
             <option key={m.name} value={m.name}>
               {m.name} (v{m.active_version})
