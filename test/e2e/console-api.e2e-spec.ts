@@ -82,6 +82,8 @@ describe('/console', () => {
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
     expect(res.headers['content-security-policy']).toContain("connect-src 'self'");
     expect(res.text).toMatch(/<script type="module" src="\/console\/assets\/console-\w+\.js">/);
+    const slash = await request(t.app.getHttpServer()).get('/console/').expect(301);
+    expect(slash.headers.location).toBe('/console');
   });
 
   it('serves each asset compressed as the client accepts (Brotli, gzip, none), cached for a year', async () => {

@@ -158,6 +158,14 @@ describeInBrowser('console in a browser', () => {
     await expect(page.getByTestId('served-model-version').textContent()).resolves.toBe('2');
     await expect(page.getByTestId('served-model-name').textContent()).resolves.toBe('sentiment');
     await screenshot(page, 'playground-classify');
+
+    // The models page shows the server's own one-minute traffic figures for the model just used.
+    await open('models');
+    const traffic = page.getByTestId('traffic-sentiment');
+    await traffic.filter({ hasNotText: ' 0.00 req/s' }).waitFor();
+    const summary = (await api('/metrics/summary')).models.find((m: any) => m.model === 'sentiment');
+    expect(summary.requests).toBeGreaterThan(0);
+    await expect(traffic.textContent()).resolves.toMatch(/Last 60 s: \d+\.\d\d req\/s · p95 \d+\.\d ms/);
   }, 240_000);
 
   it('shows the line number and the problem of a file with a bad line, dropped on the page', async () => {
@@ -280,6 +288,35 @@ describeInBrowser('console in a browser', () => {
       if (name === 'jobs') await screenshot(page, 'jobs');
       await expectAccessible(name);
     }
+    // Status filters: with succeeded and cancelled hidden, none of this run's jobs is listed.
+    await open('jobs');
+    const rows = page.locator('[data-testid="jobs-table"] tbody tr');
+    await rows.first().waitFor();
+    const statuses = (await api('/v1/fine_tuning/jobs')).data.map((j: any) => j.status);
+    await expect(rows.count()).resolves.toBe(statuses.length);
+    await page.getByLabel('succeeded').uncheck();
+    await expect(rows.count()).resolves.toBe(statuses.filter((s: string) => s !== 'succeeded').length);
+    await page.getByLabel('cancelled').uncheck();
+    await expect(rows.count()).resolves.toBe(statuses.filter((s: string) => s !== 'succeeded' && s !== 'cancelled').length);
+
+    // The keyboard alone reaches a playground tab and runs it.
+    await open('models');
+    await page.getByTestId('model-sentiment').waitFor();
+    // From the first focusable element, the skip link (the page moves focus to its content after each navigation).
+    await page.locator('a.skip').focus();
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Playground') break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Playground', level: 1 }).waitFor();
+    expect(page.url()).toMatch(/#\/playground$/);
+    await page.locator('#classify-text').focus();
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Classify');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('classify-result').waitFor();
+
     // A phone-sized window: the playground still reads (no horizontal scrolling of the page).
     await page.setViewportSize({ width: 390, height: 844 });
     await open('playground/classify');

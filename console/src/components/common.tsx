@@ -99,15 +99,6 @@ export function ConfirmButton(props: {
   );
 }
 
-/** A disabled control with its reason said next to it, for keys that may not do something. */
-export function Denied({ reason }: { reason: string }) {
-  return (
-    <p class="denied" role="note">
-      {reason}
-    </p>
-  );
-}
-
 export function Card({ title, children, id }: { title: string; children: ComponentChildren; id?: string }) {
   return (
     <section class="card" aria-labelledby={id ?? undefined}>
