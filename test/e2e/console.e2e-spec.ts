@@ -264,6 +264,19 @@ describeInBrowser('console in a browser', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
     await page.locator('[data-testid="job-status"][data-status="cancelled"]').waitFor({ timeout: 30_000 });
     expect((await api('/v1/fine_tuning/jobs')).data.length).toBe(before + 1);
+
+    // Unload and load a model, each confirmed, with the server's answer shown.
+    await open('models');
+    const card = page.getByTestId('model-qa');
+    await card.getByRole('button', { name: 'Unload' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByTestId('model-answer').filter({ hasText: 'Unload qa: done' }).waitFor();
+    await card.locator('.badge.status-unloaded').waitFor();
+    expect((await api('/v1/models/qa')).status).toBe('unloaded');
+    await card.getByRole('button', { name: 'Load' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByTestId('model-answer').filter({ hasText: 'Load qa: done' }).waitFor();
+    expect((await api('/v1/models/qa')).status).toBe('ready');
   });
 
   it('finds no serious or critical accessibility violations on any page (axe-core)', async () => {
