@@ -297,8 +297,7 @@ describeInBrowser('console in a browser', () => {
     for (const [route, name, ready] of pages) {
       await open(route);
       await page.locator(ready).first().waitFor();
-      if (name === 'models') await screenshot(page, 'models');
-      if (name === 'jobs') await screenshot(page, 'jobs');
+      await screenshot(page, name);
       await expectAccessible(name);
     }
     // Status filters: with succeeded and cancelled hidden, none of this run's jobs is listed.
