@@ -82,6 +82,14 @@ describeInBrowser('console in a browser', () => {
     cpSync(hfTinyDir('bert-seqcls'), join(root, 'models', 'sentiment'), { recursive: true });
     cpSync(hfTinyDir('bert-ner'), join(root, 'models', 'ner'), { recursive: true });
     cpSync(hfTinyDir('bert-qa'), join(root, 'models', 'qa'), { recursive: true });
+    cpSync(hfTinyDir('bert-nli'), join(root, 'models', 'nli'), { recursive: true });
+    cpSync(hfTinyDir('bert-mlm'), join(root, 'models', 'mlm'), { recursive: true });
+    // A bare encoder for embeddings: the masked-LM fixture's weights read as a BertModel (built at load).
+    mkdirSync(join(root, 'models', 'encoder'));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'model.safetensors'])
+      cpSync(join(hfTinyDir('bert-mlm'), f), join(root, 'models', 'encoder', f));
+    const mlmConfig = JSON.parse(readFileSync(join(hfTinyDir('bert-mlm'), 'config.json'), 'utf8'));
+    writeFileSync(join(root, 'models', 'encoder', 'config.json'), JSON.stringify({ ...mlmConfig, architectures: ['BertModel'] }));
     server = await startServer(join(root, 'models'), join(root, 'data'), { BERTH_API_KEYS: INFERENCE, BERTH_ADMIN_KEYS: ADMIN });
     browser = await launch(chromium!);
   });
@@ -232,6 +240,71 @@ describeInBrowser('console in a browser', () => {
       mark.evaluate((m) => [Number(m.getAttribute('data-start')), Number(m.getAttribute('data-end')), m.firstChild!.textContent]),
     ).resolves.toEqual([best.start, best.end, Array.from(context).slice(best.start, best.end).join('')]);
     await screenshot(page, 'playground-qa');
+  });
+
+  it('answers NLI, zero-shot with edited labels, fill-mask and embeddings as the API does', async () => {
+    await signIn(INFERENCE);
+    const bars = () =>
+      page
+        .locator('.bars li')
+        .evaluateAll((items) =>
+          items.map((li) => [li.querySelector('.bar-label')!.textContent, li.querySelector('.bar-value')!.textContent]),
+        );
+    const asBars = (items: { label: string; score: number }[]) => items.map((i) => [i.label, i.score.toFixed(4)]);
+
+    const premise = 'A woman is reading a book in the park.';
+    const hypothesis = 'A person is reading.';
+    const nli = (await api('/v1/nli', { model: 'nli', inputs: { premise, hypothesis } })).results[0].labels;
+    await open('playground/nli/nli');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.locator('.bars').waitFor();
+    await expect(bars()).resolves.toEqual(asBars(nli));
+
+    const text = 'The team scored twice in the second half and won the match.';
+    const zs = (
+      await api('/v1/zero-shot', {
+        model: 'nli',
+        inputs: text,
+        candidate_labels: ['sports', 'politics', 'weather'],
+        hypothesis_template: 'This text is about {}.',
+      })
+    ).results[0];
+    await open('playground/zero-shot/nli');
+    await page.getByRole('button', { name: 'Remove label cooking' }).click();
+    await page.getByLabel('Add a label').fill('weather');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByLabel(/Hypothesis template/).fill('This text is about {}.');
+    await page.getByRole('button', { name: 'Classify' }).click();
+    await page.locator('.bars').waitFor();
+    await expect(bars()).resolves.toEqual(asBars(zs.labels.map((label: string, i: number) => ({ label, score: zs.scores[i] }))));
+    await screenshot(page, 'playground-zero-shot-edited');
+
+    const masked = 'Paris is the [MASK] of France.';
+    const candidates = (await api('/v1/fill-mask', { model: 'mlm', inputs: masked, top_k: 5 })).results[0];
+    await open('playground/fill-mask/mlm');
+    await page.getByRole('button', { name: 'Fill the mask' }).click();
+    await page.getByTestId('fill-mask-result').waitFor();
+    await expect(bars()).resolves.toEqual(asBars(candidates.map((c: any) => ({ label: c.token_str, score: c.score }))));
+
+    const sentences = [
+      'The cat sat on the mat.',
+      'A kitten is sitting on a rug.',
+      'Stock markets fell sharply today.',
+      'Shares dropped on the exchange.',
+    ];
+    const vectors: number[][] = (
+      await api('/v1/embeddings', { model: 'encoder', inputs: sentences, pooling: 'mean', normalize: true })
+    ).results.map((r: any) => r.embedding);
+    const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+    await open('playground/embeddings/encoder');
+    await page.getByRole('button', { name: 'Compare sentences' }).click();
+    await page.getByTestId('embeddings-result').waitFor();
+    const cells = await page
+      .locator('.heatmap tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(cells).toEqual(vectors.map((a) => vectors.map((b) => cosine(a, b).toFixed(2))));
+    await expect(page.getByTestId('served-model-name').textContent()).resolves.toBe('encoder');
+    await screenshot(page, 'playground-embeddings');
   });
 
   it('lets an inference key try models but not start a job, and an admin key start (and cancel) one', async () => {
