@@ -14,17 +14,23 @@ export default async () => {
         ["./modules/models/models.dto"]: await import("./modules/models/models.dto"),
         ["./http/error-body.dto"]: await import("./http/error-body.dto"),
         ["./modules/health/health.dto"]: await import("./modules/health/health.dto"),
-        ["./modules/info/info.dto"]: await import("./modules/info/info.dto")
+        ["./modules/info/info.dto"]: await import("./modules/info/info.dto"),
+        ["./metrics/metrics.dto"]: await import("./metrics/metrics.dto"),
+        ["./modules/auth/auth.dto"]: await import("./modules/auth/auth.dto")
     };
     return {
         "@nestjs/swagger": {
             "models": [
                 [import("./modules/files/files.dto"), {
-                        "FileDetailsDto": { task: { required: true, description: "The task the file was validated for.", enum: ["classification", "ner", "qa"] }, format: { required: true, type: () => String, description: "Detected format." }, stats: { required: true, type: "object", additionalProperties: true, description: "rows; label_counts (classification labels or NER tags); token_lengths {count, mean, p50, p90, p99, max} when a model was named." } },
+                        "FileDetailsDto": { task: { required: true, description: "The task the file was validated for.", enum: ["classification", "ner", "qa"] }, format: { required: true, type: () => String, description: "Detected format." }, stats: { required: true, type: "object", additionalProperties: true, description: "rows; label_counts (classification labels or NER tags); token_lengths {count, mean, p50, p90, p99, max, histogram {edges, counts}} when a model was named." } },
                         "FileObjectDto": { id: { required: true, type: () => String, example: "file-AbC123" }, object: { required: true, type: () => String }, bytes: { required: true, type: () => Number }, created_at: { required: true, type: () => Number, description: "Unix seconds." }, filename: { required: true, type: () => String }, purpose: { required: true, type: () => String }, status: { required: true, type: () => String }, berth: { required: true, type: () => t["./modules/files/files.dto"].FileDetailsDto } },
                         "FileListDto": { object: { required: true, type: () => String }, data: { required: true, type: () => [t["./modules/files/files.dto"].FileObjectDto] }, has_more: { required: true, type: () => Boolean }, first_id: { required: false, type: () => String, nullable: true }, last_id: { required: false, type: () => String, nullable: true } },
                         "FileDeletedDto": { id: { required: true, type: () => String }, object: { required: true, type: () => String }, deleted: { required: true, type: () => Boolean } },
-                        "ListFilesQueryDto": { limit: { required: false, type: () => Number, description: "1\u201310000, default 10000" }, after: { required: false, type: () => String, description: "Id of the last file of the previous page" }, purpose: { required: false, type: () => String } }
+                        "ListFilesQueryDto": { limit: { required: false, type: () => Number, description: "1\u201310000, default 10000" }, after: { required: false, type: () => String, description: "Id of the last file of the previous page" }, purpose: { required: false, type: () => String } },
+                        "TokenLengthsQueryDto": { model: { required: true, type: () => String, description: "A served model whose tokenizer measures the rows (its active version's)." } },
+                        "TokenLengthHistogramDto": { edges: { required: true, type: () => [Number], description: "Bin edges: bin i holds the lengths in [edges[i], edges[i+1])." }, counts: { required: true, type: () => [Number], description: "Rows per bin." } },
+                        "TokenLengthsDto": { count: { required: true, type: () => Number }, mean: { required: true, type: () => Number }, p50: { required: true, type: () => Number }, p90: { required: true, type: () => Number }, p99: { required: true, type: () => Number }, max: { required: true, type: () => Number }, histogram: { required: true, type: () => t["./modules/files/files.dto"].TokenLengthHistogramDto } },
+                        "FileTokenLengthsDto": { file: { required: true, type: () => String }, model: { required: true, type: () => String }, token_lengths: { required: true, type: () => t["./modules/files/files.dto"].TokenLengthsDto } }
                     }],
                 [import("./modules/fine-tuning/fine-tuning.dto"), {
                         "CreateJobDto": { model: { required: true, type: () => String, description: "The base model (a served, fine-tunable model)." }, training_file: { required: true, type: () => String, description: "Id of an uploaded file (purpose fine-tune)." }, validation_file: { required: false, type: () => String, nullable: true, description: "Id of an uploaded validation file; without one a seeded share of the training rows is held out (10%)." }, hyperparameters: { required: false, type: "object", additionalProperties: true, description: "Legacy OpenAI placement of the hyperparameters: n_epochs (or epochs), batch_size (\"auto\" or an integer), learning_rate_multiplier (\u00D7 5e-5) or learning_rate, warmup_ratio, weight_decay, max_seq_length, validation_split, lora_r, lora_alpha, lora_dropout, lora_targets, adapter_reduction, prompt_tokens." }, method: { required: false, type: "object", additionalProperties: true, description: "{type: full|lora|adapter|head|prompt (OpenAI's \"supervised\" means full), <type>: {hyperparameters: {\u2026}}}. n_epochs (or epochs), batch_size (\"auto\" or an integer), learning_rate_multiplier (\u00D7 5e-5) or learning_rate, warmup_ratio, weight_decay, max_seq_length, validation_split, lora_r, lora_alpha, lora_dropout, lora_targets, adapter_reduction, prompt_tokens.", example: { "type": "lora", "lora": { "hyperparameters": { "n_epochs": 3, "lora_r": 8 } } } }, suffix: { required: false, type: () => String, description: "Names the output model <base>-ft-<suffix>; without it the result is the next version of the base model." }, seed: { required: false, type: () => Number, description: "Seed for shuffling, dropout and the held-out split (default 42)." }, metadata: { required: false, type: "object", additionalProperties: { type: "string" }, description: "Up to 16 string pairs, returned as given." }, auto_activate: { required: false, type: () => Boolean, description: "Activate the new version when it finishes, if it loads, answers golden inputs sanely and scores at least as well as the active version." }, integrations: { required: false, type: () => [Object], nullable: true, description: "Accepted for compatibility; must be empty." } },
@@ -118,6 +124,13 @@ export default async () => {
                         "InfoModelDto": { name: { required: true, type: () => String }, task: { required: true, type: () => String }, nli: { required: true, type: () => Boolean }, active_version: { required: true, type: () => Number }, status: { required: true, type: () => String }, max_sequence_length: { required: true, type: () => Number } },
                         "InfoDto": { name: { required: true, type: () => String, example: "berth" }, version: { required: true, type: () => String }, device: { required: true, type: () => String }, state: { required: true, enum: ["failed", "ready", "starting", "closed"] }, limits: { required: true, type: () => t["./modules/info/info.dto"].LimitsDto }, batching: { required: true, type: () => t["./modules/info/info.dto"].BatchingDto }, models: { required: true, type: () => [t["./modules/info/info.dto"].InfoModelDto] }, defaults: { required: false, type: "object", additionalProperties: { type: "string" }, description: "Default model per task." } }
                     }],
+                [import("./metrics/metrics.dto"), {
+                        "ModelTrafficDto": { model: { required: true, type: () => String }, requests: { required: true, type: () => Number, description: "Requests answered inside the window." }, errors: { required: true, type: () => Number, description: "Of those, answered with a 4xx or 5xx status." }, requests_per_second: { required: true, type: () => Number, description: "Requests inside the window divided by its length." }, p95_seconds: { required: true, type: () => Number, nullable: true, description: "Nearest-rank 95th percentile of the request durations inside the window, in seconds; null when there were none." } },
+                        "MetricsSummaryDto": { window_seconds: { required: true, type: () => Number, description: "Length of the window, in seconds." }, models: { required: true, type: () => [t["./metrics/metrics.dto"].ModelTrafficDto], description: "Every model that has answered a request since the server started, by name." } }
+                    }],
+                [import("./modules/auth/auth.dto"), {
+                        "WhoAmIDto": { auth_enabled: { required: true, type: () => Boolean, description: "Whether this server requires API keys (BERTH_API_KEYS / BERTH_ADMIN_KEYS)." }, scope: { required: true, description: "The key's scope: `admin` (everything; also every request when keys are off), `inference`, or `none` (no key sent).", enum: ["none", "admin", "inference"] }, can_infer: { required: true, type: () => Boolean, description: "Whether the key may call the inference routes and read models." }, can_administer: { required: true, type: () => Boolean, description: "Whether the key may upload files, start and cancel jobs, and activate, roll back, load or unload models." }, public_metrics: { required: true, type: () => Boolean, description: "Whether /metrics (and /metrics/summary) answer without a key." } }
+                    }],
                 [import("./modules/inference/dto/nli.dto"), {
                         "NliRequestDto": { model: { required: false, type: () => String }, inputs: { required: true, type: () => Object } },
                         "NliResponseDto": { results: { required: true, type: () => [t["./modules/inference/dto/classify.dto"].ClassifyItemDto] } }
@@ -136,10 +149,10 @@ export default async () => {
                         "InfoController": { "info": { type: t["./modules/info/info.dto"].InfoDto } }
                     }],
                 [import("./metrics/metrics.controller"), {
-                        "MetricsController": { "scrape": {} }
+                        "MetricsController": { "scrape": {}, "summary": { type: t["./metrics/metrics.dto"].MetricsSummaryDto } }
                     }],
                 [import("./modules/files/files.controller"), {
-                        "FilesController": { "upload": { type: t["./modules/files/files.dto"].FileObjectDto }, "list": { type: t["./modules/files/files.dto"].FileListDto }, "get": { type: t["./modules/files/files.dto"].FileObjectDto }, "content": {}, "delete": { type: t["./modules/files/files.dto"].FileDeletedDto } }
+                        "FilesController": { "upload": { type: t["./modules/files/files.dto"].FileObjectDto }, "list": { type: t["./modules/files/files.dto"].FileListDto }, "get": { type: t["./modules/files/files.dto"].FileObjectDto }, "content": {}, "tokenLengths": { type: t["./modules/files/files.dto"].FileTokenLengthsDto }, "delete": { type: t["./modules/files/files.dto"].FileDeletedDto } }
                     }],
                 [import("./modules/fine-tuning/fine-tuning.controller"), {
                         "FineTuningController": { "create": { type: t["./modules/fine-tuning/fine-tuning.dto"].JobObjectDto }, "list": { type: t["./modules/fine-tuning/fine-tuning.dto"].JobListDto }, "get": { type: t["./modules/fine-tuning/fine-tuning.dto"].JobObjectDto }, "cancel": { type: t["./modules/fine-tuning/fine-tuning.dto"].JobObjectDto }, "events": { type: t["./modules/fine-tuning/fine-tuning.dto"].JobEventListDto }, "checkpoints": { type: t["./modules/fine-tuning/fine-tuning.dto"].JobCheckpointListDto } }
@@ -155,6 +168,12 @@ export default async () => {
                     }],
                 [import("./modules/models/models.controller"), {
                         "ModelsController": { "list": { type: t["./modules/models/models.dto"].ModelListDto }, "get": { type: t["./modules/models/models.dto"].ModelDto }, "activate": { type: t["./modules/models/models.dto"].ModelDto }, "rollback": { type: t["./modules/models/models.dto"].ModelDto }, "unload": { type: t["./modules/models/models.dto"].ModelDto }, "load": { type: t["./modules/models/models.dto"].ModelDto }, "importVersion": { type: t["./modules/models/models.dto"].ImportedVersionDto } }
+                    }],
+                [import("./modules/auth/auth.controller"), {
+                        "AuthController": { "whoami": { type: t["./modules/auth/auth.dto"].WhoAmIDto } }
+                    }],
+                [import("./modules/console/console.controller"), {
+                        "ConsoleController": { "page": {}, "asset": {} }
                     }]
             ]
         }
