@@ -15,7 +15,7 @@ import { GraphVariant, inferenceGraph, variantName } from '../engine/nn/graph-va
 import { encodeModel, writeModelFile } from '../engine/onnx/encode';
 
 /** Bumped whenever the builder or the quantizer would write a different graph from the same files. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 export type ServedGraph = string | { bytes: Uint8Array; file: string };
 
@@ -23,7 +23,7 @@ export function servedGraph(dir: string, files: HfModelDir, variant: GraphVarian
   if (!variant.fused && !variant.quantize) {
     // Without an ONNX file the engine builds the graph from the weights, as `berth export` would:
     // a directory can ship one weights file (float16 safetensors halve it) and stay fine-tunable.
-    return files.onnxFile ?? { bytes: encodeModel(buildModelFromDir(dir)), file: files.weightsFile! };
+    return files.onnxFile ?? { bytes: encodeModel(buildModelFromDir(dir, { forServing: true })), file: files.weightsFile! };
   }
   const sources = [files.configFile, files.onnxFile, files.weightsFile].filter((f): f is string => f !== undefined);
   const hash = createHash('sha256').update(`berth-graph-cache/${CACHE_FORMAT}/${variantName(variant)}`);

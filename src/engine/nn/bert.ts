@@ -376,6 +376,12 @@ export interface InferenceModelOptions {
   /** ONNX Runtime's fused contrib ops (fused.ts) where the model allows; default false. */
   readonly fused?: boolean;
   readonly weightsFile?: string;
+  /**
+   * A graph built to be served rather than exported: a masked-LM graph then also outputs
+   * `last_hidden_state`, so a pre-trained encoder answers embeddings beside fill-mask. Exports keep
+   * Optimum's outputs exactly.
+   */
+  readonly forServing?: boolean;
 }
 
 /** The inference graph with Optimum's I/O contract, ready to serialise. */
@@ -387,7 +393,7 @@ export function buildInferenceModel(
   const g = new GraphBuilder({ name: 'main_graph' });
   const weights = new WeightSet(tensors, options.weightsFile);
   const built = buildEncoder(g, config, weights, { head: options.head, fuseQkv: options.fuseQkv ?? true, fused: options.fused });
-  if (options.head === 'base') g.output(built.lastHiddenState, 'last_hidden_state');
+  if (options.head === 'base' || (options.forServing && options.head === 'masked-lm')) g.output(built.lastHiddenState, 'last_hidden_state');
   for (const [name, value] of Object.entries(built.outputs)) g.output(value, name);
   return g.model({ 'berth.head': options.head, 'berth.model_type': config.model_type });
 }

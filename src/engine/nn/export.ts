@@ -36,7 +36,10 @@ export interface ExportOptions {
  * (`model.safetensors`, else `pytorch_model.bin`; tokenizer files are not needed for that and are
  * only copied when present).
  */
-export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fuseQkv' | 'fused'> = {}): ModelData {
+export function buildModelFromDir(
+  dir: string,
+  options: Pick<ExportOptions, 'fuseQkv' | 'fused'> & { forServing?: boolean } = {},
+): ModelData {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FormatError(dir, 'model directory not found');
   const configFile = join(dir, 'config.json');
   const config = readConfig(configFile);
@@ -47,7 +50,13 @@ export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fus
     throw new FormatError(join(dir, 'model.safetensors'), 'file not found, nor pytorch_model.bin (the graph is built from the weights)');
   }
   const tensors = readModelWeights(weightsFile);
-  return buildInferenceModel(config, tensors, { head, fuseQkv: options.fuseQkv, fused: options.fused, weightsFile });
+  return buildInferenceModel(config, tensors, {
+    head,
+    fuseQkv: options.fuseQkv,
+    fused: options.fused,
+    forServing: options.forServing,
+    weightsFile,
+  });
 }
 
 /**

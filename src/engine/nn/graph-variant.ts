@@ -38,9 +38,9 @@ export function inferenceGraph(
   if (files.onnxFile) {
     const onnx = decodeModel(readFileSync(files.onnxFile));
     const rebuild = variant.fused === true && files.weightsFile !== undefined && onnx.producerName === PRODUCER_NAME;
-    model = rebuild ? buildModelFromDir(dir, { fused: true }) : onnx;
+    model = rebuild ? buildModelFromDir(dir, { fused: true, forServing: true }) : onnx;
   } else {
-    model = buildModelFromDir(dir, { fused: variant.fused === true });
+    model = buildModelFromDir(dir, { fused: variant.fused === true, forServing: true });
   }
   if (variant.quantize && !isQuantized(model)) model = quantizeDynamic(model, { weightType: variant.quantize }).model;
   return model;
