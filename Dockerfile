@@ -12,6 +12,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+# The web console: bundled by esbuild (its platform binary is an optional dependency, no install script) into dist/console.
+COPY console ./console
+COPY scripts/build-console.js ./scripts/
 RUN npm run build
 
 # ---- production dependencies only -------------------------------------------------------------------

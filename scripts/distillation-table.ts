@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { headOf, readConfig } from '../src/engine/formats/config';
 import { locateHfModelDir } from '../src/engine/formats/hf-dir';
-import { readSafetensors } from '../src/engine/formats/safetensors';
+import { readModelWeights } from '../src/engine/formats/model-weights';
 import { buildInferenceModel } from '../src/engine/nn/bert';
 import { encodeModel } from '../src/engine/onnx/encode';
 import { OnnxModelSession } from '../src/runtime/onnx-session';
@@ -86,9 +86,9 @@ const CASES: readonly TaskCase[] = [
 
 /** Parameter count and float32 ONNX bytes of a model directory, through the engine's own builder. */
 function sizes(dir: string): { parameters: number; onnx: Uint8Array; layers: number } {
-  const located = locateHfModelDir(dir, { safetensors: true });
+  const located = locateHfModelDir(dir, { weights: true });
   const config = readConfig(located.configFile);
-  const weights = readSafetensors(located.safetensorsFile as string);
+  const weights = readModelWeights(located.weightsFile as string);
   let parameters = 0;
   for (const t of weights.values()) parameters += t.data.length;
   const onnx = encodeModel(buildInferenceModel(config, weights, { head: headOf(config) }));

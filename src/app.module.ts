@@ -22,6 +22,8 @@ import { CORE_HOST, CoreFactory, CoreHost } from './modules/core/core-host';
 import { servingCoreFactory } from './modules/core/serving-core.factory';
 import { FLEET_STORE, openFleetStore } from './modules/core/fleet-store';
 import type { PostgresStore } from './store/postgres';
+import { AuthModule } from './modules/auth/auth.module';
+import { ConsoleModule } from './modules/console/console.module';
 import { FilesModule } from './modules/files/files.module';
 import { FineTuningModule, FineTuningModuleOptions } from './modules/fine-tuning/fine-tuning.module';
 import { HealthModule } from './modules/health/health.module';
@@ -98,7 +100,9 @@ export class AppModule {
         InfoModule,
         HealthModule,
         MetricsModule,
+        AuthModule,
         FilesModule,
+        ConsoleModule,
         FineTuningModule.register({ ...fineTuning, observer: metrics }),
       ],
       providers: [

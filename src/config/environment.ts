@@ -57,6 +57,17 @@ export class EnvironmentSchema {
   @IsIn(['cpu', 'cuda', 'tensorrt'])
   BERTH_DEVICE: 'cpu' | 'cuda' | 'tensorrt' = 'cpu';
 
+  /** Serve every model with its MatMul weights quantized (dynamic, per-channel); cached under the data dir. */
+  @IsOptional()
+  @IsIn(['none', 'int8', 'uint8'])
+  BERTH_QUANTIZE: 'none' | 'int8' | 'uint8' = 'none';
+
+  /** Serve graphs built with ONNX Runtime's fused contrib ops (Attention, SkipLayerNormalization, ...) where the model allows. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  BERTH_FUSED_GRAPHS = false;
+
   @IsOptional()
   @Transform(toList)
   @IsString({ each: true })
@@ -100,7 +111,7 @@ export class EnvironmentSchema {
   @IsInt()
   @Min(0)
   @Max(10_000)
-  BERTH_MAX_WAIT_MS = 2;
+  BERTH_MAX_WAIT_MS = 0;
 
   @IsOptional()
   @Transform(toInt)
@@ -128,6 +139,16 @@ export class EnvironmentSchema {
   @Min(0)
   @Max(1024)
   BERTH_INTER_OP_THREADS = 0;
+
+  /**
+   * Whether ONNX Runtime's intra-op threads spin while waiting for work. Spinning saves the
+   * wake-up after each batch and costs a core's time between batches; off by default, because a
+   * server waits between batches (bench/compare.ts measures both).
+   */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  BERTH_THREAD_SPINNING = false;
 
   @IsOptional()
   @Transform(toInt)

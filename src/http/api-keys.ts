@@ -19,18 +19,28 @@ function bearerToken(header: string | string[] | undefined): string | undefined 
   return m?.[1];
 }
 
+/** What a request's key grants: `admin`, `inference`, or `none` (no key sent while keys are on). Auth off grants `admin`. */
+export type KeyScope = 'admin' | 'inference' | 'none';
+
+/** The scope of the `authorization` header's key; throws UNAUTHORIZED for a key that is not configured. */
+export function keyScope(config: AppConfig, authorization: string | string[] | undefined): KeyScope {
+  const auth = config.auth;
+  if (!auth.enabled) return 'admin';
+  const token = bearerToken(authorization);
+  if (!token) return 'none';
+  if (matchesAny(token, auth.adminKeys)) return 'admin';
+  if (matchesAny(token, auth.inferenceKeys)) return 'inference';
+  throw new DomainError('UNAUTHORIZED', 'unknown API key');
+}
+
 /**
  * Decides whether the `authorization` header grants `scope`; throws UNAUTHORIZED (no or unknown
  * key) or FORBIDDEN (a valid key without the scope). Called by the route policy hook before any body is read.
  */
 export function authorize(config: AppConfig, scope: AccessScope, authorization: string | string[] | undefined): void {
-  const auth = config.auth;
-  if (!auth.enabled || scope === 'public') return;
-  if (scope === 'metrics' && auth.publicMetrics) return;
-  const token = bearerToken(authorization);
-  if (!token) throw new DomainError('UNAUTHORIZED', 'an API key is required (Authorization: Bearer <key>)');
-  const isAdmin = matchesAny(token, auth.adminKeys);
-  const isInference = isAdmin || matchesAny(token, auth.inferenceKeys);
-  if (!isInference) throw new DomainError('UNAUTHORIZED', 'unknown API key');
-  if (scope === 'admin' && !isAdmin) throw new DomainError('FORBIDDEN', 'this route needs an admin key', { scope });
+  if (!config.auth.enabled || scope === 'public') return;
+  if (scope === 'metrics' && config.auth.publicMetrics) return;
+  const granted = keyScope(config, authorization);
+  if (granted === 'none') throw new DomainError('UNAUTHORIZED', 'an API key is required (Authorization: Bearer <key>)');
+  if (scope === 'admin' && granted !== 'admin') throw new DomainError('FORBIDDEN', 'this route needs an admin key', { scope });
 }

@@ -4,6 +4,7 @@ import { DomainError } from '../errors/domain-error';
 import { sendError } from './all-exceptions.filter';
 import { authorize } from './api-keys';
 import type { JsonLogger } from './json-logger';
+import { lingerOnClose } from './lingering-close';
 import { BodyKind, policyOf } from './scope.decorator';
 
 /**
@@ -73,8 +74,12 @@ export function installRoutePolicy(fastify: FastifyInstance, config: AppConfig, 
       authorize(config, policy.scope, request.headers.authorization);
       checkBody(request, policy.body, config);
     } catch (err) {
-      // The body is never read: close the connection rather than drain what the client still sends.
-      if (hasBody(request)) void reply.header('connection', 'close');
+      // The body is never read: close the connection rather than drain what the client still sends,
+      // lingering briefly so the client reads this answer rather than a reset (lingering-close.ts).
+      if (hasBody(request)) {
+        void reply.header('connection', 'close');
+        lingerOnClose(request.raw);
+      }
       sendError(err, request, reply, logger);
       return reply;
     }

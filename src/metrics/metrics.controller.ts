@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import type { FastifyReply } from 'fastify';
 import { Scope } from '../http/scope.decorator';
 import { BerthMetrics } from './metrics';
+import { MetricsSummaryDto } from './metrics.dto';
 
 @ApiTags('metrics')
 @Scope('metrics')
@@ -17,5 +18,15 @@ export class MetricsController {
   async scrape(@Res() reply: FastifyReply): Promise<void> {
     const { contentType, text } = await this.metrics.render();
     await reply.header('content-type', contentType).send(text);
+  }
+
+  @Get('summary')
+  @ApiOperation({
+    summary: 'Requests per second and p95 latency per model over the last minute, as JSON',
+    description: 'For live views (the console) that would otherwise parse the text format and keep their own history.',
+  })
+  @ApiOkResponse({ type: MetricsSummaryDto })
+  summary(): MetricsSummaryDto {
+    return { window_seconds: this.metrics.recent.windowSeconds, models: this.metrics.recent.summary() };
   }
 }

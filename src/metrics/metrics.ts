@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RequestWindow } from './request-window';
 
 /**
  * Every metric Berth exports, defined once. Each app instance owns its registry, so tests can run
@@ -52,6 +53,8 @@ export interface RequestRecord {
 
 export class BerthMetrics {
   readonly registry = new Registry();
+  /** The last minute of requests per model, for GET /metrics/summary (the console's live view). */
+  readonly recent = new RequestWindow();
 
   readonly requests = new Counter({
     name: 'berth_requests_total',
@@ -235,6 +238,7 @@ export class BerthMetrics {
     this.requests.inc({ route: r.route, method: r.method, model: r.model, task: r.task, status: String(r.status) });
     this.requestDuration.observe({ route: r.route, model: r.model, task: r.task, status: String(r.status) }, r.seconds);
     if (r.stages && r.model) this.tokenizationDuration.observe({ model: r.model }, r.stages.tokenizationSeconds);
+    if (r.model) this.recent.record(r.model, r.seconds, r.status >= 400);
   }
 
   // ---- ServingObserver ---------------------------------------------------------------------------

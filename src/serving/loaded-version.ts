@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { readConfig, EncoderConfig, headOf, isNliConfig, labelsOf } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
-import { buildModelFromDir } from '../engine/nn/export';
-import { encodeModel } from '../engine/onnx/encode';
+import type { GraphVariant } from '../engine/nn/graph-variant';
 import { ModelLoadError } from '../errors/domain-error';
 import { BatchedResult, BatchingOptions, DynamicBatcher } from '../runtime/batcher';
 import { Device, EncodedSequence, OnnxModelSession, SequenceOutputs, SessionLogger } from '../runtime/onnx-session';
 import { BerthTokenizer } from '../tokenizer/tokenizer';
 import type { ServedTask, ServingObserver } from './contracts';
+import { servedGraph } from './graph-cache';
 
 export const HIDDEN_STATE_OUTPUT = 'last_hidden_state';
 
@@ -59,6 +59,11 @@ export interface LoadOptions {
   device: Device;
   intraOpThreads?: number;
   interOpThreads?: number;
+  threadSpinning?: boolean;
+  /** Fused ops and/or int8 weights (graph-cache.ts); default the plain float32 graph. */
+  graph?: GraphVariant;
+  /** Where prepared graph variants are kept between loads; in memory only when absent. */
+  graphCacheDir?: string;
   batching: BatchingOptions;
   observer?: ServingObserver;
   logger?: SessionLogger;
@@ -81,6 +86,7 @@ export class LoadedVersion {
     readonly loadMs: number,
     /** The tokenizer model's `continuing_subword_prefix` ("##" for WordPiece), which NER uses to tell sub-words. */
     readonly continuingSubwordPrefix: string | undefined,
+    readonly wordStartMark: string | undefined,
   ) {}
 
   get task(): ServedTask {
@@ -104,13 +110,12 @@ export class LoadedVersion {
       const config = readConfig(files.configFile);
       const described = describeModel(config, files.configFile);
       const tokenizer = await BerthTokenizer.fromModelDir(dir);
-      // Without an ONNX file the engine builds the graph from the weights, as `berth export` would:
-      // a directory can ship one weights file (float16 safetensors halve it) and stay fine-tunable.
-      const graph = files.onnxFile ?? { bytes: encodeModel(buildModelFromDir(dir)), file: files.safetensorsFile! };
+      const graph = servedGraph(dir, files, opts.graph, opts.graphCacheDir);
       session = await OnnxModelSession.load(graph, {
         device: opts.device,
         intraOpThreads: opts.intraOpThreads,
         interOpThreads: opts.interOpThreads,
+        threadSpinning: opts.threadSpinning,
         logger: opts.logger,
         label: `${name}@${version}`,
       });
@@ -161,9 +166,10 @@ export class LoadedVersion {
         tokenizer,
         session,
         batcher,
-        files.safetensorsFile !== undefined,
+        files.weightsFile !== undefined,
         loadMs,
         continuingSubwordPrefix(files.tokenizerFile),
+        metaspaceMark(files.tokenizerFile),
       );
     } catch (e) {
       await session?.release().catch(() => undefined);
@@ -208,6 +214,18 @@ function continuingSubwordPrefix(tokenizerFile: string): string | undefined {
   const parsed = JSON.parse(readFileSync(tokenizerFile, 'utf8')) as { model?: { continuing_subword_prefix?: unknown } };
   const prefix = parsed.model?.continuing_subword_prefix;
   return typeof prefix === 'string' && prefix.length > 0 ? prefix : undefined;
+}
+
+/** The Metaspace pre-tokenizer's replacement ("▁"), alone or inside a Sequence; undefined without one. */
+function metaspaceMark(tokenizerFile: string): string | undefined {
+  const parsed = JSON.parse(readFileSync(tokenizerFile, 'utf8')) as { pre_tokenizer?: unknown };
+  const find = (node: unknown): string | undefined => {
+    if (!node || typeof node !== 'object') return undefined;
+    const { type, replacement, pretokenizers } = node as { type?: unknown; replacement?: unknown; pretokenizers?: unknown };
+    if (type === 'Metaspace') return typeof replacement === 'string' && replacement.length > 0 ? replacement : '▁';
+    return Array.isArray(pretokenizers) ? pretokenizers.map(find).find((m) => m !== undefined) : undefined;
+  };
+  return find(parsed.pre_tokenizer);
 }
 
 /**

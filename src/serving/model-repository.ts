@@ -11,6 +11,7 @@ import { readConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
 import { DomainError, ModelLoadError, ModelNotFoundError, ModelNotReadyError, VersionNotFoundError } from '../errors/domain-error';
 import type { BatchingOptions } from '../runtime/batcher';
+import type { GraphVariant } from '../engine/nn/graph-variant';
 import type { Device } from '../runtime/onnx-session';
 import type { ActivationLog } from './activation-log';
 import type { ModelInfo, ModelRepositoryApi, ModelVersionInfo, ServedTask, ServingObserver } from './contracts';
@@ -34,6 +35,9 @@ export interface ModelRepositoryOptions {
   device: Device;
   intraOpThreads?: number;
   interOpThreads?: number;
+  threadSpinning?: boolean;
+  /** The inference graph variant to serve (fused ops, int8 weights); default plain float32. */
+  graph?: GraphVariant;
   batching: BatchingOptions;
   defaults?: Partial<Record<DefaultableTask, string>>;
   observer?: ServingObserver;
@@ -122,6 +126,9 @@ export class ModelRepository implements ModelRepositoryApi {
       device: this.opts.device,
       intraOpThreads: this.opts.intraOpThreads,
       interOpThreads: this.opts.interOpThreads,
+      threadSpinning: this.opts.threadSpinning,
+      graph: this.opts.graph,
+      graphCacheDir: join(this.opts.dataDir, 'cache', 'graphs'),
       batching: this.opts.batching,
       observer: this.opts.observer,
       logger: this.opts.logger,
@@ -182,14 +189,14 @@ export class ModelRepository implements ModelRepositoryApi {
       // The hardware: TensorRT runs on the CUDA device.
       device: this.opts.device === 'cpu' ? 'cpu' : 'cuda',
       load_time_ms: active ? Math.round(active.loadMs) : 0,
-      fine_tunable: active ? active.fineTunable : this.hasSafetensors(name, entry.activeVersion),
+      fine_tunable: active ? active.fineTunable : this.hasWeights(name, entry.activeVersion),
       status: entry.status,
     };
   }
 
-  private hasSafetensors(name: string, version: number): boolean {
+  private hasWeights(name: string, version: number): boolean {
     try {
-      return locateHfModelDir(this.store.versionDir(name, version)).safetensorsFile !== undefined;
+      return locateHfModelDir(this.store.versionDir(name, version)).weightsFile !== undefined;
     } catch {
       return false;
     }

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { EngineError, FormatError } from '../engine/errors';
 import { EncoderConfig, headOf, readConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
-import { TensorF32, readSafetensors } from '../engine/formats/safetensors';
+import { readModelWeights } from '../engine/formats/model-weights';
+import { TensorF32 } from '../engine/formats/safetensors';
 import { TrainableHead, buildEvalGraph, buildTrainingGraph, teacherInputsOf } from '../engine/training';
 import { TrainingSession } from '../runtime/training-session';
 import { TrainingFeature, collate, planBatches } from './data';
@@ -81,7 +82,7 @@ export async function computeTeacherOutputs(
   run: { batchSize: number; threads?: number; device?: 'cpu' | 'cuda' },
 ): Promise<TeacherOutputs> {
   const started = performance.now();
-  const located = locateHfModelDir(teacherDir, { safetensors: true });
+  const located = locateHfModelDir(teacherDir, { weights: true });
   const config = readConfig(located.configFile);
   const head = headOf(config, located.configFile);
   if (head !== student.head) throw new FormatError(located.configFile, `the teacher is a ${head} model; the student is ${student.head}`);
@@ -93,7 +94,7 @@ export async function computeTeacherOutputs(
       located.tokenizerFile,
       "the teacher's tokenizer differs from the student's; distillation needs the same token ids",
     );
-  const weights = readSafetensors(located.safetensorsFile as string);
+  const weights = readModelWeights(located.weightsFile as string);
   const spec = {
     config,
     weights,

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { FormatError } from '../engine/errors';
 import { EncoderConfig, headOf, readConfig, writeConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
-import { TensorF32, readSafetensors, writeSafetensors } from '../engine/formats/safetensors';
+import { readModelWeights } from '../engine/formats/model-weights';
+import { TensorF32, writeSafetensors } from '../engine/formats/safetensors';
 import { buildInferenceModel, checkBuildable } from '../engine/nn/bert';
 import { COPIED_FILES, writeDirAtomically } from '../engine/nn/export';
+import { usablePositions } from '../engine/nn/positions';
 import { writeModelFile } from '../engine/onnx/encode';
 import { alternateLayers } from './distill';
 import { newHeadConfig, transplant } from './new-head';
@@ -39,7 +41,7 @@ export function countValues(t: ReadonlyMap<string, TensorF32>, names: Iterable<s
  * is read; with `studentLayers`, the encoder cut to that many alternate layers.
  */
 export function openModel(options: TrainOptions): OpenedModel {
-  const located = locateHfModelDir(options.modelDir, { safetensors: true });
+  const located = locateHfModelDir(options.modelDir, { weights: true });
   const read = readConfig(located.configFile);
   checkBuildable(read, located.configFile);
   const want = TASK_HEADS[options.task];
@@ -55,21 +57,21 @@ export function openModel(options: TrainOptions): OpenedModel {
     );
   }
   const prompt = options.method === 'prompt' ? options.promptTokens : 0;
-  const limit = full.max_position_embeddings - prompt;
-  if (limit < 8)
-    throw new TrainOptionsError('prompt-tokens', `${prompt} prompt tokens leave no room in ${full.max_position_embeddings} positions`);
+  const positions = usablePositions(full);
+  const limit = positions - prompt;
+  if (limit < 8) throw new TrainOptionsError('prompt-tokens', `${prompt} prompt tokens leave no room in ${positions} positions`);
   const maxLength = options.maxSeqLength ?? Math.min(DEFAULT_MAX_SEQ_LENGTH, limit);
   if (maxLength > limit) {
     const why = prompt
-      ? `${full.max_position_embeddings} positions minus ${prompt} prompt tokens`
-      : `max_position_embeddings ${full.max_position_embeddings}`;
+      ? `${positions} positions minus ${prompt} prompt tokens`
+      : `${positions} usable of max_position_embeddings ${full.max_position_embeddings}`;
     throw new TrainOptionsError(
       'max-seq-length',
       `${maxLength} is above the model's maximum of ${limit} (${why} in ${located.configFile})`,
     );
   }
-  const stored = readSafetensors(located.safetensorsFile as string);
-  const weights = fresh ? transplant(full, want, stored, options.seed, located.safetensorsFile).weights : stored;
+  const stored = readModelWeights(located.weightsFile as string);
+  const weights = fresh ? transplant(full, want, stored, options.seed, located.weightsFile).weights : stored;
   // A distilled student starts from half the layers (alternate ones) unless told otherwise, as DistilBERT.
   const layers = options.studentLayers ?? (options.distill ? Math.ceil(full.num_hidden_layers / 2) : undefined);
   const cut = layers === undefined ? { config: full, weights } : alternateLayers(full, weights, layers);
@@ -94,7 +96,7 @@ export function writeTrainedModel(
     writeSafetensors(join(tmp, 'model.safetensors'), tensors, { metadata: { format: 'pt' } });
     writeModelFile(join(tmp, 'model.onnx'), onnx);
     for (const name of COPIED_FILES) {
-      if (name === 'config.json' || name === 'model.safetensors') continue;
+      if (name === 'config.json') continue;
       const from = join(baseDir, name);
       if (existsSync(from)) copyFileSync(from, join(tmp, name));
     }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { FormatError } from '../engine/errors';
 import { EncoderConfig, HeadKind, familyOf, headOf, readConfig, writeConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
-import { TensorF32, readSafetensors, writeSafetensors } from '../engine/formats/safetensors';
+import { readModelWeights } from '../engine/formats/model-weights';
+import { TensorF32, writeSafetensors } from '../engine/formats/safetensors';
 import { initWeights } from '../engine/init';
 import { buildInferenceModel } from '../engine/nn/bert';
 import { writeDirAtomically } from '../engine/nn/export';
@@ -26,9 +27,6 @@ const HEADS: Readonly<Record<NewHeadTask, { head: HeadKind; suffix: string }>> =
   ner: { head: 'token-classification', suffix: 'ForTokenClassification' },
   qa: { head: 'question-answering', suffix: 'ForQuestionAnswering' },
 };
-
-/** HF's class-name prefix per family (BertForMaskedLM, RobertaFor..., DistilBertFor..., ElectraFor...). */
-const CLASS_PREFIX: Readonly<Record<string, string>> = { bert: 'Bert', roberta: 'Roberta', distilbert: 'DistilBert', electra: 'Electra' };
 
 export interface NewHeadOptions {
   /** A pre-trained model directory (config.json, tokenizer files, model.safetensors), any head. */
@@ -74,11 +72,12 @@ function labelConfig(task: NewHeadTask, labels: readonly string[]): Pick<Encoder
 
 /** The config of the new model: the encoder's, with the task's architecture and labels. */
 export function newHeadConfig(source: EncoderConfig, task: NewHeadTask, labels: readonly string[], file = 'config.json'): EncoderConfig {
-  const family = familyOf(source, file);
+  familyOf(source, file);
   headOf(source, file);
+  const { classPrefix } = familySpec(source.model_type, file);
   const config: EncoderConfig = {
     ...source,
-    architectures: [`${CLASS_PREFIX[family]}${HEADS[task].suffix}`],
+    architectures: [`${classPrefix}${HEADS[task].suffix}`],
     ...labelConfig(task, labels),
   };
   delete config.problem_type;
@@ -135,14 +134,14 @@ export function transplant(
 
 /** Writes the task model directory: config.json, tokenizer files, model.safetensors and model.onnx. */
 export function newHeadModelDir(options: NewHeadOptions): NewHeadResult {
-  const located = locateHfModelDir(options.modelDir, { safetensors: true });
+  const located = locateHfModelDir(options.modelDir, { weights: true });
   for (const name of TOKENIZER_FILES) {
     if (!existsSync(join(options.modelDir, name))) throw new FormatError(join(options.modelDir, name), 'file not found');
   }
   const config = newHeadConfig(readConfig(located.configFile), options.task, options.labels, located.configFile);
   const head = HEADS[options.task].head;
-  const safetensorsFile = located.safetensorsFile as string;
-  const { weights, kept, initialised, dropped } = transplant(config, head, readSafetensors(safetensorsFile), options.seed, safetensorsFile);
+  const weightsFile = located.weightsFile as string;
+  const { weights, kept, initialised, dropped } = transplant(config, head, readModelWeights(weightsFile), options.seed, weightsFile);
   const model = buildInferenceModel(config, weights, { head });
   const { files } = writeDirAtomically(options.outDir, options.overwrite ?? false, (tmp) => {
     writeConfig(join(tmp, 'config.json'), config);

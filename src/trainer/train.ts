@@ -20,7 +20,7 @@ import { SWEEP_EPOCHS, bestTrial, sweepSample } from './sweep';
 import { EvalMetrics, TASK_HEADS, TaskData, loadTaskData } from './task-data';
 import { SweepTrial, TrainEvent, TrainHooks, TrainMetricsFile, TrainResult, TrainingCancelledError } from './train-types';
 
-export { DEFAULT_MAX_SEQ_LENGTH, writeTrainedModel } from './model-io';
+export { DEFAULT_MAX_SEQ_LENGTH, openModel, writeTrainedModel } from './model-io';
 export { evaluateModel } from './evaluate';
 export type { EvaluationResult } from './evaluate';
 export { TrainingCancelledError } from './train-types';

@@ -40,6 +40,8 @@ const ROUTES: { method: 'get' | 'post'; path: string; body?: object; scope: 'inf
   { method: 'get', path: '/v2/health/live', scope: 'public' },
   { method: 'get', path: '/v2/health/ready', scope: 'public' },
   { method: 'get', path: '/metrics', scope: 'metrics' },
+  { method: 'get', path: '/metrics/summary', scope: 'metrics' },
+  { method: 'get', path: '/v1/auth/whoami', scope: 'public' },
 ];
 
 function call(t: TestApp, r: (typeof ROUTES)[number], key?: string): request.Test {

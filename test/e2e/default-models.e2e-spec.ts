@@ -107,4 +107,19 @@ describe('the shipped default models over HTTP', () => {
     expect(best.answer).toBe('Charles Dickens');
     expect(context.slice(best.start, best.end)).toBe('Charles Dickens');
   });
+
+  it('embeddings: the pre-trained encoder is the default, and a paraphrase sits nearer than an unrelated sentence', async () => {
+    const res = await http()
+      .post('/v1/embeddings')
+      .send({
+        inputs: ['The film was wonderful.', 'The movie was wonderful.', 'Interest rates rose again in March.'],
+        pooling: 'mean',
+        normalize: true,
+      })
+      .expect(200);
+    expect(res.body.model).toBe('berth-mini');
+    const [a, b, c] = res.body.results.map((r: { embedding: number[] }) => r.embedding);
+    const cosine = (x: number[], y: number[]) => x.reduce((sum, v, i) => sum + v * y[i], 0);
+    expect(cosine(a, b)).toBeGreaterThan(cosine(a, c));
+  });
 });

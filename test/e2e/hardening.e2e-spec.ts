@@ -100,6 +100,30 @@ describe('a hostile or unlucky client (fake core, real HTTP on 127.0.0.1)', () =
     }
   });
 
+  it('lets a client that is still sending read its early 401, instead of resetting the connection (lingering close)', async () => {
+    // The client sends 8 MiB of an announced 64 MiB without a key and reads nothing for 300 ms.
+    // The server answers 401 from the headers with 8 MiB of body unread: closing at once would
+    // send a reset, and the kernel would drop the 401 the client had not read yet.
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let error: string | undefined;
+    socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code));
+    await new Promise<void>((r) => socket.once('connect', r));
+    socket.pause();
+    socket.write(head('POST', '/v1/classify', { 'content-type': 'application/octet-stream', 'content-length': 64 * 1024 * 1024 }));
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    for (let i = 0; i < 8; i++) socket.write(chunk);
+    await new Promise((r) => setTimeout(r, 300));
+    socket.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    socket.resume();
+    const end = Date.now() + 5000;
+    while (!text.includes('\r\n\r\n') && error === undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    socket.destroy();
+    expect(error).toBeUndefined();
+    expect(statusOf(text)).toBe(401);
+    expect(text.toLowerCase()).toContain('connection: close');
+  });
+
   it('takes only application/json on JSON routes (415 for forms, text and archives), and archives only where they are uploaded', async () => {
     const auth = { authorization: `Bearer ${INFERENCE_KEY}` };
     const form = await http().post('/v1/classify').set(auth).type('form').send('inputs=hello').expect(415);

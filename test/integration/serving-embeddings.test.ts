@@ -9,7 +9,11 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeModelFile } from '../../src/engine/onnx/encode';
+import * as ort from 'onnxruntime-node';
+import { readConfig } from '../../src/engine/formats/config';
+import { readSafetensors } from '../../src/engine/formats/safetensors';
+import { buildInferenceModel } from '../../src/engine/nn/bert';
+import { encodeModel, writeModelFile } from '../../src/engine/onnx/encode';
 import { tensorFromNumbers } from '../../src/engine/onnx/model';
 import { ServingCore } from '../../src/serving/serving-core';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
@@ -101,5 +105,66 @@ describeWithFixtures('serving core: embeddings from a bare encoder', () => {
     const none = await core.embeddings('encoder', [e.text], { pooling: 'none' });
     expect(none.result[0].embedding).toEqual(e.input_ids.map((id) => [id, 2 * id]));
     expect(none.result[0].tokens).toEqual(e.tokens);
+  });
+});
+
+describeWithFixtures('serving core: a masked-LM encoder served from its weights alone also answers embeddings', () => {
+  let root: string;
+  let core: ServingCore;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'berth-embed-mlm-'));
+    const dir = join(root, 'models', 'encoder');
+    mkdirSync(dir, { recursive: true });
+    for (const f of [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'special_tokens_map.json',
+      'vocab.txt',
+    ]) {
+      cpSync(join(hfTinyDir('bert-mlm'), f), join(dir, f));
+    }
+    core = await ServingCore.start({
+      modelsDir: join(root, 'models'),
+      dataDir: join(root, 'data'),
+      device: 'cpu',
+      batching: { maxBatchSize: 8, maxBatchTokens: 4096, maxWaitMs: 0, maxQueue: 100, enabled: true },
+      limits: { maxInputsPerRequest: 8, maxCandidateLabels: 8, maxTextChars: 10_000 },
+    });
+  });
+
+  afterAll(async () => {
+    await core?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('per-token embeddings are the encoder hidden states the same weights give as a bare BertModel', async () => {
+    expect(core.get('encoder')).toMatchObject({ task: 'fill-mask', status: 'ready' });
+    const text = 'the capital of france is paris.';
+    const served = await core.embeddings('encoder', [text], { pooling: 'none' });
+    const vectors = served.result[0].embedding as number[][];
+    // Reference: the same weights built as a bare encoder (head "base"), run directly.
+    const dir = hfTinyDir('bert-mlm');
+    const config = readConfig(join(dir, 'config.json'));
+    const graph = buildInferenceModel(config, readSafetensors(join(dir, 'model.safetensors')), { head: 'base' });
+    const session = await ort.InferenceSession.create(encodeModel(graph));
+    const ids = (served.result[0].tokens ?? []).map((t) =>
+      BigInt(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')).model.vocab[t]),
+    );
+    const n = ids.length;
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids), [1, n]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(n), [1, n]),
+    });
+    const hidden = out.last_hidden_state.data as Float32Array;
+    const width = config.hidden_size;
+    expect(vectors).toHaveLength(n);
+    let worst = 0;
+    vectors.forEach((v, t) => v.forEach((x, k) => (worst = Math.max(worst, Math.abs(x - hidden[t * width + k])))));
+    expect(worst).toBeLessThan(1e-5);
+    await session.release();
   });
 });

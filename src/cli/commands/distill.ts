@@ -14,7 +14,7 @@ const USAGE = [
 
 /** The trainer task a teacher's head implies. */
 function taskOf(teacherDir: string): TrainOptionsInput['task'] {
-  const located = locateHfModelDir(teacherDir, { safetensors: true });
+  const located = locateHfModelDir(teacherDir, { weights: true });
   const head = headOf(readConfig(located.configFile), located.configFile);
   switch (head) {
     case 'sequence-classification':

@@ -17,6 +17,8 @@ export function servingCoreFactory(fleet?: PostgresStore): CoreFactory {
       device: config.device,
       intraOpThreads: config.threads.intraOp,
       interOpThreads: config.threads.interOp,
+      threadSpinning: config.threads.spinning,
+      graph: { ...config.graph },
       batching: { ...config.batching },
       limits: {
         maxInputsPerRequest: config.limits.maxInputsPerRequest,

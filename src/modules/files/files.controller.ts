@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorResponses } from '../../http/api-errors.decorator';
 import { attachmentDisposition } from '../../http/content-disposition';
 import { AcceptsBody, Scope } from '../../http/scope.decorator';
-import { FileDeletedDto, FileListDto, FileObjectDto, ListFilesQueryDto } from './files.dto';
+import { FileDeletedDto, FileListDto, FileObjectDto, FileTokenLengthsDto, ListFilesQueryDto, TokenLengthsQueryDto } from './files.dto';
 import { fileObject, FilesService } from './files.service';
 
 @ApiTags('files')
@@ -69,6 +69,16 @@ export class FilesController {
       .header('content-length', String(file.bytes))
       .header('content-disposition', attachmentDisposition(file.filename))
       .send(stream);
+  }
+
+  @Get(':id/token-lengths')
+  @ApiOperation({
+    summary: "A file's token-length distribution under a chosen model's tokenizer (percentiles and a histogram)",
+    description: 'Reads the whole file again with that model’s tokenizer, as the upload does when it names a model.',
+  })
+  @ApiOkResponse({ type: FileTokenLengthsDto })
+  tokenLengths(@Param('id') id: string, @Query() query: TokenLengthsQueryDto): Promise<FileTokenLengthsDto> {
+    return this.files.tokenLengths(id, query.model);
   }
 
   @Delete(':id')

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString } from 'class-validator';
 import { QueryInt } from '../../http/validation';
 
 /**
@@ -13,7 +13,7 @@ export class FileDetailsDto {
   /** Detected format. */
   @ApiProperty({ enum: ['csv', 'tsv', 'jsonl', 'conll', 'squad-json', 'text'] })
   format!: string;
-  /** rows (documents, for text); characters (text); label_counts (classification labels or NER tags); token_lengths {count, mean, p50, p90, p99, max} when a model was named. */
+  /** rows (documents, for text); characters (text); label_counts (classification labels or NER tags); token_lengths {count, mean, p50, p90, p99, max, histogram {edges, counts}} when a model was named. */
   stats!: Record<string, unknown>;
 }
 
@@ -57,4 +57,36 @@ export class ListFilesQueryDto {
   @IsOptional()
   @IsString()
   purpose?: string;
+}
+
+/** `GET /v1/files/{id}/token-lengths` query parameters. */
+export class TokenLengthsQueryDto {
+  /** A served model whose tokenizer measures the rows (its active version's). */
+  @IsString()
+  @IsNotEmpty()
+  model!: string;
+}
+
+export class TokenLengthHistogramDto {
+  /** Bin edges: bin i holds the lengths in [edges[i], edges[i+1]). */
+  edges!: number[];
+  /** Rows per bin. */
+  counts!: number[];
+}
+
+export class TokenLengthsDto {
+  count!: number;
+  mean!: number;
+  p50!: number;
+  p90!: number;
+  p99!: number;
+  max!: number;
+  histogram!: TokenLengthHistogramDto;
+}
+
+/** A file's rows measured in tokens by one model's tokenizer (special tokens counted, nothing truncated). */
+export class FileTokenLengthsDto {
+  file!: string;
+  model!: string;
+  token_lengths!: TokenLengthsDto;
 }

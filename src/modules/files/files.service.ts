@@ -12,7 +12,7 @@ import { SCRATCH, scratchName } from '../../store/scratch';
 import { BerthTokenizer } from '../../tokenizer/tokenizer';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { FILE_TASKS, guessTask, inspectDataset } from './dataset-inspection';
-import type { FileDeletedDto, FileListDto, FileObjectDto } from './files.dto';
+import type { FileDeletedDto, FileListDto, FileObjectDto, FileTokenLengthsDto, TokenLengthsDto } from './files.dto';
 import { PERSISTENCE } from './persistence.provider';
 
 export const FILE_PURPOSES = ['fine-tune'] as const;
@@ -164,6 +164,14 @@ export class FilesService {
   async content(id: string): Promise<{ stream: ReadStream; file: StoredFile }> {
     const file = await this.get(id);
     return { stream: createReadStream(file.path), file };
+  }
+
+  /** Measures a stored file again under `model`'s tokenizer, with the reader that validated it. */
+  async tokenLengths(id: string, model: string): Promise<FileTokenLengthsDto> {
+    const file = await this.get(id);
+    const tokenizer = await this.tokenizerOf(model);
+    const { stats } = await inspectDataset(file.path, file.filename, file.task, tokenizer);
+    return { file: id, model, token_lengths: stats.token_lengths as TokenLengthsDto };
   }
 
   async delete(id: string): Promise<FileDeletedDto> {

@@ -1,7 +1,7 @@
 /** Dataset readers and data preparation for training: the public API of `src/trainer/data`. */
 export { DatasetError } from './errors';
 export { summarizeLengths, countValues } from './stats';
-export type { LengthSummary } from './stats';
+export type { LengthHistogram, LengthSummary, TokenLengthStats } from './stats';
 
 export { detectFormat, TASK_FORMATS } from './readers/format';
 export type { DatasetFormat, DatasetTask } from './readers/format';

@@ -1,4 +1,4 @@
-import { countValues, summarizeLengths } from './stats';
+import { countValues, lengthHistogram, summarizeLengths } from './stats';
 
 describe('summarizeLengths (nearest-rank percentiles)', () => {
   it('reports lengths that occur: the smallest with at least p% of values at or below it', () => {
@@ -18,5 +18,22 @@ describe('countValues', () => {
     const counts = countValues(['b', 'a', 'b', 'constructor', '__proto__']);
     expect(Object.keys(counts)).toEqual(['b', 'a', 'constructor', '__proto__']);
     expect([counts.b, counts.a, counts.constructor, counts['__proto__']]).toEqual([2, 1, 1, 1]);
+  });
+});
+
+describe('lengthHistogram', () => {
+  it('puts every length in the one bin whose edges hold it, with whole-number widths', () => {
+    const lengths = [3, 7, 7, 10, 45, 3, 20, 44];
+    const h = lengthHistogram(lengths, 5);
+    // 3..45 is 43 values: width ceil(43 / 5) = 9, bins starting at 3, 12, 21, 30, 39.
+    expect(h.edges).toEqual([3, 12, 21, 30, 39, 48]);
+    const expected = h.counts.map((_, i) => lengths.filter((l) => l >= h.edges[i] && l < h.edges[i + 1]).length);
+    expect(h.counts).toEqual(expected);
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(lengths.length);
+  });
+
+  it('has one bin for equal lengths and none for no rows', () => {
+    expect(lengthHistogram([5, 5, 5])).toEqual({ edges: [5, 6], counts: [3] });
+    expect(lengthHistogram([])).toEqual({ edges: [], counts: [] });
   });
 });

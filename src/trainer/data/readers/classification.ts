@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { DatasetError } from '../errors';
 import { DataTokenizer } from '../features';
-import { countValues, LengthSummary } from '../stats';
+import { countValues, TokenLengthStats } from '../stats';
 import { assertFormatForTask, DatasetFormat, detectFormat } from './format';
 import { describeJson, labelName, parseJsonRecord, requireField } from './json-fields';
 import { isBlank, readLines } from './lines';
@@ -40,7 +40,7 @@ export interface ClassificationStats {
   /** Rows per label, in order of first appearance. */
   labelCounts: Record<string, number>;
   /** Tokens per row (special tokens included, before truncation), when a tokenizer was given. */
-  tokenLengths?: LengthSummary;
+  tokenLengths?: TokenLengthStats;
 }
 
 export interface ClassificationDataset {

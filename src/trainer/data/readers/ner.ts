@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { getEntities } from '../../evaluation/seqeval';
 import { DatasetError } from '../errors';
 import { DataTokenizer } from '../features';
-import { countValues, LengthSummary } from '../stats';
+import { countValues, TokenLengthStats } from '../stats';
 import { assertFormatForTask, DatasetFormat, detectFormat } from './format';
 import { parseJsonRecord, requireStringArray } from './json-fields';
 import { isBlank, readLines } from './lines';
@@ -33,7 +33,7 @@ export interface NerStats {
   tagCounts: Record<string, number>;
   /** Entities (chunks) per type, counted as conlleval does. */
   entityCounts: Record<string, number>;
-  tokenLengths?: LengthSummary;
+  tokenLengths?: TokenLengthStats;
 }
 
 export interface NerDataset {

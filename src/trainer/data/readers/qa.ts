@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DatasetError } from '../errors';
 import { DataTokenizer } from '../features';
-import { LengthSummary } from '../stats';
+import { type TokenLengthStats } from '../stats';
 import { assertFormatForTask, DatasetFormat, detectFormat } from './format';
 import { describeJson, parseJsonRecord, requireField, requireString } from './json-fields';
 import { isBlank, readLines } from './lines';
@@ -33,7 +33,7 @@ export interface QaStats {
   answerable: number;
   unanswerable: number;
   contexts: number;
-  tokenLengths?: LengthSummary;
+  tokenLengths?: TokenLengthStats;
 }
 
 export interface QaDataset {

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DatasetError } from '../errors';
 import { DataTokenizer } from '../features';
-import { LengthSummary } from '../stats';
+import { type TokenLengthStats } from '../stats';
 import { isBlank, readLines } from './lines';
 import { measureTextLengths } from './token-lengths';
 
@@ -18,7 +18,7 @@ export interface TextCorpusStats {
   rows: number;
   files: number;
   characters: number;
-  tokenLengths?: LengthSummary;
+  tokenLengths?: TokenLengthStats;
 }
 
 export interface TextCorpus {
