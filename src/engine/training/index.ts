@@ -12,6 +12,14 @@ export {
   labelInputsOf,
   nextName,
 } from './training-graph';
-export type { EvalGraph, TrainableHead, TrainingGraph, TrainingGraphSpec } from './training-graph';
-export { DEFAULT_OPTIMIZER, constantSchedule, constantWithWarmupSchedule, isDecayExempt, linearSchedule, weightDecayOf } from '../optim';
+export type { EvalGraph, OptimizerPlacement, TrainableHead, TrainingGraph, TrainingGraphSpec } from './training-graph';
+export {
+  DEFAULT_OPTIMIZER,
+  HostAdamW,
+  constantSchedule,
+  constantWithWarmupSchedule,
+  isDecayExempt,
+  linearSchedule,
+  weightDecayOf,
+} from '../optim';
 export type { LearningRateSchedule, OptimizerSpec } from '../optim';
