@@ -164,6 +164,8 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     trainable: setup.trainable,
     optimizer: { weightDecay: options.weightDecay, maxGradNorm: options.maxGradNorm },
     dropoutSeed: options.seed,
+    // Only the gradients leave ONNX Runtime; AdamW runs in place on the host (docs/benchmarks.md).
+    optimizerPlacement: 'host' as const,
   };
   const trainingGraph = buildTrainingGraph(spec);
   const evalGraph = buildEvalGraph(spec);
