@@ -257,9 +257,7 @@ async function main(): Promise<void> {
       `placements ${PLACEMENTS.join(' / ')} alternating, ${ROUNDS} rounds\n`,
   );
   if (!withTorch) {
-    process.stdout.write(
-      'PyTorch is not installed here (import torch failed): ratios are against the anchor figures of ../shared/BENCHMARKS.md\n',
-    );
+    process.stdout.write(`${unfit}: ratios are against the anchor figures of ../shared/BENCHMARKS.md\n`);
   }
   for (const s of shapes) {
     // PyTorch runs before and after ours and the faster run is the baseline: on a shared machine
