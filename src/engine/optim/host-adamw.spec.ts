@@ -110,6 +110,32 @@ describe('HostAdamW (WebAssembly SIMD, in place)', () => {
     expect(adamw.param('encoder.LayerNorm.weight').byteOffset % 64).toBe(0);
   });
 
+  it('packs tensors into several memories when they exceed one, with the same results', () => {
+    const spec = { ...DEFAULT_OPTIMIZER, weightDecay: 0.01, maxGradNorm: 1 };
+    // 4 regions × 64 floats fill 1 KiB: the first two tensors share a memory, the third is alone
+    // in one larger than the packing size.
+    const sizes = [
+      { name: 'a.weight', size: 20 },
+      { name: 'b.bias', size: 30 },
+      { name: 'c.weight', size: 200 },
+    ];
+    const one = new HostAdamW(sizes);
+    const many = new HostAdamW(sizes, { bankBytes: 1024 });
+    expect(many.param('a.weight').buffer).toBe(many.param('b.bias').buffer);
+    expect(many.param('c.weight').buffer).not.toBe(many.param('a.weight').buffer);
+    for (const adamw of [one, many]) {
+      sizes.forEach((t, k) => {
+        adamw.param(t.name).set(values(t.size, k, 1));
+        adamw.grad(t.name).set(values(t.size, 50 + k, 0.5));
+      });
+      adamw.step({ spec, learningRate: 1e-3, step: 1, gradNorm: 2, weightDecay: (n) => weightDecayOf(n, spec) });
+    }
+    for (const t of sizes) {
+      expect(many.param(t.name)).toEqual(one.param(t.name));
+      expect(many.expAvgSq(t.name)).toEqual(one.expAvgSq(t.name));
+    }
+  });
+
   it('names an unknown tensor', () => {
     expect(() => new HostAdamW(tensors).param('nope')).toThrow('"nope" is not a trainable tensor');
   });

@@ -30,8 +30,13 @@ const f32 = Math.fround;
 const PAGE = 65536;
 /** Floats per alignment unit: every tensor starts on a 64-byte boundary and is padded to it. */
 const ALIGN = 16;
-/** Bytes of one memory (four regions of equal size); wasm32 addresses stop at 4 GiB. */
+/**
+ * Bytes of one memory (four regions of equal size) that tensors are packed into. A tensor too large
+ * for it gets a memory of its own, up to the wasm32 limit of 65,535 pages (the kernel's addresses
+ * are unsigned, so offsets past 2 GiB are fine).
+ */
 const BANK_BYTES = 2 ** 30;
+const MAX_MEMORY_BYTES = 2 ** 32 - PAGE;
 
 export interface HostTensor {
   readonly name: string;
@@ -90,13 +95,16 @@ export class HostAdamW {
   private readonly placed = new Map<string, Placed>();
   private readonly banks: Bank[] = [];
 
-  constructor(tensors: readonly HostTensor[]) {
+  /** `bankBytes`: the packing size of one memory (tests set it small to cover several memories). */
+  constructor(tensors: readonly HostTensor[], options: { bankBytes?: number } = {}) {
+    const bankBytes = options.bankBytes ?? BANK_BYTES;
     const groups: HostTensor[][] = [[]];
     let used = 0;
     for (const t of tensors) {
       const bytes = paddedBytes(t.size);
-      if (4 * bytes > BANK_BYTES) throw new EngineError('TENSOR_TOO_LARGE', `"${t.name}" (${t.size} values) is too large for host AdamW`);
-      if (4 * (used + bytes) > BANK_BYTES) {
+      if (4 * bytes > MAX_MEMORY_BYTES)
+        throw new EngineError('TENSOR_TOO_LARGE', `"${t.name}" (${t.size} values) is too large for host AdamW`);
+      if (used > 0 && 4 * (used + bytes) > bankBytes) {
         groups.push([]);
         used = 0;
       }
