@@ -162,7 +162,8 @@ async function prepare(options: TrainOptions, checkCancelled: () => void): Promi
     dropoutSeed: options.seed,
   };
   const distillation = options.distill && { temperature: options.distill.temperature, alpha: options.distill.alpha };
-  const graph = buildTrainingGraph({ ...spec, distillation });
+  // Only the gradients leave ONNX Runtime; AdamW runs in place on the host (docs/benchmarks.md).
+  const graph = buildTrainingGraph({ ...spec, distillation, optimizerPlacement: 'host' });
   // Validation is scored with the label loss alone, distilled or not, so runs compare.
   const evalGraph = buildEvalGraph(spec);
   const frozen = new Map([...setup.weights].filter(([name]) => !setup.trainable.has(name)));

@@ -40,6 +40,12 @@ export interface AdamWUpdate {
   readonly expAvgSq: Value;
 }
 
+/** The global L2 norm of the gradients (torch.nn.utils.clip_grad_norm_'s `total_norm`). */
+export function emitGradNorm(g: GraphBuilder, grads: readonly Value[]): Value {
+  const squares = grads.map((grad) => g.op.ReduceSumSquare(grad, undefined, false));
+  return g.op.Sqrt(squares.reduce((acc, s) => g.op.Add(acc, s)));
+}
+
 /**
  * Emits global-norm clipping and one torch.optim.AdamW step (torch ≥ 1.13 `_single_tensor_adamw`):
  *   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
@@ -56,8 +62,10 @@ export function emitAdamW(
 ): { gradNorm: Value; updates: AdamWUpdate[] } {
   const c = (v: number): Value => g.constant(v, 'float32');
   return g.scope('optimizer', () => {
-    const squares = params.map((p) => g.op.ReduceSumSquare(p.grad, undefined, false));
-    const gradNorm = g.op.Sqrt(squares.reduce((acc, s) => g.op.Add(acc, s)));
+    const gradNorm = emitGradNorm(
+      g,
+      params.map((p) => p.grad),
+    );
     // clip_grad_norm_: coefficient max_norm / (norm + 1e-6), clamped to at most 1.
     const clip = spec.maxGradNorm > 0 ? g.op.Min(c(1), g.op.Div(c(spec.maxGradNorm), g.op.Add(gradNorm, c(1e-6)))) : undefined;
 

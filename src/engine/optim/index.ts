@@ -1,4 +1,6 @@
-export { DEFAULT_OPTIMIZER, emitAdamW, isDecayExempt, weightDecayOf } from './adamw';
+export { DEFAULT_OPTIMIZER, emitAdamW, emitGradNorm, isDecayExempt, weightDecayOf } from './adamw';
+export { HostAdamW, adamWScalars } from './host-adamw';
+export type { HostTensor } from './host-adamw';
 export type { AdamWParameter, AdamWUpdate, OptimizerSpec } from './adamw';
 export { constantSchedule, constantWithWarmupSchedule, linearSchedule } from './schedule';
 export type { LearningRateSchedule } from './schedule';

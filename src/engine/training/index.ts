@@ -13,6 +13,14 @@ export {
   nextName,
   teacherInputsOf,
 } from './training-graph';
-export type { DistillationSpec, EvalGraph, TrainableHead, TrainingGraph, TrainingGraphSpec } from './training-graph';
-export { DEFAULT_OPTIMIZER, constantSchedule, constantWithWarmupSchedule, isDecayExempt, linearSchedule, weightDecayOf } from '../optim';
+export type { DistillationSpec, EvalGraph, OptimizerPlacement, TrainableHead, TrainingGraph, TrainingGraphSpec } from './training-graph';
+export {
+  DEFAULT_OPTIMIZER,
+  HostAdamW,
+  constantSchedule,
+  constantWithWarmupSchedule,
+  isDecayExempt,
+  linearSchedule,
+  weightDecayOf,
+} from '../optim';
 export type { LearningRateSchedule, OptimizerSpec } from '../optim';

@@ -8,9 +8,18 @@ import { BATCH, SEQUENCE, buildEncoder } from '../nn/bert';
 import { WeightSet } from '../nn/weights';
 import { encodeModel } from '../onnx/encode';
 import { IGNORE_INDEX, crossEntropy, distillationLoss, meanSquaredError, softTargetKl, spanLoss, tokenCrossEntropy } from '../losses';
-import { DEFAULT_OPTIMIZER, OptimizerSpec, emitAdamW, weightDecayOf } from '../optim/adamw';
+import { DEFAULT_OPTIMIZER, OptimizerSpec, emitAdamW, emitGradNorm, weightDecayOf } from '../optim/adamw';
 
 export type TrainableHead = Exclude<HeadKind, 'base'>;
+
+/**
+ * Where the AdamW update runs. `graph`: in the training graph, which takes the moments in and
+ * returns new parameters and moments (one run does the whole step). `host`: the graph stops at the
+ * gradients and the session applies AdamW in place on the host (`HostAdamW`), so only the
+ * gradients leave ONNX Runtime; onnxruntime-node hands every output back as a fresh copy, and for
+ * BERT-base 3 × parameters per step was the largest cost outside the graph (docs/benchmarks.md).
+ */
+export type OptimizerPlacement = 'graph' | 'host';
 
 export interface TrainingGraphSpec {
   readonly config: EncoderConfig;
@@ -21,8 +30,10 @@ export interface TrainingGraphSpec {
   readonly optimizer?: Partial<OptimizerSpec>;
   /** Base seed of the Dropout nodes (default 0). */
   readonly dropoutSeed?: number;
-  /** Also output `{param}_grad` (the unclipped gradients). */
+  /** Also output `{param}_grad` (the unclipped gradients) and return them from each step. */
   readonly emitGradients?: boolean;
+  /** Default `graph`. */
+  readonly optimizerPlacement?: OptimizerPlacement;
   /**
    * Masked-LM only: score the masked positions alone. The batch then carries `masked_positions`
    * (int64 [M], row-major into batch × sequence) and `labels` [M] (their token ids) instead of
@@ -74,6 +85,9 @@ export interface TrainingGraph extends GraphContract {
   /** Weight decay per trainable parameter (0 for biases and LayerNorm). */
   readonly weightDecay: Map<string, number>;
   readonly optimizer: OptimizerSpec;
+  readonly optimizerPlacement: OptimizerPlacement;
+  /** Whether a step returns the gradients (the spec's `emitGradients`). */
+  readonly emitGradients: boolean;
 }
 
 export type EvalGraph = GraphContract;
@@ -230,43 +244,34 @@ function orderInputs(g: GraphBuilder, order: readonly string[]): void {
 }
 
 /**
- * The training step as one graph: forward, loss, gradients, clipping and AdamW. See README.md for
- * the input/output contract.
+ * The training step as one graph: forward, loss, gradients, clipping and AdamW (placement `graph`),
+ * or forward, loss, gradients and their global norm (placement `host`). See README.md for the
+ * input/output contracts.
  */
 export function buildTrainingGraph(spec: TrainingGraphSpec): TrainingGraph {
   const optimizer: OptimizerSpec = { ...DEFAULT_OPTIMIZER, ...spec.optimizer };
   const { g, loss, batchInputs, trainable, labelDtype } = buildForward(spec, true);
   const grads = backward(g, loss, trainable, { gradientHooks: paddingIdxHooks(g, spec.config.pad_token_id) });
 
-  const learningRate = g.input(LEARNING_RATE, 'float32', []);
-  const step = g.input(STEP, 'int64', []);
-  const weightDecay = new Map<string, number>();
-  const params = trainable.map((param) => {
-    const name = param.name;
-    weightDecay.set(name, weightDecayOf(name, optimizer));
-    return {
-      name,
-      param,
-      grad: grads.get(name)!,
-      expAvg: g.input(expAvgName(name), 'float32', param.shape),
-      expAvgSq: g.input(expAvgSqName(name), 'float32', param.shape),
-      weightDecay: weightDecay.get(name)!,
-    };
-  });
-  const { gradNorm, updates } = emitAdamW(g, params, learningRate, step, optimizer);
-
-  g.output(loss, LOSS);
-  g.output(gradNorm, GRAD_NORM);
-  for (const u of updates) {
-    g.output(u.param, nextName(u.name));
-    g.output(u.expAvg, nextName(expAvgName(u.name)));
-    g.output(u.expAvgSq, nextName(expAvgSqName(u.name)));
-  }
-  if (spec.emitGradients) for (const p of params) g.output(p.grad, gradName(p.name));
-
   const names = trainable.map((v) => v.name);
-  orderInputs(g, [...batchInputs, LEARNING_RATE, STEP, ...names.flatMap((n) => [n, expAvgName(n), expAvgSqName(n)])]);
-  const model = encodeModel(g.model({ 'berth.graph': 'training', 'berth.head': spec.head }));
+  const weightDecay = new Map(names.map((name) => [name, weightDecayOf(name, optimizer)]));
+  const placement = spec.optimizerPlacement ?? 'graph';
+  if (placement === 'host') {
+    const gradNorm = g.scope('optimizer', () =>
+      emitGradNorm(
+        g,
+        names.map((n) => grads.get(n)!),
+      ),
+    );
+    g.output(loss, LOSS);
+    g.output(gradNorm, GRAD_NORM);
+    for (const name of names) g.output(grads.get(name)!, gradName(name));
+    orderInputs(g, [...batchInputs, ...names]);
+  } else {
+    emitGraphUpdate(g, trainable, grads, weightDecay, optimizer, loss, spec.emitGradients === true);
+    orderInputs(g, [...batchInputs, LEARNING_RATE, STEP, ...names.flatMap((n) => [n, expAvgName(n), expAvgSqName(n)])]);
+  }
+  const model = encodeModel(g.model({ 'berth.graph': placement === 'host' ? 'gradients' : 'training', 'berth.head': spec.head }));
   const initial = new Map<string, TensorF32>();
   for (const p of g.parameters) if (p.trainable) initial.set(p.name, { shape: [...p.initial.shape], data: p.initial.data });
   return {
@@ -280,7 +285,43 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): TrainingGraph {
     initial,
     weightDecay,
     optimizer,
+    optimizerPlacement: placement,
+    emitGradients: spec.emitGradients === true,
   };
+}
+
+/** The `graph` placement: AdamW after the gradients, moments in, new values and moments out. */
+function emitGraphUpdate(
+  g: GraphBuilder,
+  trainable: readonly Value[],
+  grads: ReadonlyMap<string, Value>,
+  weightDecay: ReadonlyMap<string, number>,
+  optimizer: OptimizerSpec,
+  loss: Value,
+  emitGradients: boolean,
+): void {
+  const learningRate = g.input(LEARNING_RATE, 'float32', []);
+  const step = g.input(STEP, 'int64', []);
+  const params = trainable.map((param) => {
+    const name = param.name;
+    return {
+      name,
+      param,
+      grad: grads.get(name)!,
+      expAvg: g.input(expAvgName(name), 'float32', param.shape),
+      expAvgSq: g.input(expAvgSqName(name), 'float32', param.shape),
+      weightDecay: weightDecay.get(name)!,
+    };
+  });
+  const { gradNorm, updates } = emitAdamW(g, params, learningRate, step, optimizer);
+  g.output(loss, LOSS);
+  g.output(gradNorm, GRAD_NORM);
+  for (const u of updates) {
+    g.output(u.param, nextName(u.name));
+    g.output(u.expAvg, nextName(expAvgName(u.name)));
+    g.output(u.expAvgSq, nextName(expAvgSqName(u.name)));
+  }
+  if (emitGradients) for (const p of params) g.output(p.grad, gradName(p.name));
 }
 
 /**
