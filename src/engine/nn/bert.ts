@@ -37,6 +37,8 @@ export interface EncoderBuildOptions {
 export interface EncoderGraph {
   readonly inputs: { readonly inputIds: Value; readonly attentionMask: Value; readonly tokenTypeIds?: Value };
   readonly lastHiddenState: Value;
+  /** The checkpoint's prefix of encoder parameters (`bert.`, or none for a bare BertModel). */
+  readonly prefix: string;
   /** Head outputs by their ONNX output name (`logits`, or `start_logits` and `end_logits`). */
   readonly outputs: Readonly<Record<string, Value>>;
 }
@@ -54,7 +56,7 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, weights: We
   const scale = g.constant(Math.sqrt(m.headDim), 'float32');
   for (let i = 0; i < config.num_hidden_layers; i++) h = encoderLayer(m, i, h, mask, scale, options);
   if (m.peft?.promptLength) h = m.peft.dropPrompt(h);
-  return { inputs, lastHiddenState: h, outputs: taskHead(m, h, options) };
+  return { inputs, lastHiddenState: h, prefix: m.base, outputs: taskHead(m, h, options) };
 }
 
 /** What every stage reads: the builder, the config's sizes and the parameter accessors. */
@@ -335,7 +337,8 @@ export function checkBuildable(config: EncoderConfig, configFile = 'config.json'
   }
 }
 
-function activation(g: GraphBuilder, name: string, x: Value): Value {
+/** The config's `hidden_act` applied to `x`. */
+export function activation(g: GraphBuilder, name: string, x: Value): Value {
   const fn = ACTIVATIONS[name];
   if (!fn) throw new UnsupportedModelError(`hidden_act "${name}" is not supported`);
   return fn(g, x);

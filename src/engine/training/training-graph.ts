@@ -5,6 +5,17 @@ import { TensorF32 } from '../formats/safetensors';
 import { GraphBuilder } from '../graph/builder';
 import { Value } from '../graph/value';
 import { BATCH, SEQUENCE, buildEncoder } from '../nn/bert';
+import {
+  PretrainingHeads,
+  SBO_LOGITS,
+  SENTENCE_LABEL,
+  SENTENCE_LOGITS,
+  SPAN_LEFT,
+  SPAN_OFFSET,
+  SPAN_RIGHT,
+  sentenceLogits,
+  spanBoundaryLogits,
+} from '../nn/pretraining';
 import { WeightSet } from '../nn/weights';
 import { encodeModel } from '../onnx/encode';
 import { crossEntropy, meanSquaredError, spanLoss, tokenCrossEntropy } from '../losses';
@@ -29,6 +40,12 @@ export interface TrainingGraphSpec {
    * [B, L] labels with −100; loss and gradients are the same, the output layer runs on M rows.
    */
   readonly maskedPositionsOnly?: boolean;
+  /**
+   * Masked-LM only: pre-training heads trained beside it (NSP or SOP on the pooled [CLS], SBO on
+   * the masked positions, which needs `maskedPositionsOnly`); their losses are added to the MLM
+   * loss with weight 1, as HF's BertForPreTraining adds NSP and SpanBERT adds SBO.
+   */
+  readonly pretraining?: PretrainingHeads;
 }
 
 /** Symbolic size of the masked-position axis. */
@@ -70,9 +87,15 @@ export const nextName = (name: string): string => `${name}.next`;
 export const gradName = (param: string): string => `${param}_grad`;
 
 /** The label inputs each head's loss reads. */
-export function labelInputsOf(head: TrainableHead, maskedPositionsOnly = false): string[] {
-  if (head === 'masked-lm' && maskedPositionsOnly) return [MASKED_POSITIONS, 'labels'];
-  return head === 'question-answering' ? ['start_positions', 'end_positions'] : ['labels'];
+export function labelInputsOf(head: TrainableHead, maskedPositionsOnly = false, pretraining: PretrainingHeads = {}): string[] {
+  if (head === 'question-answering') return ['start_positions', 'end_positions'];
+  if (head !== 'masked-lm') return ['labels'];
+  return [
+    ...(maskedPositionsOnly ? [MASKED_POSITIONS] : []),
+    'labels',
+    ...(pretraining.spanBoundary ? [SPAN_LEFT, SPAN_RIGHT, SPAN_OFFSET] : []),
+    ...(pretraining.sentence ? [SENTENCE_LABEL[pretraining.sentence]] : []),
+  ];
 }
 
 interface Forward {
@@ -101,10 +124,13 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
     seed: spec.dropoutSeed ?? 0,
   });
   const sparse = spec.head === 'masked-lm' && spec.maskedPositionsOnly === true;
+  const heads = checkPretrainingHeads(spec, sparse);
   const maskedPositions = sparse ? g.input(MASKED_POSITIONS, 'int64', [MASKED]) : undefined;
-  const built = buildEncoder(g, spec.config, new WeightSet(spec.weights), { head: spec.head, training, maskedPositions });
+  const weights = new WeightSet(spec.weights);
+  const built = buildEncoder(g, spec.config, weights, { head: spec.head, training, maskedPositions });
   const numLabels = Object.keys(spec.config.id2label).length;
-  const labelInputs = labelInputsOf(spec.head, sparse);
+  const labelInputs = labelInputsOf(spec.head, sparse, heads);
+  const headOutputs: Record<string, Value> = { ...built.outputs };
   const loss = g.scope('loss', () => {
     switch (spec.head) {
       case 'sequence-classification': {
@@ -113,9 +139,20 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
       }
       case 'token-classification':
         return tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), numLabels);
-      case 'masked-lm':
-        if (sparse) return crossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [MASKED]));
-        return tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), spec.config.vocab_size);
+      case 'masked-lm': {
+        if (!sparse)
+          return addPretrainingLosses(
+            g,
+            spec,
+            built,
+            tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), spec.config.vocab_size),
+            undefined,
+            weights,
+            headOutputs,
+          );
+        const labels = g.input('labels', 'int64', [MASKED]);
+        return addPretrainingLosses(g, spec, built, crossEntropy(g, built.outputs.logits, labels), labels, weights, headOutputs);
+      }
       case 'question-answering': {
         const start = g.input('start_positions', 'int64', [BATCH]);
         const end = g.input('end_positions', 'int64', [BATCH]);
@@ -130,7 +167,46 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
   const trainable = g.parameters.filter((p) => p.trainable).map((p) => p.value);
   if (trainable.length === 0) throw new EngineError('NOTHING_TO_TRAIN', 'no parameter of the model is trainable');
   const labelDtype = spec.head === 'sequence-classification' && numLabels === 1 ? 'float32' : 'int64';
-  return { g, loss, headOutputs: built.outputs, batchInputs, trainable, labelDtype };
+  return { g, loss, headOutputs, batchInputs, trainable, labelDtype };
+}
+
+function checkPretrainingHeads(spec: TrainingGraphSpec, sparse: boolean): PretrainingHeads {
+  const heads = spec.pretraining ?? {};
+  if ((heads.sentence || heads.spanBoundary) && spec.head !== 'masked-lm')
+    throw new EngineError('UNSUPPORTED_HEAD', 'pre-training heads are trained beside a masked-LM head');
+  if (heads.spanBoundary && !sparse)
+    throw new EngineError('UNSUPPORTED_HEAD', 'the span boundary objective scores the masked positions only (maskedPositionsOnly)');
+  return heads;
+}
+
+/** The MLM loss plus the sentence and span-boundary losses the spec asks for (weight 1 each). */
+function addPretrainingLosses(
+  g: GraphBuilder,
+  spec: TrainingGraphSpec,
+  built: ReturnType<typeof buildEncoder>,
+  mlmLoss: Value,
+  maskedLabels: Value | undefined,
+  weights: WeightSet,
+  headOutputs: Record<string, Value>,
+): Value {
+  const heads = spec.pretraining ?? {};
+  let loss = mlmLoss;
+  if (heads.spanBoundary && maskedLabels) {
+    const logits = spanBoundaryLogits(g, spec.config, weights, built.lastHiddenState, `${built.prefix}embeddings.word_embeddings.weight`, {
+      left: g.input(SPAN_LEFT, 'int64', [MASKED]),
+      right: g.input(SPAN_RIGHT, 'int64', [MASKED]),
+      offset: g.input(SPAN_OFFSET, 'int64', [MASKED]),
+      maxSpanLength: heads.spanBoundary.maxSpanLength,
+    });
+    headOutputs[SBO_LOGITS] = logits;
+    loss = g.op.Add(loss, crossEntropy(g, logits, maskedLabels));
+  }
+  if (heads.sentence) {
+    const logits = sentenceLogits(g, spec.config, weights, built.lastHiddenState, built.prefix, heads.sentence);
+    headOutputs[SENTENCE_LOGITS[heads.sentence]] = logits;
+    loss = g.op.Add(loss, crossEntropy(g, logits, g.input(SENTENCE_LABEL[heads.sentence], 'int64', [BATCH])));
+  }
+  return loss;
 }
 
 /**
