@@ -289,6 +289,8 @@ const HEAD_SUFFIXES: ReadonlyArray<[string, HeadKind]> = [
   ['ForTokenClassification', 'token-classification'],
   ['ForQuestionAnswering', 'question-answering'],
   ['ForMaskedLM', 'masked-lm'],
+  // The masked-LM head plus NSP or SOP; its masked-LM head is served and trained as *ForMaskedLM's.
+  ['ForPreTraining', 'masked-lm'],
   ['Model', 'base'],
 ];
 

@@ -1,9 +1,13 @@
 /**
  * The pre-training corpus as one packed token stream: every non-empty line of every text file is
- * a document (Gutenberg's shards hold one paragraph per line), tokenized without special tokens
- * and followed by [SEP]; the stream is cut into blocks of `maxLength − 1` tokens and each block
- * is read as `[CLS] block`. Tokens live in typed arrays (about 8 bytes a token), so a corpus of
- * tens of millions of tokens fits, and a block is materialised only when its batch is built.
+ * a paragraph (Gutenberg's shards hold one paragraph per line), split into sentences (ICU's
+ * sentence boundaries, `Intl.Segmenter`), tokenized without special tokens and followed by
+ * [SEP]; the stream is cut into blocks of `maxLength − 1` tokens and each block is read as
+ * `[CLS] block`. Sentence and document boundaries are kept beside the stream, so sentence pairs
+ * and segments can be drawn (`pairs.ts`): documents are separated by blank lines (Gutenberg's
+ * books), and a file without blank lines holds one document per line. Tokens live in typed arrays
+ * (about 8 bytes a token), so a corpus of tens of millions of tokens fits, and a block is
+ * materialised only when its batch is built.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -12,8 +16,10 @@ import { FormatError } from '../../engine/errors';
 import type { BerthTokenizer } from '../../tokenizer/tokenizer';
 import { MlmFeature } from '../data/features';
 
-/** Documents sent to the tokenizer per call. */
-const ENCODE_LINES = 512;
+/** Sentences sent to the tokenizer per call. */
+const ENCODE_SENTENCES = 1024;
+
+const SENTENCES = new Intl.Segmenter('en', { granularity: 'sentence' });
 
 export type CorpusTokenizer = Pick<BerthTokenizer, 'encodeBatch' | 'specialIds'>;
 
@@ -58,12 +64,44 @@ export interface PackedCorpus {
   readonly clsId: number;
   readonly sepId: number;
   readonly files: string[];
+  /** Documents (blank-line separated; one per line in a file without blank lines). */
   readonly documents: number;
+  /** Stream offset of each sentence's first token and one past its last (a sentence never holds [SEP]). */
+  readonly sentenceStarts: Int32Array;
+  readonly sentenceEnds: Int32Array;
+  /** Index of each document's first sentence, then the sentence count (length documents + 1). */
+  readonly documentSentences: Int32Array;
   /** SHA-256 of the token stream: a checkpoint refuses to resume on different data. */
   readonly fingerprint: string;
 }
 
-/** Tokenizes `files` line by line into one stream; `onProgress` is called after each file. */
+/** The non-empty lines of a file grouped into documents: by blank lines, or one per line when there is none. */
+function documentsOf(text: string): string[][] {
+  const lines = text.split(/\r?\n/);
+  if (!/\n[^\S\n]*\n/.test(text.trim())) return lines.filter((line) => line.trim().length > 0).map((line) => [line]);
+  const documents: string[][] = [];
+  let current: string[] = [];
+  for (const line of lines) {
+    if (line.trim().length > 0) current.push(line);
+    else if (current.length > 0) {
+      documents.push(current);
+      current = [];
+    }
+  }
+  if (current.length > 0) documents.push(current);
+  return documents;
+}
+
+function sentencesOf(paragraph: string): string[] {
+  const out: string[] = [];
+  for (const { segment } of SENTENCES.segment(paragraph)) {
+    const trimmed = segment.trim();
+    if (trimmed.length > 0) out.push(trimmed);
+  }
+  return out;
+}
+
+/** Tokenizes `files` sentence by sentence into one stream; `onProgress` is called after each file. */
 export async function tokenizeCorpus(
   files: readonly string[],
   tokenizer: CorpusTokenizer,
@@ -72,27 +110,50 @@ export async function tokenizeCorpus(
   const { cls, sep } = tokenizer.specialIds;
   const ids = new GrowableInt32();
   const words = new GrowableInt32();
+  const sentenceStarts = new GrowableInt32();
+  const sentenceEnds = new GrowableInt32();
+  const documentSentences = new GrowableInt32();
   let wordBase = 0;
-  let documents = 0;
   for (const file of files) {
-    const lines = readFileSync(file, 'utf8')
-      .split(/\r?\n/)
-      .filter((line) => line.trim().length > 0);
-    for (let from = 0; from < lines.length; from += ENCODE_LINES) {
-      const encoded = await tokenizer.encodeBatch(lines.slice(from, from + ENCODE_LINES), { addSpecialTokens: false, truncation: false });
-      for (const [e] of encoded) {
-        let maxWord = -1;
-        for (let t = 0; t < e.ids.length; t++) {
-          ids.push(e.ids[t]);
-          const w = e.wordIds[t];
-          words.push(w === null ? -1 : wordBase + w);
-          if (w !== null && w > maxWord) maxWord = w;
-        }
-        wordBase += maxWord + 1;
-        ids.push(sep);
-        words.push(-1);
-        documents++;
+    // Flattened sentences with the paragraph and document each belongs to.
+    const sentences: string[] = [];
+    const paragraphEnds = new Set<number>();
+    const documentFirsts = new Set<number>();
+    for (const document of documentsOf(readFileSync(file, 'utf8'))) {
+      documentFirsts.add(sentences.length);
+      for (const paragraph of document) {
+        sentences.push(...sentencesOf(paragraph));
+        paragraphEnds.add(sentences.length - 1);
       }
+    }
+    let documentOpen = false;
+    for (let from = 0; from < sentences.length; from += ENCODE_SENTENCES) {
+      const encoded = await tokenizer.encodeBatch(sentences.slice(from, from + ENCODE_SENTENCES), {
+        addSpecialTokens: false,
+        truncation: false,
+      });
+      encoded.forEach(([e], k) => {
+        const index = from + k;
+        if (documentFirsts.has(index)) documentOpen = false;
+        if (e.ids.length > 0) {
+          if (!documentOpen) documentSentences.push(sentenceStarts.length);
+          documentOpen = true;
+          sentenceStarts.push(ids.length);
+          let maxWord = -1;
+          for (let t = 0; t < e.ids.length; t++) {
+            ids.push(e.ids[t]);
+            const w = e.wordIds[t];
+            words.push(w === null ? -1 : wordBase + w);
+            if (w !== null && w > maxWord) maxWord = w;
+          }
+          wordBase += maxWord + 1;
+          sentenceEnds.push(ids.length);
+        }
+        if (paragraphEnds.has(index) && documentOpen) {
+          ids.push(sep);
+          words.push(-1);
+        }
+      });
     }
     onProgress?.(file, ids.length);
   }
@@ -100,7 +161,20 @@ export async function tokenizeCorpus(
   const fingerprint = createHash('sha256')
     .update(new Uint8Array(idArray.buffer, idArray.byteOffset, idArray.byteLength))
     .digest('hex');
-  return { ids: idArray, words: words.toArray(), clsId: cls, sepId: sep, files: files.map((f) => basename(f)), documents, fingerprint };
+  const documents = documentSentences.length;
+  documentSentences.push(sentenceStarts.length);
+  return {
+    ids: idArray,
+    words: words.toArray(),
+    clsId: cls,
+    sepId: sep,
+    files: files.map((f) => basename(f)),
+    documents,
+    sentenceStarts: sentenceStarts.toArray(),
+    sentenceEnds: sentenceEnds.toArray(),
+    documentSentences: documentSentences.toArray(),
+    fingerprint,
+  };
 }
 
 /** Whole blocks in the stream (the tail shorter than a block is dropped, as run_mlm's group_texts). */
@@ -110,7 +184,11 @@ export function blockCount(corpus: PackedCorpus, maxLength: number): number {
 
 /** Block `index` as a masked-LM row: [CLS] then maxLength − 1 stream tokens. */
 export function blockAt(corpus: PackedCorpus, index: number, maxLength: number): MlmFeature {
-  const width = maxLength - 1;
+  return readBlock(corpus, index, maxLength - 1, false);
+}
+
+/** [CLS], `width` stream tokens from block `index`, and a closing [SEP] when `close`. */
+function readBlock(corpus: PackedCorpus, index: number, width: number, close: boolean): MlmFeature {
   const start = index * width;
   if (index < 0 || start + width > corpus.ids.length) throw new RangeError(`block ${index} is outside the corpus`);
   const inputIds = [corpus.clsId];
@@ -122,5 +200,20 @@ export function blockAt(corpus: PackedCorpus, index: number, maxLength: number):
     specialTokensMask.push(w < 0 ? 1 : 0);
     wordIds.push(w < 0 ? null : w);
   }
-  return { inputIds, tokenTypeIds: new Array<number>(maxLength).fill(0), specialTokensMask, wordIds };
+  if (close) {
+    inputIds.push(corpus.sepId);
+    specialTokensMask.push(1);
+    wordIds.push(null);
+  }
+  return { inputIds, tokenTypeIds: new Array<number>(inputIds.length).fill(0), specialTokensMask, wordIds };
+}
+
+/** Whole blocks for rows closed by [SEP] (the span objective needs a token right of every span). */
+export function closedBlockCount(corpus: PackedCorpus, maxLength: number): number {
+  return Math.floor(corpus.ids.length / (maxLength - 2));
+}
+
+/** Block `index` as `[CLS] block [SEP]`: maxLength − 2 stream tokens between the two. */
+export function closedBlockAt(corpus: PackedCorpus, index: number, maxLength: number): MlmFeature {
+  return readBlock(corpus, index, maxLength - 2, true);
 }

@@ -17,9 +17,20 @@ export function openMaskedLm(modelDir: string): { config: EncoderConfig; weights
   if (head !== 'masked-lm')
     throw new FormatError(
       located.configFile,
-      `architectures ${JSON.stringify(config.architectures)} is a ${head} model; pre-training needs BertForMaskedLM`,
+      `architectures ${JSON.stringify(config.architectures)} is a ${head} model; pre-training needs BertForMaskedLM (or BertForPreTraining)`,
     );
   return { config, weights: readSafetensors(located.safetensorsFile as string) };
+}
+
+/**
+ * The config the pre-trained model is written with: under `mlm+nsp` the checkpoint is exactly
+ * HF's `BertForPreTraining` (pooler, `cls.seq_relationship`, `cls.predictions`), so it says so;
+ * the other objectives keep `*ForMaskedLM`, whose loader skips the extra head tensors (SOP's
+ * `sop_classifier`, SBO's `cls.pair_target_predictions`) as unused weights.
+ */
+export function configFor(config: EncoderConfig, objective: string): EncoderConfig {
+  if (objective !== 'mlm+nsp') return config;
+  return { ...config, architectures: config.architectures.map((a) => a.replace(/ForMaskedLM$/, 'ForPreTraining')) };
 }
 
 /** The pre-trained model as an HF layout directory (written atomically, replacing an earlier one). */
