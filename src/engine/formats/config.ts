@@ -307,7 +307,7 @@ export function headOf(config: EncoderConfig, file = DEFAULT_CONFIG_FILE): HeadK
   }
   throw new FormatError(
     file,
-    `architecture "${architecture}" is not supported; expected *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering, *ForMaskedLM or *Model`,
+    `architecture "${architecture}" is not supported; expected *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering, *ForMaskedLM, *ForPreTraining or *Model`,
     'UNSUPPORTED_MODEL',
   );
 }

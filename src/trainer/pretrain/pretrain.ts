@@ -307,7 +307,9 @@ async function finish(run: Run, progress: Progress, live: TrainingSession, start
       maskedTokens: validation.masked_tokens,
     });
   }
-  const finalParams = live.state.snapshot();
+  // Tensors of the starting model that this objective does not train (another objective's head) are
+  // carried over unchanged, so a checkpoint keeps every tensor it came with.
+  const finalParams = new Map([...openMaskedLm(run.options.modelDir).weights, ...live.state.snapshot()]);
   const wallSeconds = (performance.now() - started) / 1000;
   const metrics = metricsOf(run, progress, validation, wallSeconds);
   const modelOut = join(run.outDir, MODEL_SUBDIR);

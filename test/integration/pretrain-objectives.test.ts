@@ -1,0 +1,92 @@
+/**
+ * Pre-training objectives and Hugging Face layouts: a BertForPreTraining checkpoint
+ * (`bert-pretraining`, HF's names) continues pre-training under `mlm+nsp` with its own heads and
+ * comes out with exactly its tensor names and architecture; the heads another objective adds are
+ * initialised, kept under their names, and a task model can still be made from the result.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readConfig } from '../../src/engine/formats/config';
+import { readSafetensors } from '../../src/engine/formats/safetensors';
+import { withPretrainingHeads } from '../../src/engine/init';
+import { newHeadModelDir } from '../../src/trainer/new-head';
+import { PRETRAIN_DEFAULTS, PretrainOptions, pretrain } from '../../src/trainer/pretrain/pretrain';
+import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
+
+const CORPUS = join(__dirname, '..', '..', 'assets', 'tiny-tokenizer', 'corpus.txt');
+
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'berth-objectives-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function options(modelDir: string, outDir: string, over: Partial<PretrainOptions>): PretrainOptions {
+  return {
+    ...PRETRAIN_DEFAULTS,
+    modelDir,
+    dataPath: CORPUS,
+    outDir,
+    maxSeqLength: 32,
+    batchSize: 4,
+    steps: 2,
+    threads: 1,
+    ...over,
+  };
+}
+
+describeWithFixtures('pre-training objectives: Hugging Face layouts', () => {
+  const fixture = hfTinyDir('bert-pretraining');
+
+  it('the BertForPreTraining heads are read, not re-initialised, and written back under the same names', async () => {
+    const weights = readSafetensors(join(fixture, 'model.safetensors'));
+    const config = readConfig(join(fixture, 'config.json'));
+    const completed = withPretrainingHeads(config, weights, { sentence: 'nsp' }, 1);
+    expect([...completed.keys()].sort()).toEqual([...weights.keys()].sort());
+    for (const [name, t] of weights) expect(completed.get(name)).toBe(t);
+
+    const out = join(work, 'nsp');
+    await pretrain(options(fixture, out, { objective: 'mlm+nsp' }));
+    const saved = readSafetensors(join(out, 'model', 'model.safetensors'));
+    expect([...saved.keys()].sort()).toEqual([...weights.keys()].sort());
+    expect(readConfig(join(out, 'model', 'config.json')).architectures).toEqual(['BertForPreTraining']);
+    // Trained: the NSP classifier moved from the fixture's values.
+    expect(saved.get('cls.seq_relationship.weight')!.data).not.toEqual(weights.get('cls.seq_relationship.weight')!.data);
+  });
+
+  it('SOP on a BertForPreTraining checkpoint adds ALBERT’s sop_classifier and keeps the NSP head it does not train; a task model drops the pre-training heads', async () => {
+    const out = join(work, 'sop');
+    await pretrain(options(fixture, out, { objective: 'mlm+sop' }));
+    const saved = readSafetensors(join(out, 'model', 'model.safetensors'));
+    const before = new Set(readSafetensors(join(fixture, 'model.safetensors')).keys());
+    expect([...saved.keys()].filter((n) => !before.has(n)).sort()).toEqual([
+      'sop_classifier.classifier.bias',
+      'sop_classifier.classifier.weight',
+    ]);
+    const task = newHeadModelDir({
+      modelDir: join(out, 'model'),
+      task: 'classification',
+      labels: ['a', 'b'],
+      outDir: join(work, 'task'),
+      seed: 1,
+    });
+    expect(task.dropped.sort()).toEqual(
+      [
+        'cls.predictions.bias',
+        'cls.predictions.transform.LayerNorm.bias',
+        'cls.predictions.transform.LayerNorm.weight',
+        'cls.predictions.transform.dense.bias',
+        'cls.predictions.transform.dense.weight',
+        'cls.seq_relationship.bias',
+        'cls.seq_relationship.weight',
+        'sop_classifier.classifier.bias',
+        'sop_classifier.classifier.weight',
+      ].sort(),
+    );
+    // The pre-trained pooler is kept, not re-initialised.
+    expect(task.kept).toContain('bert.pooler.dense.weight');
+    const config = JSON.parse(readFileSync(join(work, 'task', 'config.json'), 'utf8')) as { architectures: string[] };
+    expect(config.architectures).toEqual(['BertForSequenceClassification']);
+  });
+});
