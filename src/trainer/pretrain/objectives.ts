@@ -11,7 +11,7 @@ import { PretrainingHeads } from '../../engine/nn/pretraining';
 import { TrainingBatch } from '../../runtime/training-session';
 import { MaskingOptions, maskTokens } from '../data/mlm';
 import { Rng } from '../random';
-import { BatchRow, makeBatch } from './batches';
+import { BatchRow, makeBatch } from './packed-batch';
 import { PackedCorpus, blockAt, blockCount, closedBlockAt, closedBlockCount } from './corpus';
 import { Chunk, PairIds, SentenceObjective, chunkDocuments, drawPair } from './pairs';
 
