@@ -3,12 +3,22 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 
+export interface EncoderShape {
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+}
+
+/** BERT-mini's shape; pass BERT-base's (768, 12, 12, 3072) for the large benchmarks. */
+export const MINI_SHAPE: EncoderShape = { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 };
+
 /**
- * A BERT-mini-shaped sequence classifier (4 layers, hidden 256, the bert-base-uncased WordPiece
+ * A sequence classifier of `shape` (BERT-mini by default; the bert-base-uncased WordPiece
  * vocabulary of the hf-tiny fixtures), its weights drawn from `seed`, built once with Berth's own
  * exporter into `dir`.
  */
-export async function ensureMiniModel(dir: string, fixtures: string, seed = 7): Promise<string> {
+export async function ensureMiniModel(dir: string, fixtures: string, seed = 7, shape: EncoderShape = MINI_SHAPE): Promise<string> {
   if (existsSync(join(dir, 'model.onnx'))) return dir;
   const { tinyConfig } = await import('../../src/engine/nn/tiny');
   const { initWeights } = await import('../../src/engine/init');
@@ -17,13 +27,7 @@ export async function ensureMiniModel(dir: string, fixtures: string, seed = 7): 
   const { writeConfig } = await import('../../src/engine/formats/config');
   const tokenizerDir = join(fixtures, 'hf-tiny', 'bert-seqcls');
   if (!existsSync(tokenizerDir)) throw new Error(`no fixtures at ${tokenizerDir} (set BERTH_FIXTURES_DIR)`);
-  const config = {
-    ...tinyConfig('classification', join(tokenizerDir, 'vocab.txt')),
-    hidden_size: 256,
-    num_hidden_layers: 4,
-    num_attention_heads: 4,
-    intermediate_size: 1024,
-  };
+  const config = { ...tinyConfig('classification', join(tokenizerDir, 'vocab.txt')), ...shape };
   const weights = initWeights(config, 'sequence-classification', seed);
   mkdirSync(dir, { recursive: true });
   writeConfig(join(dir, 'config.json'), config);
@@ -38,12 +42,16 @@ const WORDS =
     ' ',
   );
 
-/** `n` seeded random sentences of 12 to 28 words. */
-export function sentences(n: number, seed: number): string[] {
+/**
+ * `n` seeded random sentences of `minWords` to `maxWords` words (12 to 28 by default). Every word
+ * is one token of the bert-base-uncased vocabulary, so k words make k + 3 tokens with the full
+ * stop, [CLS] and [SEP].
+ */
+export function sentences(n: number, seed: number, minWords = 12, maxWords = 28): string[] {
   let s = seed >>> 0;
   const rand = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, () => {
-    const len = 12 + Math.floor(rand() * 17);
+    const len = minWords + Math.floor(rand() * (maxWords - minWords + 1));
     return Array.from({ length: len }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ') + '.';
   });
 }

@@ -45,7 +45,7 @@ export interface AppConfig {
     readonly publicMetrics: boolean;
     readonly publicDocs: boolean;
   };
-  readonly threads: { readonly intraOp?: number; readonly interOp?: number };
+  readonly threads: { readonly intraOp?: number; readonly interOp?: number; readonly spinning: boolean };
   readonly batching: {
     readonly enabled: boolean;
     readonly maxBatchSize: number;
@@ -141,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     threads: {
       intraOp: s.BERTH_THREADS > 0 ? s.BERTH_THREADS : undefined,
       interOp: s.BERTH_INTER_OP_THREADS > 0 ? s.BERTH_INTER_OP_THREADS : undefined,
+      spinning: s.BERTH_THREAD_SPINNING,
     },
     batching: {
       enabled: s.BERTH_BATCHING,

@@ -100,7 +100,7 @@ export class EnvironmentSchema {
   @IsInt()
   @Min(0)
   @Max(10_000)
-  BERTH_MAX_WAIT_MS = 2;
+  BERTH_MAX_WAIT_MS = 0;
 
   @IsOptional()
   @Transform(toInt)
@@ -128,6 +128,16 @@ export class EnvironmentSchema {
   @Min(0)
   @Max(1024)
   BERTH_INTER_OP_THREADS = 0;
+
+  /**
+   * Whether ONNX Runtime's intra-op threads spin while waiting for work. Spinning saves the
+   * wake-up after each batch and costs a core's time between batches; off by default, because a
+   * server waits between batches (bench/compare.ts measures both).
+   */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  BERTH_THREAD_SPINNING = false;
 
   @IsOptional()
   @Transform(toInt)

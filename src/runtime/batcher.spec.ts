@@ -27,8 +27,9 @@ class GatedModel {
   }
 }
 
+/** Let pending callbacks run: promise jobs and the batcher's next-turn start (setImmediate). */
 async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
+  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 const base: BatchingOptions = { maxBatchSize: 8, maxBatchTokens: 1000, maxWaitMs: 0, maxQueue: 100, enabled: true };
@@ -85,8 +86,44 @@ describe('DynamicBatcher', () => {
     await Promise.all([blocker, ...all]);
   });
 
+  it('starts a request on an idle model at once: no timer, and same-turn arrivals share the batch', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    try {
+      const model = new GatedModel();
+      const batcher = make(model);
+      const a = batcher.submit([1]);
+      const b = batcher.submit([2]);
+      await flush(); // no timer advanced: only the next turn of the event loop passed
+      expect(model.batches).toEqual([[1, 2]]);
+      expect(jest.getTimerCount()).toBe(0);
+      await model.release();
+      expect((await a).results).toEqual([10]);
+      expect((await b).results).toEqual([20]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('forms the next batch from what arrives while one runs, and starts it when that one ends', async () => {
+    const model = new GatedModel();
+    const batcher = make(model);
+    const first = batcher.submit([7]);
+    await flush();
+    const during: Array<Promise<unknown>> = [];
+    for (const x of [3, 4, 5]) {
+      during.push(batcher.submit([x]));
+      await flush(); // separate turns: nothing starts while the model is busy
+      expect(model.batches).toEqual([[7]]);
+    }
+    await model.release();
+    expect(model.batches).toEqual([[7], [3, 4, 5]]);
+    await model.release();
+    await Promise.all([first, ...during]);
+    expect(batcher.isIdle()).toBe(true);
+  });
+
   it('waits up to maxWaitMs for company, then runs what it has', async () => {
-    jest.useFakeTimers();
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     try {
       const model = new GatedModel();
       const batcher = new DynamicBatcher<number, number>(
@@ -116,7 +153,7 @@ describe('DynamicBatcher', () => {
   });
 
   it('runs a full batch without waiting', async () => {
-    jest.useFakeTimers();
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     try {
       const model = new GatedModel();
       const batcher = new DynamicBatcher<number, number>(
@@ -201,11 +238,11 @@ describe('DynamicBatcher', () => {
     const bad = batcher.submit([66]);
     const neighbour = batcher.submit([65]);
     const later = batcher.submit([3]);
+    const failures = [expect(bad).rejects.toThrow('batch 65,66 failed'), expect(neighbour).rejects.toThrow('batch 65,66 failed')];
     await model.release();
     await model.release(); // [65, 66] fails
     await model.release(); // [3]
-    await expect(bad).rejects.toThrow('batch 65,66 failed');
-    await expect(neighbour).rejects.toThrow('batch 65,66 failed');
+    await Promise.all(failures);
     expect((await later).results).toEqual([30]);
     await blocker;
   });

@@ -1,10 +1,16 @@
 import { ClientClosedError, OverloadedError } from '../errors/domain-error';
 
 /**
- * Dynamic batching for one model version, in the manner of text-embeddings-inference's queue: a
+ * Continuous batching for one model version, in the manner of text-embeddings-inference's queue: a
  * single owner drains one FIFO queue of sequences, forms batches bounded by a sequence count and a
  * padding-aware token budget (batch size × longest sequence), runs one batch at a time and
  * scatters the results back to the requests that queued them.
+ *
+ * Nothing waits for company: when the model is idle a request starts on the next turn of the event
+ * loop (so requests read in the same I/O phase share a batch), and the requests that arrive while
+ * a batch runs form the next one, which starts as soon as it ends. Under load batches fill by
+ * themselves; at low load a request pays no batching delay. `maxWaitMs` can still hold an idle
+ * model for a while, for operators who prefer fuller batches to latency; it is 0 by default.
  *
  * The batcher knows nothing of ONNX Runtime: it is given a `run` function over items, so the
  * scheduling can be tested with a fake model.
@@ -14,7 +20,10 @@ export interface BatchingOptions {
   maxBatchSize: number;
   /** Padded tokens per batch: size × longest sequence. A lone longer sequence still runs alone. */
   maxBatchTokens: number;
-  /** How long the oldest queued sequence may wait for company before its batch runs anyway. */
+  /**
+   * How long an idle model may hold the oldest queued sequence for company before its batch runs
+   * anyway. 0 (the default) never holds it: batches form from what arrives while one runs.
+   */
   maxWaitMs: number;
   /** Admission limit, in queued sequences; past it `submit` throws OverloadedError at once. */
   maxQueue: number;
@@ -73,6 +82,8 @@ export class DynamicBatcher<I, R> {
   private queue: QueuedItem<I, R>[] = [];
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  /** A batch start is booked for the next turn of the event loop. */
+  private startBooked = false;
   private closed = false;
   private nextRequestId = 0;
   private nextSeq = 0;
@@ -95,7 +106,7 @@ export class DynamicBatcher<I, R> {
   }
 
   isIdle(): boolean {
-    return !this.running && this.queue.length === 0;
+    return !this.running && !this.startBooked && this.queue.length === 0;
   }
 
   /**
@@ -161,23 +172,27 @@ export class DynamicBatcher<I, R> {
   }
 
   private schedule(): void {
-    if (this.running || this.queue.length === 0) return;
-    const batch = this.selectBatch();
+    if (this.running || this.startBooked || this.queue.length === 0) return;
+    const { enabled, maxWaitMs } = this.options;
     const waited = this.clock() - this.queue[0].request.enqueuedAt;
-    if (!this.options.enabled || batch.full || waited >= this.options.maxWaitMs) {
-      this.clearTimer();
-      void this.runBatch(batch.items);
+    if (enabled && maxWaitMs > 0 && waited < maxWaitMs && !this.selectBatch().full) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, maxWaitMs - waited);
       return;
     }
-    if (!this.timer) {
-      this.timer = setTimeout(
-        () => {
-          this.timer = undefined;
-          this.schedule();
-        },
-        Math.max(0, this.options.maxWaitMs - waited),
-      );
-    }
+    this.clearTimer();
+    // The batch is chosen when it starts, so it holds whatever arrived in the meantime.
+    this.startBooked = true;
+    setImmediate(() => {
+      this.startBooked = false;
+      if (this.running || this.queue.length === 0) {
+        this.notifyIfIdle();
+        return;
+      }
+      void this.runBatch(this.selectBatch().items);
+    });
   }
 
   /**

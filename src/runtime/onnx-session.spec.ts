@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { writeModelFile } from '../engine/onnx/encode';
 import type { ModelData, NodeData } from '../engine/onnx/model';
 import { ModelLoadError } from '../errors/domain-error';
-import { executionProvidersFor, inferenceProvidersFor, installedProviders, OnnxModelSession, ProviderProbe } from './onnx-session';
+import {
+  executionProvidersFor,
+  inferenceProvidersFor,
+  inferenceSessionOptions,
+  installedProviders,
+  OnnxModelSession,
+  ProviderProbe,
+} from './onnx-session';
 
 const FLOAT = { kind: 'int', value: 1 } as const; // TensorProto.FLOAT
 
@@ -162,5 +169,17 @@ describe('OnnxModelSession', () => {
       await expect(load).rejects.toBeInstanceOf(ModelLoadError);
       await expect(load).rejects.toThrow(/tensorrt execution provider is not installed/);
     });
+  });
+});
+
+describe('inferenceSessionOptions', () => {
+  it('passes thread spinning to ONNX Runtime as its session config entries, and leaves its default alone when unset', () => {
+    const off = inferenceSessionOptions(['cpu'], { intraOpThreads: 2, threadSpinning: false });
+    expect(off).toMatchObject({ executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 2 });
+    expect(off.extra).toEqual({ session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } });
+    expect(inferenceSessionOptions(['cpu'], { threadSpinning: true }).extra).toEqual({
+      session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '1' } },
+    });
+    expect(inferenceSessionOptions(['cpu'], {}).extra).toBeUndefined();
   });
 });

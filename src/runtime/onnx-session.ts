@@ -24,6 +24,8 @@ export interface OnnxSessionOptions {
   device: Device;
   intraOpThreads?: number;
   interOpThreads?: number;
+  /** Let intra-op threads spin between runs (ONNX Runtime's default); undefined keeps the default. */
+  threadSpinning?: boolean;
   logger?: SessionLogger;
   /** Name used in log lines and errors. */
   label?: string;
@@ -122,6 +124,22 @@ export function inferenceProvidersFor(
   return { providers, automatic: false };
 }
 
+/** ONNX Runtime's options for an inference session on `executionProviders`. */
+export function inferenceSessionOptions(
+  executionProviders: string[],
+  opts: Pick<OnnxSessionOptions, 'intraOpThreads' | 'interOpThreads' | 'threadSpinning'>,
+): ort.InferenceSession.SessionOptions {
+  const o: ort.InferenceSession.SessionOptions = { executionProviders, graphOptimizationLevel: 'all' };
+  if (opts.intraOpThreads !== undefined) o.intraOpNumThreads = opts.intraOpThreads;
+  if (opts.interOpThreads !== undefined) o.interOpNumThreads = opts.interOpThreads;
+  if (opts.threadSpinning !== undefined) {
+    // Session config entries (onnxruntime_session_options_config_keys.h) travel in `extra`.
+    const allowSpinning = opts.threadSpinning ? '1' : '0';
+    o.extra = { session: { intra_op: { allow_spinning: allowSpinning }, inter_op: { allow_spinning: allowSpinning } } };
+  }
+  return o;
+}
+
 export class OnnxModelSession {
   private released = false;
 
@@ -145,12 +163,7 @@ export class OnnxModelSession {
       typeof graph === 'string' ? ort.InferenceSession.create(graph, o) : ort.InferenceSession.create(graph.bytes, o);
     const chosen = inferenceProvidersFor(opts.device, opts.probe);
     let providers = chosen.providers;
-    const sessionOptions = (executionProviders: string[]): ort.InferenceSession.SessionOptions => {
-      const o: ort.InferenceSession.SessionOptions = { executionProviders, graphOptimizationLevel: 'all' };
-      if (opts.intraOpThreads !== undefined) o.intraOpNumThreads = opts.intraOpThreads;
-      if (opts.interOpThreads !== undefined) o.interOpNumThreads = opts.interOpThreads;
-      return o;
-    };
+    const sessionOptions = (executionProviders: string[]) => inferenceSessionOptions(executionProviders, opts);
     let session: ort.InferenceSession;
     try {
       try {

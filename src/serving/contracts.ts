@@ -111,7 +111,7 @@ export interface ModelInfo {
   active_version: number;
   device: 'cpu' | 'cuda';
   load_time_ms: number;
-  /** False when there is no model.safetensors: servable, not fine-tunable. */
+  /** False when there are no weights (model.safetensors or pytorch_model.bin): servable, not fine-tunable. */
   fine_tunable: boolean;
   /** `unloaded`: its session was released on request; inference on it is a CONFLICT until it is loaded again. */
   status: 'loading' | 'ready' | 'failed' | 'unloaded';

@@ -59,6 +59,7 @@ export interface LoadOptions {
   device: Device;
   intraOpThreads?: number;
   interOpThreads?: number;
+  threadSpinning?: boolean;
   batching: BatchingOptions;
   observer?: ServingObserver;
   logger?: SessionLogger;
@@ -81,6 +82,7 @@ export class LoadedVersion {
     readonly loadMs: number,
     /** The tokenizer model's `continuing_subword_prefix` ("##" for WordPiece), which NER uses to tell sub-words. */
     readonly continuingSubwordPrefix: string | undefined,
+    readonly wordStartMark: string | undefined,
   ) {}
 
   get task(): ServedTask {
@@ -106,11 +108,12 @@ export class LoadedVersion {
       const tokenizer = await BerthTokenizer.fromModelDir(dir);
       // Without an ONNX file the engine builds the graph from the weights, as `berth export` would:
       // a directory can ship one weights file (float16 safetensors halve it) and stay fine-tunable.
-      const graph = files.onnxFile ?? { bytes: encodeModel(buildModelFromDir(dir)), file: files.safetensorsFile! };
+      const graph = files.onnxFile ?? { bytes: encodeModel(buildModelFromDir(dir)), file: files.weightsFile! };
       session = await OnnxModelSession.load(graph, {
         device: opts.device,
         intraOpThreads: opts.intraOpThreads,
         interOpThreads: opts.interOpThreads,
+        threadSpinning: opts.threadSpinning,
         logger: opts.logger,
         label: `${name}@${version}`,
       });
@@ -161,9 +164,10 @@ export class LoadedVersion {
         tokenizer,
         session,
         batcher,
-        files.safetensorsFile !== undefined,
+        files.weightsFile !== undefined,
         loadMs,
         continuingSubwordPrefix(files.tokenizerFile),
+        metaspaceMark(files.tokenizerFile),
       );
     } catch (e) {
       await session?.release().catch(() => undefined);
@@ -208,6 +212,18 @@ function continuingSubwordPrefix(tokenizerFile: string): string | undefined {
   const parsed = JSON.parse(readFileSync(tokenizerFile, 'utf8')) as { model?: { continuing_subword_prefix?: unknown } };
   const prefix = parsed.model?.continuing_subword_prefix;
   return typeof prefix === 'string' && prefix.length > 0 ? prefix : undefined;
+}
+
+/** The Metaspace pre-tokenizer's replacement ("▁"), alone or inside a Sequence; undefined without one. */
+function metaspaceMark(tokenizerFile: string): string | undefined {
+  const parsed = JSON.parse(readFileSync(tokenizerFile, 'utf8')) as { pre_tokenizer?: unknown };
+  const find = (node: unknown): string | undefined => {
+    if (!node || typeof node !== 'object') return undefined;
+    const { type, replacement, pretokenizers } = node as { type?: unknown; replacement?: unknown; pretokenizers?: unknown };
+    if (type === 'Metaspace') return typeof replacement === 'string' && replacement.length > 0 ? replacement : '▁';
+    return Array.isArray(pretokenizers) ? pretokenizers.map(find).find((m) => m !== undefined) : undefined;
+  };
+  return find(parsed.pre_tokenizer);
 }
 
 /**

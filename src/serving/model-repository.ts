@@ -34,6 +34,7 @@ export interface ModelRepositoryOptions {
   device: Device;
   intraOpThreads?: number;
   interOpThreads?: number;
+  threadSpinning?: boolean;
   batching: BatchingOptions;
   defaults?: Partial<Record<DefaultableTask, string>>;
   observer?: ServingObserver;
@@ -122,6 +123,7 @@ export class ModelRepository implements ModelRepositoryApi {
       device: this.opts.device,
       intraOpThreads: this.opts.intraOpThreads,
       interOpThreads: this.opts.interOpThreads,
+      threadSpinning: this.opts.threadSpinning,
       batching: this.opts.batching,
       observer: this.opts.observer,
       logger: this.opts.logger,
@@ -182,14 +184,14 @@ export class ModelRepository implements ModelRepositoryApi {
       // The hardware: TensorRT runs on the CUDA device.
       device: this.opts.device === 'cpu' ? 'cpu' : 'cuda',
       load_time_ms: active ? Math.round(active.loadMs) : 0,
-      fine_tunable: active ? active.fineTunable : this.hasSafetensors(name, entry.activeVersion),
+      fine_tunable: active ? active.fineTunable : this.hasWeights(name, entry.activeVersion),
       status: entry.status,
     };
   }
 
-  private hasSafetensors(name: string, version: number): boolean {
+  private hasWeights(name: string, version: number): boolean {
     try {
-      return locateHfModelDir(this.store.versionDir(name, version)).safetensorsFile !== undefined;
+      return locateHfModelDir(this.store.versionDir(name, version)).weightsFile !== undefined;
     } catch {
       return false;
     }

@@ -181,7 +181,7 @@ describe('ModelStore', () => {
       const located = locateHfModelDir(dir, { servable: true });
       expect(readFileSync(located.configFile, 'utf8')).toBe(files['config.json']);
       expect(readFileSync(located.onnxFile!, 'utf8')).toBe('graph');
-      expect(located.safetensorsFile).toBe(join(dir, 'model.safetensors'));
+      expect(located.weightsFile).toBe(join(dir, 'model.safetensors'));
       expect(linked.versionInfo('tiny', 1).size_bytes).toBe(Object.values(files).reduce((n, c) => n + c.length, 0));
       expect(warnings).toEqual([]);
     });

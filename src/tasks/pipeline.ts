@@ -27,6 +27,8 @@ export interface TaskModel {
   };
   /** The tokenizer model's `continuing_subword_prefix` ("##" for WordPiece). */
   readonly continuingSubwordPrefix: string | undefined;
+  /** The Metaspace replacement ("▁") of a SentencePiece-style tokenizer; undefined otherwise. */
+  readonly wordStartMark: string | undefined;
 }
 
 /** A request's stages, timed by the core: tokenization, and the model run through its batcher. */

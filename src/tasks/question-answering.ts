@@ -11,6 +11,7 @@
  * `doc_stride` below the room the context has in a window.
  */
 import { InputTooLongError, InvalidInputError } from '../errors/domain-error';
+import { skipLeadingSpace } from '../tokenizer/offsets';
 import type { QaWindow, TokenizedInput } from '../tokenizer/tokenizer';
 import type { TaskPipeline } from './pipeline';
 import type { Answer, QaInput, QaParams } from './types';
@@ -120,7 +121,8 @@ export function postprocessQa(
     const { spans, nullScore } = selectSpans(startLogits, endLogits, allowed, window.clsIndex, opts.topK, opts.maxAnswerLen);
     if (opts.handleImpossibleAnswer) minNull = Math.min(minNull, nullScore);
     for (const span of spans) {
-      const [start, end] = spanToChars(window, span.start, span.end);
+      const [first, end] = spanToChars(window, span.start, span.end);
+      const start = skipLeadingSpace(codePoints, first, end);
       answers.push({ answer: codePoints.slice(start, end).join(''), score: span.score, start, end });
     }
   }

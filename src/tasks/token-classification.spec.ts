@@ -179,4 +179,52 @@ describe('NER aggregation (HF TokenClassificationPipeline semantics)', () => {
     const out = postprocessNer(emojiText, [{ tokens: w, logits: l, indexBase: 0 }], 5, { ...opts, aggregation: 'simple' });
     expect(out).toEqual([{ entity_group: 'LOC', score: expect.closeTo(0.6, 6), start: 2, end: 7, word: 'Paris' }]);
   });
+
+  describe('SentencePiece-style (Metaspace) tokens: the ▁ marks each word start', () => {
+    // "Mr  Zola 1848": "▁mr", a doubled space's lone "▁", "▁zo" "la", a lone "▁" then "1848",
+    // offsets as the Rust library reports them (a word-start piece covers the space before it).
+    const sp = 'Mr  Zola 1848';
+    const spWindow: NerWindowTokens = {
+      ids: [2, 10, 5, 11, 1, 5, 12, 3],
+      tokens: ['[CLS]', '▁mr', '▁', '▁zo', 'la', '▁', '1848', '[SEP]'],
+      offsets: [
+        [0, 0],
+        [0, 2],
+        [2, 3],
+        [3, 6],
+        [6, 8],
+        [8, 9],
+        [9, 13],
+        [0, 0],
+      ],
+      specialTokensMask: [1, 0, 0, 0, 0, 0, 0, 1],
+    };
+    // Every piece B-LOC except "la", I-LOC and an <unk> (id 1) inside its word.
+    const row = (k: number): number[] => labels.map((_, j) => (j === k ? 0.6 : 0.1));
+    const spLogits = Float32Array.from([row(0), row(3), row(3), row(3), row(4), row(3), row(3), row(0)].flat().map(Math.log));
+    const spOpts = { labels, ignoreLabels: ['O'], unkId: 1, wordStartMark: '▁' };
+
+    it('pieces that cover only a space hand their word start on; an <unk> piece is not a word start by itself', () => {
+      const pre = gatherPreEntities(sp, spWindow, spLogits, 5, spOpts);
+      expect(pre.map((p) => [p.start, p.end, p.isSubword])).toEqual([
+        [0, 2, false],
+        [3, 6, false],
+        [6, 8, true],
+        [9, 13, false],
+      ]);
+    });
+
+    it('entities start on the word, not on the space its ▁ stands for', () => {
+      const out = postprocessNer(sp, [{ tokens: spWindow, logits: spLogits, indexBase: 0 }], labels.length, {
+        ...spOpts,
+        aggregation: 'first',
+      });
+      expect(out.map((e) => [e.word, e.start, e.end])).toEqual([
+        ['Mr', 0, 2],
+        ['Zola', 4, 8],
+        ['1848', 9, 13],
+      ]);
+      for (const e of out) expect(Array.from(sp).slice(e.start, e.end).join('')).toBe(e.word);
+    });
+  });
 });

@@ -13,6 +13,7 @@
  * overlap: a quarter of the window, at most 64 tokens), whatever the aggregation.
  */
 import { InvalidInputError } from '../errors/domain-error';
+import { skipLeadingSpace } from '../tokenizer/offsets';
 import { argmax, softmax } from './math';
 import type { TaskPipeline } from './pipeline';
 import type { AggregationStrategy, Entity, NerParams } from './types';
@@ -50,6 +51,8 @@ export interface NerPostprocessOptions {
   unkId: number;
   /** Continuation prefix of the WordPiece model ("##"); undefined for tokenizers without one. */
   subwordPrefix?: string;
+  /** The Metaspace replacement ("▁") that starts every word of a SentencePiece-style tokenizer. */
+  wordStartMark?: string;
 }
 
 /** Length of a string in code points, as Python's `len`. */
@@ -63,30 +66,44 @@ function codePointLength(s: string): number {
  * HF `gather_pre_entities`: special tokens dropped; a token is a sub-word when its vocabulary
  * form is longer or shorter than the text it covers ("##soft" vs "soft"), which is how HF tells
  * continuation pieces for word-aware tokenizers; `[UNK]` always starts a word. Without a
- * continuation prefix HF falls back to "not preceded by a space", as done here too.
+ * continuation prefix HF falls back to "not preceded by a space", as done here too, except for
+ * SentencePiece-style tokenizers, whose ▁ marks every word start (see below).
  */
 export function gatherPreEntities(
   text: string,
   window: NerWindowTokens,
   logits: ArrayLike<number>,
   numLabels: number,
-  opts: Pick<NerPostprocessOptions, 'unkId' | 'subwordPrefix'>,
+  opts: Pick<NerPostprocessOptions, 'unkId' | 'subwordPrefix' | 'wordStartMark'>,
   indexBase = 0,
   codePoints: string[] = Array.from(text),
 ): PreEntity[] {
   const out: PreEntity[] = [];
+  /** A SentencePiece word start met on a token that covers only a space, passed to the next token. */
+  let pendingStart = false;
   for (let t = 0; t < window.ids.length; t++) {
     if (window.specialTokensMask[t]) continue;
     const [start, end] = window.offsets[t];
+    let isSubword: boolean;
+    if (opts.wordStartMark) {
+      // SentencePiece marks word starts (the ▁), not continuations: a lone "▁" piece followed by
+      // "1848" is one word, which the space heuristic below would split in two; an <unk> piece
+      // can sit inside a word. A piece that covers only a space (the lone ▁, or a doubled space)
+      // carries no text: it only hands its word start on.
+      const startsWord: boolean = window.tokens[t].startsWith(opts.wordStartMark) || pendingStart;
+      if (codePoints.slice(start, end).every((c) => /\s/u.test(c))) {
+        pendingStart = startsWord;
+        continue;
+      }
+      pendingStart = false;
+      isSubword = !startsWord;
+    } else {
+      if (opts.subwordPrefix) isSubword = codePointLength(window.tokens[t]) !== end - start;
+      else isSubword = start > 0 && !(codePoints[start - 1] === ' ' || codePoints[start] === ' ');
+      if (window.ids[t] === opts.unkId) isSubword = false;
+    }
     const row = new Array<number>(numLabels);
     for (let k = 0; k < numLabels; k++) row[k] = logits[t * numLabels + k];
-    let isSubword: boolean;
-    if (opts.subwordPrefix) {
-      isSubword = codePointLength(window.tokens[t]) !== end - start;
-    } else {
-      isSubword = start > 0 && !(codePoints[start - 1] === ' ' || codePoints[start] === ' ');
-    }
-    if (window.ids[t] === opts.unkId) isSubword = false;
     out.push({ index: indexBase + t, start, end, scores: softmax(row), isSubword });
   }
   return out;
@@ -228,7 +245,10 @@ export function postprocessNer(
     all.push(...aggregateWindow(pre, opts));
   }
   if (windows.length > 1) all = mergeOverlapping(all);
-  return all.map((e) => ({ ...e, word: codePoints.slice(e.start, e.end).join('') }));
+  return all.map((e) => {
+    const start = skipLeadingSpace(codePoints, e.start, e.end);
+    return { ...e, start, word: codePoints.slice(start, e.end).join('') };
+  });
 }
 
 export const nerPipeline: TaskPipeline<string, NerParams, Entity[]> = {
@@ -265,6 +285,7 @@ export const nerPipeline: TaskPipeline<string, NerParams, Entity[]> = {
         labels,
         unkId: tokenizer.specialIds.unk,
         subwordPrefix: model.continuingSubwordPrefix,
+        wordStartMark: model.wordStartMark,
       });
     });
   },

@@ -16,3 +16,16 @@ export function codePointToUtf16(text: string): (cp: number) => number {
     return cp >= indices.length ? text.length : indices[cp];
   };
 }
+
+/**
+ * The start of a span moved past leading whitespace. SentencePiece-style tokenizers (Metaspace:
+ * ALBERT, XLNet, T5) turn each space into the `▁` that starts the next word, so a word-start
+ * token's offsets begin at that space (exactly as Python's fast tokenizers report them); an
+ * entity or an answer should begin at the word itself. Offsets of other tokenizers never start
+ * on whitespace, so this changes nothing for them.
+ */
+export function skipLeadingSpace(codePoints: readonly string[], start: number, end: number): number {
+  let at = start;
+  while (at < end && /\s/u.test(codePoints[at])) at++;
+  return at;
+}

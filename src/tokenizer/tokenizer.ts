@@ -24,7 +24,7 @@ import type { EncodeOptions, SpecialIds, TokenizedInput, TokenizerInput, Truncat
 import { readJsonObject, readJsonText, SPECIAL_CANDIDATES, specialTokenNames, type SpecialTokenNames } from './special-tokens';
 
 export { specialTokenNames } from './special-tokens';
-export { codePointToUtf16 } from './offsets';
+export { codePointToUtf16, skipLeadingSpace } from './offsets';
 export type { EncodeOptions, QaWindow, SpecialIds, TokenizedInput, TokenizerInput, TruncationMode } from './types';
 export type { SpecialTokenNames } from './special-tokens';
 

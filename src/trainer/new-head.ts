@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { FormatError } from '../engine/errors';
 import { EncoderConfig, HeadKind, familyOf, headOf, readConfig, writeConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
-import { TensorF32, readSafetensors, writeSafetensors } from '../engine/formats/safetensors';
+import { readModelWeights } from '../engine/formats/model-weights';
+import { TensorF32, writeSafetensors } from '../engine/formats/safetensors';
 import { initWeights } from '../engine/init';
 import { buildInferenceModel } from '../engine/nn/bert';
 import { writeDirAtomically } from '../engine/nn/export';
@@ -135,14 +136,14 @@ export function transplant(
 
 /** Writes the task model directory: config.json, tokenizer files, model.safetensors and model.onnx. */
 export function newHeadModelDir(options: NewHeadOptions): NewHeadResult {
-  const located = locateHfModelDir(options.modelDir, { safetensors: true });
+  const located = locateHfModelDir(options.modelDir, { weights: true });
   for (const name of TOKENIZER_FILES) {
     if (!existsSync(join(options.modelDir, name))) throw new FormatError(join(options.modelDir, name), 'file not found');
   }
   const config = newHeadConfig(readConfig(located.configFile), options.task, options.labels, located.configFile);
   const head = HEADS[options.task].head;
-  const safetensorsFile = located.safetensorsFile as string;
-  const { weights, kept, initialised, dropped } = transplant(config, head, readSafetensors(safetensorsFile), options.seed, safetensorsFile);
+  const weightsFile = located.weightsFile as string;
+  const { weights, kept, initialised, dropped } = transplant(config, head, readModelWeights(weightsFile), options.seed, weightsFile);
   const model = buildInferenceModel(config, weights, { head });
   const { files } = writeDirAtomically(options.outDir, options.overwrite ?? false, (tmp) => {
     writeConfig(join(tmp, 'config.json'), config);

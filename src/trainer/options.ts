@@ -23,7 +23,7 @@ export interface LoraOptions {
 
 /** Everything a fine-tuning run needs; `resolveTrainOptions` fills defaults and checks ranges. */
 export interface TrainOptions {
-  /** HF layout directory with config.json, tokenizer files and model.safetensors. */
+  /** HF layout directory with config.json, tokenizer files and weights (model.safetensors or pytorch_model.bin). */
   readonly modelDir: string;
   readonly task: TrainTask;
   readonly trainFile: string;

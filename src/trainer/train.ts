@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { EngineError, FormatError } from '../engine/errors';
 import { EncoderConfig, headOf, readConfig, writeConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
-import { TensorF32, readSafetensors, writeSafetensors } from '../engine/formats/safetensors';
+import { readModelWeights } from '../engine/formats/model-weights';
+import { TensorF32, writeSafetensors } from '../engine/formats/safetensors';
 import { buildInferenceModel, checkBuildable } from '../engine/nn/bert';
 import { COPIED_FILES, writeDirAtomically } from '../engine/nn/export';
 import { writeModelFile } from '../engine/onnx/encode';
@@ -104,7 +105,7 @@ function openModel(options: TrainOptions): {
   weights: Map<string, TensorF32>;
   maxLength: number;
 } {
-  const located = locateHfModelDir(options.modelDir, { safetensors: true });
+  const located = locateHfModelDir(options.modelDir, { weights: true });
   const config = readConfig(located.configFile);
   checkBuildable(config, located.configFile);
   const head = headOf(config, located.configFile);
@@ -129,7 +130,7 @@ function openModel(options: TrainOptions): {
       `${maxLength} is above the model's maximum of ${limit} (${why} in ${located.configFile})`,
     );
   }
-  return { config, configFile: located.configFile, weights: readSafetensors(located.safetensorsFile as string), maxLength };
+  return { config, configFile: located.configFile, weights: readModelWeights(located.weightsFile as string), maxLength };
 }
 
 /**
@@ -376,7 +377,7 @@ export function writeTrainedModel(
     writeSafetensors(join(tmp, 'model.safetensors'), tensors, { metadata: { format: 'pt' } });
     writeModelFile(join(tmp, 'model.onnx'), onnx);
     for (const name of COPIED_FILES) {
-      if (name === 'config.json' || name === 'model.safetensors') continue;
+      if (name === 'config.json') continue;
       const from = join(baseDir, name);
       if (existsSync(from)) copyFileSync(from, join(tmp, name));
     }

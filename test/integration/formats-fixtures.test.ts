@@ -91,13 +91,13 @@ describeWithFixtures('formats on the hf-tiny model directories', () => {
     const expected = EXPECTED[model];
 
     it('locates every file', () => {
-      const files = locateHfModelDir(dir, { onnx: true, safetensors: true });
+      const files = locateHfModelDir(dir, { onnx: true, weights: true });
       expect(files).toEqual({
         dir,
         configFile: join(dir, 'config.json'),
         tokenizerFile: join(dir, 'tokenizer.json'),
         onnxFile: join(dir, 'model.onnx'),
-        safetensorsFile: join(dir, 'model.safetensors'),
+        weightsFile: join(dir, 'model.safetensors'),
         tokenizerConfigFile: join(dir, 'tokenizer_config.json'),
         specialTokensMapFile: join(dir, 'special_tokens_map.json'),
         vocabFile: join(dir, 'vocab.txt'),

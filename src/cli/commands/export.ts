@@ -3,7 +3,7 @@ import { Command, UsageError, requireString, say } from '../command';
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'build model.onnx from an HF model directory (config.json + model.safetensors)',
+  summary: 'build model.onnx from an HF model directory (config.json + model.safetensors or pytorch_model.bin)',
   usage: 'berth export <hf-model-dir> --out <dir> [--force] [--separate-qkv]',
   options: {
     out: { type: 'string', short: 'o' },

@@ -45,12 +45,12 @@ describe('locateHfModelDir', () => {
       'special_tokens_map.json',
       'vocab.txt',
     ]);
-    expect(locateHfModelDir(dir, { onnx: true, safetensors: true })).toEqual({
+    expect(locateHfModelDir(dir, { onnx: true, weights: true })).toEqual({
       dir,
       configFile: join(dir, 'config.json'),
       tokenizerFile: join(dir, 'tokenizer.json'),
       onnxFile: join(dir, 'model.onnx'),
-      safetensorsFile: join(dir, 'model.safetensors'),
+      weightsFile: join(dir, 'model.safetensors'),
       tokenizerConfigFile: join(dir, 'tokenizer_config.json'),
       specialTokensMapFile: join(dir, 'special_tokens_map.json'),
       vocabFile: join(dir, 'vocab.txt'),
@@ -79,15 +79,22 @@ describe('locateHfModelDir', () => {
   it('names the missing weights only when the caller needs them', () => {
     const dir = modelDir(['config.json', 'tokenizer.json']);
     expectMissing(() => locateHfModelDir(dir, { onnx: true }), join(dir, 'model.onnx'), /not found \(nor .*onnx\/model\.onnx\)/);
-    expectMissing(() => locateHfModelDir(dir, { safetensors: true }), join(dir, 'model.safetensors'), /file not found/);
-    expectMissing(() => locateHfModelDir(dir, { servable: true }), join(dir, 'model.onnx'), /nor model\.safetensors/);
+    expectMissing(() => locateHfModelDir(dir, { weights: true }), join(dir, 'model.safetensors'), /file not found, nor pytorch_model\.bin/);
+    expectMissing(() => locateHfModelDir(dir, { servable: true }), join(dir, 'model.onnx'), /nor model\.safetensors or pytorch_model\.bin/);
   });
 
   it('a servable directory has an ONNX export or the weights to build one from', () => {
     const weightsOnly = modelDir(['config.json', 'tokenizer.json', 'model.safetensors']);
-    expect(locateHfModelDir(weightsOnly, { servable: true }).safetensorsFile).toBe(join(weightsOnly, 'model.safetensors'));
+    expect(locateHfModelDir(weightsOnly, { servable: true }).weightsFile).toBe(join(weightsOnly, 'model.safetensors'));
+    const torchOnly = modelDir(['config.json', 'tokenizer.json', 'pytorch_model.bin']);
+    expect(locateHfModelDir(torchOnly, { servable: true, weights: true }).weightsFile).toBe(join(torchOnly, 'pytorch_model.bin'));
     const onnxOnly = modelDir(['config.json', 'tokenizer.json', 'model.onnx']);
     expect(locateHfModelDir(onnxOnly, { servable: true }).onnxFile).toBe(join(onnxOnly, 'model.onnx'));
+  });
+
+  it('prefers model.safetensors when pytorch_model.bin is there too', () => {
+    const both = modelDir(['config.json', 'tokenizer.json', 'pytorch_model.bin', 'model.safetensors']);
+    expect(locateHfModelDir(both, { weights: true }).weightsFile).toBe(join(both, 'model.safetensors'));
   });
 
   it('a directory that does not exist, or a file given as the directory', () => {

@@ -1,17 +1,20 @@
 /**
  * A model directory in Hugging Face Hub layout: config.json, tokenizer files, and weights as
- * `model.safetensors` and/or an ONNX export (`model.onnx`, or Optimum's `onnx/model.onnx`).
+ * `model.safetensors` or `pytorch_model.bin` and/or an ONNX export (`model.onnx`, or Optimum's
+ * `onnx/model.onnx`).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../errors';
+import { WEIGHTS_FILES } from './model-weights';
 
 export interface HfModelDir {
   dir: string;
   configFile: string;
   tokenizerFile: string;
   onnxFile?: string;
-  safetensorsFile?: string;
+  /** `model.safetensors`, else `pytorch_model.bin`: what fine-tuning and graph building read. */
+  weightsFile?: string;
   tokenizerConfigFile?: string;
   specialTokensMapFile?: string;
   vocabFile?: string;
@@ -25,14 +28,19 @@ function fileIn(dir: string, name: string): string | undefined {
   return existsSync(path) && statSync(path).isFile() ? path : undefined;
 }
 
+/** The folder's weights file (`model.safetensors` preferred over `pytorch_model.bin`), if any. */
+export function weightsFileIn(dir: string): string | undefined {
+  return WEIGHTS_FILES.map((name) => fileIn(dir, name)).find((path) => path !== undefined);
+}
+
 /**
  * Finds the files of a model directory. config.json and tokenizer.json are always required;
- * `need` adds the weights a caller cannot do without (ONNX to run an export as it is, safetensors
+ * `need` adds the weights a caller cannot do without (ONNX to run an export as it is, weights
  * to fine-tune, either one to serve: without an ONNX file the server builds the graph from the
- * safetensors weights).
+ * weights).
  * A missing file is a FormatError naming the path that was looked for.
  */
-export function locateHfModelDir(dir: string, need: { onnx?: boolean; safetensors?: boolean; servable?: boolean } = {}): HfModelDir {
+export function locateHfModelDir(dir: string, need: { onnx?: boolean; weights?: boolean; servable?: boolean } = {}): HfModelDir {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new FormatError(dir, 'model directory not found');
   }
@@ -52,15 +60,15 @@ export function locateHfModelDir(dir: string, need: { onnx?: boolean; safetensor
   else if (need.onnx) {
     throw new FormatError(join(dir, 'model.onnx'), `file not found (nor ${join(dir, 'onnx', 'model.onnx')}); serving needs an ONNX export`);
   }
-  const safetensorsFile = fileIn(dir, 'model.safetensors');
-  if (safetensorsFile) located.safetensorsFile = safetensorsFile;
-  else if (need.safetensors) {
-    throw new FormatError(join(dir, 'model.safetensors'), 'file not found (fine-tuning starts from the safetensors weights)');
+  const weightsFile = weightsFileIn(dir);
+  if (weightsFile) located.weightsFile = weightsFile;
+  else if (need.weights) {
+    throw new FormatError(join(dir, 'model.safetensors'), 'file not found, nor pytorch_model.bin (fine-tuning starts from the weights)');
   }
-  if (need.servable && !onnxFile && !safetensorsFile) {
+  if (need.servable && !onnxFile && !weightsFile) {
     throw new FormatError(
       join(dir, 'model.onnx'),
-      'file not found, nor model.safetensors; serving needs an ONNX export or the weights to build one from',
+      'file not found, nor model.safetensors or pytorch_model.bin; serving needs an ONNX export or the weights to build one from',
     );
   }
 

@@ -35,7 +35,7 @@ export interface SafetensorsWriteOptions {
   dtype?: 'F32' | 'F16';
 }
 
-const BYTES_PER_ELEMENT: Record<SafetensorsDtype, number> = {
+export const BYTES_PER_ELEMENT: Record<SafetensorsDtype, number> = {
   F32: 4,
   F16: 2,
   BF16: 2,
@@ -183,8 +183,17 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
 
 function decodeTensor(entry: SafetensorsEntry, data: Uint8Array): TensorF32 {
   const [begin, end] = entry.dataOffsets;
-  const raw = data.subarray(begin, end);
-  const n = elementCount(entry.shape);
+  return decodeLittleEndian(entry.dtype, entry.shape, data.subarray(begin, end));
+}
+
+/**
+ * Little-endian raw values of `dtype` → a float32 tensor (the one decoder for safetensors and
+ * PyTorch checkpoints). `raw` must hold exactly the shape's values. F32 data is a zero-copy view
+ * when aligned.
+ */
+export function decodeLittleEndian(dtype: SafetensorsDtype, shape: number[], raw: Uint8Array): TensorF32 {
+  const entry = { dtype, shape };
+  const n = elementCount(shape);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out = (): Float32Array => new Float32Array(n);
   switch (entry.dtype) {

@@ -2,12 +2,13 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, s
 import { basename, dirname, join, resolve } from 'node:path';
 import { FormatError } from '../errors';
 import { headOf, readConfig } from '../formats/config';
-import { readSafetensors } from '../formats/safetensors';
+import { weightsFileIn } from '../formats/hf-dir';
+import { WEIGHTS_FILES, readModelWeights } from '../formats/model-weights';
 import { writeModelFile } from '../onnx/encode';
 import { ModelData } from '../onnx/model';
 import { buildInferenceModel, checkBuildable } from './bert';
 
-/** Files copied alongside the graph when present: config and every tokenizer file HF may use. */
+/** Files copied alongside a new graph when present: config and every tokenizer file HF may use. */
 export const COPIED_FILES = [
   'config.json',
   'tokenizer.json',
@@ -19,7 +20,6 @@ export const COPIED_FILES = [
   'sentencepiece.bpe.model',
   'spiece.model',
   'added_tokens.json',
-  'model.safetensors',
 ];
 
 export interface ExportOptions {
@@ -30,8 +30,9 @@ export interface ExportOptions {
 }
 
 /**
- * Builds the inference graph of an HF model directory from config.json + model.safetensors
- * (tokenizer files are not needed for that and are only copied when present).
+ * Builds the inference graph of an HF model directory from config.json + its weights
+ * (`model.safetensors`, else `pytorch_model.bin`; tokenizer files are not needed for that and are
+ * only copied when present).
  */
 export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fuseQkv'> = {}): ModelData {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FormatError(dir, 'model directory not found');
@@ -39,9 +40,11 @@ export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fus
   const config = readConfig(configFile);
   const head = headOf(config, configFile);
   checkBuildable(config, configFile);
-  const weightsFile = join(dir, 'model.safetensors');
-  if (!existsSync(weightsFile)) throw new FormatError(weightsFile, 'file not found (the graph is built from the safetensors weights)');
-  const tensors = readSafetensors(weightsFile);
+  const weightsFile = weightsFileIn(dir);
+  if (!weightsFile) {
+    throw new FormatError(join(dir, 'model.safetensors'), 'file not found, nor pytorch_model.bin (the graph is built from the weights)');
+  }
+  const tensors = readModelWeights(weightsFile);
   return buildInferenceModel(config, tensors, { head, fuseQkv: options.fuseQkv, weightsFile });
 }
 
@@ -53,7 +56,8 @@ export function exportModelDir(srcDir: string, outDir: string, options: ExportOp
   const model = buildModelFromDir(srcDir, options);
   return writeDirAtomically(outDir, options.overwrite ?? false, (tmp) => {
     writeModelFile(join(tmp, 'model.onnx'), model);
-    for (const name of COPIED_FILES) {
+    // The weights travel too, so that the exported folder can still be fine-tuned.
+    for (const name of [...COPIED_FILES, ...WEIGHTS_FILES]) {
       const from = join(srcDir, name);
       if (existsSync(from)) copyFileSync(from, join(tmp, name));
     }

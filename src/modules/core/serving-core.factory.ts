@@ -17,6 +17,7 @@ export function servingCoreFactory(fleet?: PostgresStore): CoreFactory {
       device: config.device,
       intraOpThreads: config.threads.intraOp,
       interOpThreads: config.threads.interOp,
+      threadSpinning: config.threads.spinning,
       batching: { ...config.batching },
       limits: {
         maxInputsPerRequest: config.limits.maxInputsPerRequest,

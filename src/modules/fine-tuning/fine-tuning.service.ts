@@ -220,9 +220,12 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     if (!MODEL_NAME.test(body.model)) throw new InvalidInputError(`model: "${body.model}" is not a valid model name`, { param: 'model' });
     const model = this.host.get().get(body.model);
     if (!model.fine_tunable) {
-      throw new InvalidInputError(`model "${body.model}" has no model.safetensors: it can be served but not fine-tuned`, {
-        param: 'model',
-      });
+      throw new InvalidInputError(
+        `model "${body.model}" has no weights (model.safetensors or pytorch_model.bin): it can be served but not fine-tuned`,
+        {
+          param: 'model',
+        },
+      );
     }
     const training = await this.file(body.training_file, 'training_file');
     const validation = body.validation_file ? await this.file(body.validation_file, 'validation_file') : undefined;

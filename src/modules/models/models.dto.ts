@@ -34,7 +34,7 @@ export class ModelDto {
   registry_active_version?: number | null;
   device!: 'cpu' | 'cuda';
   load_time_ms!: number;
-  /** False when the model has no model.safetensors: servable, not fine-tunable. */
+  /** False when the model has no weights (model.safetensors or pytorch_model.bin): servable, not fine-tunable. */
   fine_tunable!: boolean;
   /** unloaded: released on request; inference on it answers 409 CONFLICT until POST /v1/models/{name}/load. */
   // Listed explicitly: the plugin would order a union's values as the compiler happens to create them.

@@ -3,14 +3,15 @@ import { join } from 'node:path';
 import { FormatError } from '../../engine/errors';
 import { EncoderConfig, headOf, readConfig, writeConfig } from '../../engine/formats/config';
 import { locateHfModelDir } from '../../engine/formats/hf-dir';
-import { TensorF32, readSafetensors, writeSafetensors } from '../../engine/formats/safetensors';
+import { readModelWeights } from '../../engine/formats/model-weights';
+import { TensorF32, writeSafetensors } from '../../engine/formats/safetensors';
 import { buildInferenceModel, checkBuildable } from '../../engine/nn/bert';
 import { COPIED_FILES, writeDirAtomically } from '../../engine/nn/export';
 import { writeModelFile } from '../../engine/onnx/encode';
 
 /** The config and weights of the BertForMaskedLM directory a run starts from. */
 export function openMaskedLm(modelDir: string): { config: EncoderConfig; weights: Map<string, TensorF32> } {
-  const located = locateHfModelDir(modelDir, { safetensors: true });
+  const located = locateHfModelDir(modelDir, { weights: true });
   const config = readConfig(located.configFile);
   checkBuildable(config, located.configFile);
   const head = headOf(config, located.configFile);
@@ -19,7 +20,7 @@ export function openMaskedLm(modelDir: string): { config: EncoderConfig; weights
       located.configFile,
       `architectures ${JSON.stringify(config.architectures)} is a ${head} model; pre-training needs BertForMaskedLM (or BertForPreTraining)`,
     );
-  return { config, weights: readSafetensors(located.safetensorsFile as string) };
+  return { config, weights: readModelWeights(located.weightsFile as string) };
 }
 
 /**
@@ -48,7 +49,7 @@ export function writeMaskedLmDir(
     writeSafetensors(join(tmp, 'model.safetensors'), sorted, { metadata: { format: 'pt' } });
     writeModelFile(join(tmp, 'model.onnx'), onnx);
     for (const name of COPIED_FILES) {
-      if (name === 'config.json' || name === 'model.safetensors') continue;
+      if (name === 'config.json') continue;
       const from = join(baseDir, name);
       if (existsSync(from)) copyFileSync(from, join(tmp, name));
     }
