@@ -88,10 +88,10 @@ export function withPretrainingHeads(
   };
   const g = new GraphBuilder();
   const built = buildEncoder(g, config, source, { head: 'masked-lm' });
-  if (heads.sentence) sentenceLogits(g, config, source, built.lastHiddenState, built.prefix, heads.sentence);
+  if (heads.sentence) sentenceLogits(g, config, source, built.lastHiddenState, built.named, heads.sentence);
   if (heads.spanBoundary) {
     const index = g.input('index', 'int64', [1]);
-    spanBoundaryLogits(g, config, source, built.lastHiddenState, `${built.prefix}embeddings.word_embeddings.weight`, {
+    spanBoundaryLogits(g, config, source, built.lastHiddenState, built.named('embeddings.word_embeddings.weight'), {
       left: index,
       right: index,
       offset: index,

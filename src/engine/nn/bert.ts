@@ -37,8 +37,8 @@ export interface EncoderBuildOptions {
 export interface EncoderGraph {
   readonly inputs: { readonly inputIds: Value; readonly attentionMask: Value; readonly tokenTypeIds?: Value };
   readonly lastHiddenState: Value;
-  /** The checkpoint's prefix of encoder parameters (`bert.`, or none for a bare BertModel). */
-  readonly prefix: string;
+  /** An encoder parameter's checkpoint name from its BERT module name (`pooler.dense` → `bert.pooler.dense`, ALBERT's `albert.pooler`). */
+  readonly named: (bertName: string) => string;
   /** Head outputs by their ONNX output name (`logits`, or `start_logits` and `end_logits`). */
   readonly outputs: Readonly<Record<string, Value>>;
 }
@@ -56,7 +56,7 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, weights: We
   const scale = g.constant(Math.sqrt(m.headDim), 'float32');
   for (let i = 0; i < config.num_hidden_layers; i++) h = encoderLayer(m, i, h, mask, scale, options);
   if (m.peft?.promptLength) h = m.peft.dropPrompt(h);
-  return { inputs, lastHiddenState: h, prefix: m.base, outputs: taskHead(m, h, options) };
+  return { inputs, lastHiddenState: h, named: m.named, outputs: taskHead(m, h, options) };
 }
 
 /** What every stage reads: the builder, the config's sizes and the parameter accessors. */

@@ -71,13 +71,13 @@ export function sentenceLogits(
   config: EncoderConfig,
   weights: WeightSource,
   h: Value,
-  prefix: string,
+  named: (bertName: string) => string,
   objective: SentenceObjective,
 ): Value {
   return g.scope(objective, () => {
     const hidden = config.hidden_size;
     const first = g.op.Gather(h, g.constant(0, 'int64'), 1);
-    const pooler = dense(g, weights, `${prefix}pooler.dense`, hidden, hidden);
+    const pooler = dense(g, weights, named('pooler.dense'), hidden, hidden);
     const pooled = g.op.Tanh(linear(g, first, pooler.w, pooler.b));
     // HF's NSP head applies no dropout; ALBERT's SOP head drops out with classifier_dropout_prob.
     const drop = objective === 'sop' ? sopDropout(config) : 0;

@@ -192,7 +192,7 @@ function addPretrainingLosses(
   const heads = spec.pretraining ?? {};
   let loss = mlmLoss;
   if (heads.spanBoundary && maskedLabels) {
-    const logits = spanBoundaryLogits(g, spec.config, weights, built.lastHiddenState, `${built.prefix}embeddings.word_embeddings.weight`, {
+    const logits = spanBoundaryLogits(g, spec.config, weights, built.lastHiddenState, built.named('embeddings.word_embeddings.weight'), {
       left: g.input(SPAN_LEFT, 'int64', [MASKED]),
       right: g.input(SPAN_RIGHT, 'int64', [MASKED]),
       offset: g.input(SPAN_OFFSET, 'int64', [MASKED]),
@@ -202,7 +202,7 @@ function addPretrainingLosses(
     loss = g.op.Add(loss, crossEntropy(g, logits, maskedLabels));
   }
   if (heads.sentence) {
-    const logits = sentenceLogits(g, spec.config, weights, built.lastHiddenState, built.prefix, heads.sentence);
+    const logits = sentenceLogits(g, spec.config, weights, built.lastHiddenState, built.named, heads.sentence);
     headOutputs[SENTENCE_LOGITS[heads.sentence]] = logits;
     loss = g.op.Add(loss, crossEntropy(g, logits, g.input(SENTENCE_LABEL[heads.sentence], 'int64', [BATCH])));
   }
