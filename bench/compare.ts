@@ -15,15 +15,23 @@
  *             against bare `session.run`'s at batch 8 (each in its own process, so the load
  *             generator's share of the cores counts on neither side). Acceptance: CPU ≤ 1.1× bare,
  *             throughput ≥ 1.2× transformers.js.
+ * int8        BERT-base, the same load as throughput: Berth serving float32 against Berth serving
+ *             int8 (BERTH_QUANTIZE=int8) and transformers.js running that same int8 graph (its `q8`
+ *             file, onnx/model_quantized.onnx). Acceptance: int8 ≥ 2× our float32, ≥ 1.0× transformers.js.
+ * graphs      bench/int8-fused.ts (bare sessions of the plain, fused, int8 and fused + int8 graphs,
+ *             alternated), run as it is. Acceptance: fused ≥ 1.2× plain on BERT-base at 128 tokens.
  * train       bench/train-step.ts (Berth's training step against PyTorch's, same shapes), run as it is.
  *
  * Models are built once with Berth's own exporter under /tmp/berth-bench/compare (seeded random
  * weights; timing does not depend on them). Everything stays on 127.0.0.1; every loop is bounded.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { decodeModel } from '../src/engine/onnx/decode';
+import { writeModelFile } from '../src/engine/onnx/encode';
+import { quantizeDynamic } from '../src/engine/onnx/quantize';
 import { EncoderShape, ensureMiniModel, MINI_SHAPE, sentences } from './support/mini-load';
 import {
   loadWithCpu,
@@ -56,7 +64,7 @@ const SECONDS = Number(flags.seconds ?? 4);
 const ROUNDS = Number(flags.rounds ?? 2);
 const CLIENTS = Number(flags.clients ?? 32);
 const REQUESTS = Number(flags.requests ?? 400);
-const ONLY = new Set((flags.only ?? 'latency,throughput,train').split(','));
+const ONLY = new Set((flags.only ?? 'latency,throughput,int8,graphs,train').split(','));
 const REPO = resolve(__dirname, '..');
 const FIXTURES = process.env.BERTH_FIXTURES_DIR ?? resolve(REPO, '..', 'shared', 'fixtures');
 const WORK = '/tmp/berth-bench/compare';
@@ -187,17 +195,53 @@ async function throughput(): Promise<void> {
   if (sizes.includes('base')) await throughputFor('bert-base', BASE_SHAPE);
 }
 
-function train(): void {
-  say('## Training step (bench/train-step.ts)');
+async function int8(): Promise<void> {
+  const dir = await model('bert-base', BASE_SHAPE);
+  // Our int8 graph where transformers.js looks for its q8 variant, so both run the same file.
+  const quantized = join(dir, 'onnx', 'model_quantized.onnx');
+  if (!existsSync(quantized)) {
+    writeModelFile(quantized, quantizeDynamic(decodeModel(readFileSync(join(dir, 'model.onnx'))), { weightType: 'int8' }).model);
+  }
+  const bodies = LONG_TEXTS.map((t) => JSON.stringify({ model: 'bert-base', inputs: t }));
+  const tjsBodies = LONG_TEXTS.map((t) => JSON.stringify({ inputs: t }));
+  const rates: Record<'fp32' | 'int8' | 'tjs', number[]> = { fp32: [], int8: [], tjs: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const variant of ['fp32', 'int8'] as const) {
+      progress(`int8 round ${round + 1}: Berth ${variant}`);
+      const env = variant === 'int8' ? { ...BERTH_ENV, BERTH_QUANTIZE: 'int8' } : BERTH_ENV;
+      await withServer(__filename, role('serve', dir, { env }), async (port, proc) => {
+        rates[variant].push((await loadWithCpu(port, proc, bodies, CLIENTS, SECONDS)).seqPerSec);
+      });
+    }
+    progress(`int8 round ${round + 1}: transformers.js q8`);
+    await withServer(__filename, role('tjs-serve', dir, { dtype: 'q8' }), async (port, proc) => {
+      rates.tjs.push((await loadWithCpu(port, proc, tjsBodies, CLIENTS, SECONDS)).seqPerSec);
+    });
+  }
+  say(`## int8 — BERT-base, ${CLIENTS} clients, one 127-token text per request, ${SECONDS} s × ${ROUNDS} rounds`);
   say('');
-  const run = spawnSync(
-    process.execPath,
-    [join(REPO, 'scripts', 'run-ts.js'), join(__dirname, 'train-step.ts'), '--threads', String(THREADS)],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+  say('| what | seq/s |');
+  say('| --- | --- |');
+  say(`| Berth, float32 | ${f1(median(rates.fp32))} |`);
+  say(`| Berth, BERTH_QUANTIZE=int8 | ${f1(median(rates.int8))} |`);
+  say(`| transformers.js, the same int8 graph (dtype q8) | ${f1(median(rates.tjs))} |`);
+  say('');
+  say(
+    `int8 ÷ float32: **${f2(median(rates.int8) / median(rates.fp32))}** (acceptance ≥ 2.0); ` +
+      `Berth int8 ÷ transformers.js int8: **${f2(median(rates.int8) / median(rates.tjs))}** (acceptance ≥ 1.0).`,
   );
+  say('');
+}
+
+/** Runs another bench file as it is and quotes its output. */
+function quoteBench(title: string, file: string, args: string[]): void {
+  say(`## ${title} (bench/${file})`);
+  say('');
+  progress(`${file} ${args.join(' ')}`);
+  const run = spawnSync(process.execPath, [join(REPO, 'scripts', 'run-ts.js'), join(__dirname, file), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   say('```');
   say(run.stdout.trimEnd());
   say('```');
@@ -210,7 +254,9 @@ async function main(): Promise<void> {
   say('');
   if (ONLY.has('latency')) await latency();
   if (ONLY.has('throughput')) await throughput();
-  if (ONLY.has('train')) train();
+  if (ONLY.has('int8')) await int8();
+  if (ONLY.has('graphs')) quoteBench('Graph variants, bare sessions', 'int8-fused.ts', ['--size', 'base', '--threads', String(THREADS)]);
+  if (ONLY.has('train')) quoteBench('Training step', 'train-step.ts', ['--threads', String(THREADS)]);
   if (flags.markdown) writeFileSync(flags.markdown, report.join('\n') + '\n');
 }
 

@@ -46,6 +46,8 @@ export interface AppConfig {
     readonly publicDocs: boolean;
   };
   readonly threads: { readonly intraOp?: number; readonly interOp?: number; readonly spinning: boolean };
+  /** Which inference graph is served: fused contrib ops, int8 weights (docs/benchmarks.md). */
+  readonly graph: { readonly fused: boolean; readonly quantize?: 'int8' | 'uint8' };
   readonly batching: {
     readonly enabled: boolean;
     readonly maxBatchSize: number;
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       interOp: s.BERTH_INTER_OP_THREADS > 0 ? s.BERTH_INTER_OP_THREADS : undefined,
       spinning: s.BERTH_THREAD_SPINNING,
     },
+    graph: { fused: s.BERTH_FUSED_GRAPHS, quantize: s.BERTH_QUANTIZE === 'none' ? undefined : s.BERTH_QUANTIZE },
     batching: {
       enabled: s.BERTH_BATCHING,
       maxBatchSize: s.BERTH_MAX_BATCH_SIZE,

@@ -57,6 +57,17 @@ export class EnvironmentSchema {
   @IsIn(['cpu', 'cuda', 'tensorrt'])
   BERTH_DEVICE: 'cpu' | 'cuda' | 'tensorrt' = 'cpu';
 
+  /** Serve every model with its MatMul weights quantized (dynamic, per-channel); cached under the data dir. */
+  @IsOptional()
+  @IsIn(['none', 'int8', 'uint8'])
+  BERTH_QUANTIZE: 'none' | 'int8' | 'uint8' = 'none';
+
+  /** Serve graphs built with ONNX Runtime's fused contrib ops (Attention, SkipLayerNormalization, ...) where the model allows. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  BERTH_FUSED_GRAPHS = false;
+
   @IsOptional()
   @Transform(toList)
   @IsString({ each: true })

@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { readConfig, EncoderConfig, headOf, isNliConfig, labelsOf } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
-import { buildModelFromDir } from '../engine/nn/export';
-import { encodeModel } from '../engine/onnx/encode';
+import type { GraphVariant } from '../engine/nn/graph-variant';
 import { ModelLoadError } from '../errors/domain-error';
 import { BatchedResult, BatchingOptions, DynamicBatcher } from '../runtime/batcher';
 import { Device, EncodedSequence, OnnxModelSession, SequenceOutputs, SessionLogger } from '../runtime/onnx-session';
 import { BerthTokenizer } from '../tokenizer/tokenizer';
 import type { ServedTask, ServingObserver } from './contracts';
+import { servedGraph } from './graph-cache';
 
 export const HIDDEN_STATE_OUTPUT = 'last_hidden_state';
 
@@ -60,6 +60,10 @@ export interface LoadOptions {
   intraOpThreads?: number;
   interOpThreads?: number;
   threadSpinning?: boolean;
+  /** Fused ops and/or int8 weights (graph-cache.ts); default the plain float32 graph. */
+  graph?: GraphVariant;
+  /** Where prepared graph variants are kept between loads; in memory only when absent. */
+  graphCacheDir?: string;
   batching: BatchingOptions;
   observer?: ServingObserver;
   logger?: SessionLogger;
@@ -106,9 +110,7 @@ export class LoadedVersion {
       const config = readConfig(files.configFile);
       const described = describeModel(config, files.configFile);
       const tokenizer = await BerthTokenizer.fromModelDir(dir);
-      // Without an ONNX file the engine builds the graph from the weights, as `berth export` would:
-      // a directory can ship one weights file (float16 safetensors halve it) and stay fine-tunable.
-      const graph = files.onnxFile ?? { bytes: encodeModel(buildModelFromDir(dir)), file: files.weightsFile! };
+      const graph = servedGraph(dir, files, opts.graph, opts.graphCacheDir);
       session = await OnnxModelSession.load(graph, {
         device: opts.device,
         intraOpThreads: opts.intraOpThreads,

@@ -11,6 +11,7 @@ import { readConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
 import { DomainError, ModelLoadError, ModelNotFoundError, ModelNotReadyError, VersionNotFoundError } from '../errors/domain-error';
 import type { BatchingOptions } from '../runtime/batcher';
+import type { GraphVariant } from '../engine/nn/graph-variant';
 import type { Device } from '../runtime/onnx-session';
 import type { ActivationLog } from './activation-log';
 import type { ModelInfo, ModelRepositoryApi, ModelVersionInfo, ServedTask, ServingObserver } from './contracts';
@@ -35,6 +36,8 @@ export interface ModelRepositoryOptions {
   intraOpThreads?: number;
   interOpThreads?: number;
   threadSpinning?: boolean;
+  /** The inference graph variant to serve (fused ops, int8 weights); default plain float32. */
+  graph?: GraphVariant;
   batching: BatchingOptions;
   defaults?: Partial<Record<DefaultableTask, string>>;
   observer?: ServingObserver;
@@ -124,6 +127,8 @@ export class ModelRepository implements ModelRepositoryApi {
       intraOpThreads: this.opts.intraOpThreads,
       interOpThreads: this.opts.interOpThreads,
       threadSpinning: this.opts.threadSpinning,
+      graph: this.opts.graph,
+      graphCacheDir: join(this.opts.dataDir, 'cache', 'graphs'),
       batching: this.opts.batching,
       observer: this.opts.observer,
       logger: this.opts.logger,

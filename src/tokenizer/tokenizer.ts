@@ -19,6 +19,7 @@ import { Encoding, Tokenizer, TruncationStrategy, mergeEncodings } from '@anush0
 import { FormatError } from '../engine/errors';
 import { readConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
+import { peftOf } from '../engine/nn/peft';
 import { InputTooLongError } from '../errors/domain-error';
 import type { EncodeOptions, SpecialIds, TokenizedInput, TokenizerInput, TruncationMode } from './types';
 import { readJsonObject, readJsonText, SPECIAL_CANDIDATES, specialTokenNames, type SpecialTokenNames } from './special-tokens';
@@ -103,14 +104,17 @@ export class BerthTokenizer {
 
   /**
    * Reads tokenizer.json (+ tokenizer_config.json model_max_length) and caps maxLength by config
-   * max_position_embeddings (minus RoBERTa's offset of 2 when model_type is roberta).
+   * max_position_embeddings (minus RoBERTa's offset of 2 when model_type is roberta, and minus
+   * the soft prompt a prompt-tuned model prepends, which takes positions too).
    */
   static async fromModelDir(dir: string): Promise<BerthTokenizer> {
     const files = locateHfModelDir(dir);
     const config = readConfig(files.configFile);
     const tokenizerConfig = files.tokenizerConfigFile ? readJsonObject(files.tokenizerConfigFile) : {};
 
-    const limits: number[] = [config.max_position_embeddings - (POSITION_OFFSET[config.model_type] ?? 0)];
+    const peft = peftOf(config, files.configFile);
+    const prompt = peft?.type === 'prompt' ? peft.num_virtual_tokens : 0;
+    const limits: number[] = [config.max_position_embeddings - (POSITION_OFFSET[config.model_type] ?? 0) - prompt];
     const configured = tokenizerConfig.model_max_length;
     if (typeof configured === 'number' && Number.isSafeInteger(configured) && configured > 0 && configured < UNKNOWN_MAX_LENGTH) {
       limits.push(configured);

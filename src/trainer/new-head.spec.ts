@@ -146,4 +146,12 @@ describe('transplant', () => {
     writeFileSync(file, JSON.stringify(config));
     expect(() => newHeadConfig(config, 'classification', ['a', 'b'], file)).toThrow(/not supported/);
   });
+
+  it("names the new architecture with the family's HF class (AlbertFor…, XLMRobertaFor…)", () => {
+    const bert = readConfig(join(encoderDir, 'config.json'));
+    const albert = { ...bert, model_type: 'albert', architectures: ['AlbertForMaskedLM'] };
+    expect(newHeadConfig(albert, 'classification', ['a', 'b']).architectures).toEqual(['AlbertForSequenceClassification']);
+    const xlmr = { ...bert, model_type: 'xlm-roberta', architectures: ['XLMRobertaForMaskedLM'] };
+    expect(newHeadConfig(xlmr, 'ner', ['O', 'B-X']).architectures).toEqual(['XLMRobertaForTokenClassification']);
+  });
 });

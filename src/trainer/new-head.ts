@@ -28,9 +28,6 @@ const HEADS: Readonly<Record<NewHeadTask, { head: HeadKind; suffix: string }>> =
   qa: { head: 'question-answering', suffix: 'ForQuestionAnswering' },
 };
 
-/** HF's class-name prefix per family (BertForMaskedLM, RobertaFor..., DistilBertFor..., ElectraFor...). */
-const CLASS_PREFIX: Readonly<Record<string, string>> = { bert: 'Bert', roberta: 'Roberta', distilbert: 'DistilBert', electra: 'Electra' };
-
 export interface NewHeadOptions {
   /** A pre-trained model directory (config.json, tokenizer files, model.safetensors), any head. */
   readonly modelDir: string;
@@ -75,11 +72,12 @@ function labelConfig(task: NewHeadTask, labels: readonly string[]): Pick<Encoder
 
 /** The config of the new model: the encoder's, with the task's architecture and labels. */
 export function newHeadConfig(source: EncoderConfig, task: NewHeadTask, labels: readonly string[], file = 'config.json'): EncoderConfig {
-  const family = familyOf(source, file);
+  familyOf(source, file);
   headOf(source, file);
+  const { classPrefix } = familySpec(source.model_type, file);
   const config: EncoderConfig = {
     ...source,
-    architectures: [`${CLASS_PREFIX[family]}${HEADS[task].suffix}`],
+    architectures: [`${classPrefix}${HEADS[task].suffix}`],
     ...labelConfig(task, labels),
   };
   delete config.problem_type;

@@ -12,6 +12,7 @@ import { readModelWeights } from '../engine/formats/model-weights';
 import { TensorF32, writeSafetensors } from '../engine/formats/safetensors';
 import { buildInferenceModel, checkBuildable } from '../engine/nn/bert';
 import { COPIED_FILES, writeDirAtomically } from '../engine/nn/export';
+import { usablePositions } from '../engine/nn/positions';
 import { writeModelFile } from '../engine/onnx/encode';
 import { buildEvalGraph, buildTrainingGraph } from '../engine/training';
 import { TrainingSession } from '../runtime/training-session';
@@ -99,7 +100,7 @@ function count(t: ReadonlyMap<string, TensorF32>, names: Iterable<string>): numb
 }
 
 /** The model directory's files, the task's head and the sequence length, checked before any data is read. */
-function openModel(options: TrainOptions): {
+export function openModel(options: TrainOptions): {
   config: EncoderConfig;
   configFile: string;
   weights: Map<string, TensorF32>;
@@ -117,14 +118,14 @@ function openModel(options: TrainOptions): {
     );
   }
   const prompt = options.method === 'prompt' ? options.promptTokens : 0;
-  const limit = config.max_position_embeddings - prompt;
-  if (limit < 8)
-    throw new TrainOptionsError('prompt-tokens', `${prompt} prompt tokens leave no room in ${config.max_position_embeddings} positions`);
+  const positions = usablePositions(config);
+  const limit = positions - prompt;
+  if (limit < 8) throw new TrainOptionsError('prompt-tokens', `${prompt} prompt tokens leave no room in ${positions} positions`);
   const maxLength = options.maxSeqLength ?? Math.min(DEFAULT_MAX_SEQ_LENGTH, limit);
   if (maxLength > limit) {
     const why = prompt
-      ? `${config.max_position_embeddings} positions minus ${prompt} prompt tokens`
-      : `max_position_embeddings ${config.max_position_embeddings}`;
+      ? `${positions} positions minus ${prompt} prompt tokens`
+      : `${positions} usable of max_position_embeddings ${config.max_position_embeddings}`;
     throw new TrainOptionsError(
       'max-seq-length',
       `${maxLength} is above the model's maximum of ${limit} (${why} in ${located.configFile})`,

@@ -12,17 +12,8 @@ import { join } from 'node:path';
 import { ClientClosedError, InputTooLongError, InvalidInputError, ModelNotFoundError, WrongTaskError } from '../../src/errors/domain-error';
 import { ServingCore, ServingCoreOptions } from '../../src/serving/serving-core';
 import { describeWithFixtures, hfTinyDir, HfTinyModel } from '../helpers/fixtures';
+import { RefExample, expectedNerTokens, expectedQaAnswer } from '../helpers/serving-parity';
 
-interface RefExample {
-  text: string;
-  text_pair?: string;
-  input_ids: number[];
-  offsets: Array<[number, number]>;
-  word_ids: Array<number | null>;
-  single_logits?: number[] | number[][];
-  single_start_logits?: number[];
-  single_end_logits?: number[];
-}
 interface Reference {
   examples: RefExample[];
   outputs: Record<string, unknown>;
@@ -173,16 +164,7 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
       { aggregation_strategy: 'none', ignore_labels: [] },
     );
     ref.examples.forEach((e, i) => {
-      const logits = e.single_logits as number[][];
-      const expected = e.input_ids
-        .map((_, t) => t)
-        .filter((t) => e.word_ids[t] !== null)
-        .map((t) => {
-          const p = softmaxRef(logits[t]);
-          const k = p.indexOf(Math.max(...p));
-          const [start, end] = e.offsets[t];
-          return { index: t, entity: labels[k], score: p[k], start, end, word: Array.from(e.text).slice(start, end).join('') };
-        });
+      const expected = expectedNerTokens(e, labels);
       const got = served.result[i];
       expect(got.map((g) => [g.index, g.entity, g.start, g.end, g.word])).toEqual(
         expected.map((x) => [x.index, x.entity, x.start, x.end, x.word]),
@@ -229,29 +211,10 @@ describeWithFixtures('serving core on hf-tiny fixtures', () => {
       {},
     );
     ref.examples.forEach((e, i) => {
-      // The context tokens are those after the first [SEP]; [CLS] stays in the softmax.
-      const firstSep = e.input_ids.indexOf(102);
-      const isContext = e.input_ids.map((_, t) => t > firstSep && t < e.input_ids.length - 1);
-      const mask = (xs: number[]) => xs.map((x, t) => (isContext[t] || t === 0 ? x : -10000));
-      const ps = softmaxRef(mask(e.single_start_logits!));
-      const pe = softmaxRef(mask(e.single_end_logits!));
-      let best = { s: -1, t: -1, score: -1 };
-      for (let s = 0; s < ps.length; s++) {
-        for (let t = s; t < Math.min(pe.length, s + 15); t++) {
-          if (!isContext[s] || !isContext[t]) continue;
-          if (ps[s] * pe[t] > best.score) best = { s, t, score: ps[s] * pe[t] };
-        }
-      }
-      // Widen to whole words of the context, as HF does.
-      const wordStart = e.word_ids[best.s];
-      const wordEnd = e.word_ids[best.t];
-      const tokensOf = (w: number | null) => e.word_ids.map((x, t) => (x === w && isContext[t] ? t : -1)).filter((t) => t >= 0);
-      const start = e.offsets[tokensOf(wordStart)[0]][0];
-      const endTokens = tokensOf(wordEnd);
-      const end = e.offsets[endTokens[endTokens.length - 1]][1];
+      const { score, ...span } = expectedQaAnswer(e);
       const [answer] = served.result[i];
-      expect(answer).toMatchObject({ start, end, answer: e.text_pair!.slice(start, end) });
-      expect(Math.abs(answer.score - best.score)).toBeLessThan(1e-5);
+      expect(answer).toMatchObject(span);
+      expect(Math.abs(answer.score - score)).toBeLessThan(1e-5);
     });
   });
 

@@ -1,3 +1,6 @@
+import { variantName } from '../../engine/nn/graph-variant';
+import { WEIGHT_TYPES, WeightType } from '../../engine/onnx/quantize';
+import { evaluateServingGraph } from '../../trainer/evaluate-graph';
 import { TRAIN_TASKS, TrainOptionsInput, resolveTrainOptions } from '../../trainer/options';
 import { evaluateModel } from '../../trainer/train';
 import { Command, UsageError, optionalCount, requireString } from '../command';
@@ -8,6 +11,7 @@ export const evaluateCommand: Command = {
   usage: [
     `berth evaluate --model <hf-dir> --task ${TRAIN_TASKS.join('|')} --data <file>`,
     '  [--max-seq-length N] [--batch-size N] [--text-column C] [--text-pair-column C] [--label-column C] [--threads N] [--json]',
+    `  [--serving-graph] [--fused] [--quantize ${WEIGHT_TYPES.join('|')}]   score through the inference graph the server runs (plain, fused, int8)`,
   ].join('\n'),
   options: {
     model: { type: 'string' },
@@ -20,6 +24,9 @@ export const evaluateCommand: Command = {
     'label-column': { type: 'string' },
     threads: { type: 'string' },
     json: { type: 'boolean' },
+    'serving-graph': { type: 'boolean' },
+    fused: { type: 'boolean' },
+    quantize: { type: 'string' },
   },
   async run(args) {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
@@ -48,11 +55,18 @@ export const evaluateCommand: Command = {
       ),
     };
     const options = resolveTrainOptions(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as TrainOptionsInput);
-    const result = await evaluateModel(options);
+    const quantize = args.values.quantize as WeightType | undefined;
+    if (quantize !== undefined && !WEIGHT_TYPES.includes(quantize)) {
+      throw new UsageError(`--quantize must be one of ${WEIGHT_TYPES.join(', ')}, got "${String(quantize)}"`);
+    }
+    const fused = args.values.fused === true;
+    const servingGraph = args.values['serving-graph'] === true || fused || quantize !== undefined;
+    const result = servingGraph ? await evaluateServingGraph(options, { fused, quantize }) : await evaluateModel(options);
+    const graph = servingGraph ? variantName({ fused, quantize }) : 'eval';
     const { score: _score, scoreName: _name, ...metrics } = result.metrics;
     if (args.values.json === true) {
       process.stdout.write(
-        `${JSON.stringify({ model: options.modelDir, task, data, examples: result.examples, metrics, wall_seconds: result.wallSeconds })}\n`,
+        `${JSON.stringify({ model: options.modelDir, task, data, graph, examples: result.examples, metrics, wall_seconds: result.wallSeconds })}\n`,
       );
     } else {
       const shown = Object.entries(metrics).map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toPrecision(5)) : v}`);

@@ -8,11 +8,13 @@ import { jobsCommand } from './jobs';
 import { makeTinyCommand } from './make-tiny';
 import { newHeadCommand } from './new-head';
 import { pretrainCommand } from './pretrain';
+import { quantizeCommand } from './quantize';
 import { trainCommand } from './train';
 
 /** Every `berth` subcommand. Adding one: write `commands/<name>.ts`, list it here. */
 export const COMMANDS: readonly Command[] = [
   exportCommand,
+  quantizeCommand,
   makeTinyCommand,
   trainCommand,
   evaluateCommand,

@@ -1,5 +1,5 @@
 import { GraphBuilder } from '../graph/builder';
-import { gelu } from '../graph/composites';
+import { gelu, geluTanh } from '../graph/composites';
 import { evaluate64, tensor64 } from '../../../test/support/float64-evaluator';
 import { IntInput, TOL, gradCheck } from '../../../test/support/grad-check';
 import { backward } from './backward';
@@ -11,6 +11,13 @@ describe('autodiff driver (backward)', () => {
       expect(
         gradCheck([{ shape: [4, 3] }], (g, [table], [idsV]) => g.op.MatMul(g.op.Gather(table, idsV), g.op.Transpose(table, [1, 0])), [ids]),
       ).toBeLessThan(TOL);
+    });
+    it('differentiates the tanh GELU (gelu_new) through its own gradient, edge values included', () => {
+      // Large |x| saturates tanh; 0 is where the slope is exactly ½.
+      const edge = [-6, -3, -1, -0.1, 0, 0.1, 1, 3, 6, 0.5, -0.5, 2];
+      expect(gradCheck([{ shape: [3, 4], values: edge }], (g, [a]) => geluTanh(g, a))).toBeLessThan(TOL);
+      expect(gradCheck([{ shape: [2, 5], lo: -4, hi: 4 }], (g, [a]) => g.op.Mul(geluTanh(g, a), a), [], 3)).toBeLessThan(TOL);
+      expect(gradCheck([{ shape: [2, 3] }, { shape: [3] }], (g, [a, b]) => geluTanh(g, g.op.Add(a, b)))).toBeLessThan(TOL);
     });
     it('differentiates a composite through its own gradient and never reads its inner nodes (GELU stays fusable)', () => {
       // x feeds the composite and another op: both contributions must reach it.

@@ -4,7 +4,8 @@
  * The config keeps HF's own field names so that a directory Berth writes loads in `transformers`
  * unchanged; fields Berth does not use are kept and written back untouched. DistilBERT's own names
  * (`dim`, `n_layers`, ...) are mapped onto the BERT names when read and back when written, so the
- * rest of the engine sees one shape of config for every family.
+ * rest of the engine sees one shape of config for every family. ALBERT's `classifier_dropout_prob`
+ * is read as `classifier_dropout` the same way.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { FormatError } from '../errors';
@@ -34,6 +35,12 @@ export interface EncoderConfig {
   label2id: Record<string, number>;
   problem_type?: string;
   position_embedding_type?: string;
+  /** ELECTRA and ALBERT: the width of the embedding tables, projected to hidden_size. */
+  embedding_size?: number;
+  /** ALBERT: groups of stored layers, shared across the num_hidden_layers depths. */
+  num_hidden_groups?: number;
+  /** ALBERT: layers per group, applied in turn at each depth. */
+  inner_group_num?: number;
   /** Everything else is kept and written back untouched. */
   [key: string]: unknown;
 }
@@ -89,7 +96,16 @@ function familyDefaults(modelType: string): Partial<EncoderConfig> {
     case 'deberta-v2':
       return { ...bert, type_vocab_size: 0, layer_norm_eps: 1e-7 };
     case 'albert':
-      return { ...bert, hidden_act: 'gelu_new', hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
+      // AlbertConfig's defaults (albert-base-v2 sets its own sizes explicitly).
+      return {
+        ...bert,
+        hidden_act: 'gelu_new',
+        hidden_dropout_prob: 0,
+        attention_probs_dropout_prob: 0,
+        embedding_size: 128,
+        num_hidden_groups: 1,
+        inner_group_num: 1,
+      };
     default:
       return bert;
   }
@@ -184,6 +200,11 @@ export function parseConfig(json: string, file: string): EncoderConfig {
     }
   }
 
+  if (modelType === 'albert' && raw.classifier_dropout === undefined) {
+    // AlbertConfig's classifier_dropout_prob (default 0.1) is the head dropout HF applies.
+    raw.classifier_dropout = raw.classifier_dropout_prob === undefined ? 0.1 : raw.classifier_dropout_prob;
+  }
+
   if (raw.architectures === undefined || raw.architectures === null) raw.architectures = [];
   if (!Array.isArray(raw.architectures) || !raw.architectures.every((a) => typeof a === 'string')) {
     fail(file, 'architectures', 'must be an array of strings');
@@ -213,6 +234,9 @@ export function parseConfig(json: string, file: string): EncoderConfig {
   optionalProbability(raw, 'attention_probs_dropout_prob', file);
   optionalProbability(raw, 'classifier_dropout', file, true);
   optionalString(raw, 'problem_type', file);
+  for (const field of ['embedding_size', 'num_hidden_groups', 'inner_group_num']) {
+    if (raw[field] !== undefined) positiveInt(raw, field, file);
+  }
   optionalString(raw, 'position_embedding_type', file);
 
   const id2label = raw.id2label === undefined ? undefined : parseId2Label(raw.id2label, file);
@@ -258,6 +282,11 @@ export function serializeConfig(config: EncoderConfig): string {
       if (out[name as string] !== undefined) out[alias] = out[name as string];
       delete out[name as string];
     }
+  }
+  if (config.model_type === 'albert' && out.classifier_dropout !== undefined) {
+    // Read from classifier_dropout_prob; written back under the name AlbertConfig reads.
+    out.classifier_dropout_prob = out.classifier_dropout;
+    delete out.classifier_dropout;
   }
   const labels = labelsOf(config);
   if (labels.length > 0) {

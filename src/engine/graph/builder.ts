@@ -8,6 +8,7 @@ import {
   NamedTensor,
   NodeData,
   OPSET_VERSION,
+  OpsetImport,
   PRODUCER_NAME,
   Shape,
   TensorArray,
@@ -281,8 +282,17 @@ export class GraphBuilder {
     }
   }
 
-  /** Emits a node of any op type with explicit inputs/attributes and output types. */
-  node(opType: string, inputs: readonly (Value | undefined)[], attributes: Attributes, outputTypes: readonly ValueType[]): Value[] {
+  /**
+   * Emits a node of any op type with explicit inputs/attributes and output types; `domain` names
+   * an operator set other than `ai.onnx` (ONNX Runtime's contrib ops are `com.microsoft`).
+   */
+  node(
+    opType: string,
+    inputs: readonly (Value | undefined)[],
+    attributes: Attributes,
+    outputTypes: readonly ValueType[],
+    domain?: string,
+  ): Value[] {
     const prefix = this.scopes.length ? `${this.scopes.join('/')}/` : '';
     const counterKey = `${prefix}${opType}`;
     const n = this.counters.get(counterKey) ?? 0;
@@ -296,6 +306,7 @@ export class GraphBuilder {
       inputs: inputs.map((v) => v?.name ?? ''),
       outputs: outputNames,
       attributes,
+      ...(domain ? { domain } : {}),
     };
     // Trailing omitted optional inputs are dropped, as ONNX writers do.
     while (node.inputs.length && node.inputs[node.inputs.length - 1] === '') node.inputs.pop();
@@ -327,7 +338,7 @@ export class GraphBuilder {
     return {
       graph: this.graph(),
       irVersion: IR_VERSION,
-      opsetImports: [{ domain: '', version: OPSET_VERSION }],
+      opsetImports: opsetImportsFor(this.nodes),
       producerName: PRODUCER_NAME,
       metadata,
       docString,
@@ -361,7 +372,21 @@ export class GraphBuilder {
   }
 }
 
-const DTYPE_ABBREV: Readonly<Record<DType, string>> = { float32: 'f32', float16: 'f16', int64: 'i64', int32: 'i32', bool: 'b' };
+/** `ai.onnx` always; every other domain a node uses (contrib ops) at version 1, sorted. */
+export function opsetImportsFor(nodes: readonly NodeData[]): OpsetImport[] {
+  const domains = [...new Set(nodes.map((n) => n.domain ?? '').filter((d) => d !== ''))].sort();
+  return [{ domain: '', version: OPSET_VERSION }, ...domains.map((domain) => ({ domain, version: 1 }))];
+}
+
+const DTYPE_ABBREV: Readonly<Record<DType, string>> = {
+  float32: 'f32',
+  float16: 'f16',
+  int64: 'i64',
+  int32: 'i32',
+  int8: 'i8',
+  uint8: 'u8',
+  bool: 'b',
+};
 
 function numberKey(n: number): string {
   return Object.is(n, -0) ? '-0' : String(n);

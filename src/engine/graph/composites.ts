@@ -4,7 +4,7 @@ import { Value } from './value';
 /**
  * Composite ops, built from the primitives in the op table (`src/engine/ops`). Autodiff sees
  * only the primitives they emit, except where a composite registers a gradient of its own with
- * the builder (`g.defineGradient`): exact GELU does, so that its forward nodes stay fusable.
+ * the builder (`g.defineGradient`): exact and tanh GELU do, so that their forward nodes stay fusable.
  */
 
 /** `x · W + b` with `W` already `[in, out]` (MatMul + Add, which ONNX Runtime fuses). */
@@ -60,12 +60,29 @@ export function dropout(g: GraphBuilder, x: Value, ratio: number): Value {
 }
 
 /**
- * The tanh approximation of GELU (HF `gelu_new` / `gelu_pytorch_tanh`):
- * `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))`.
+ * The tanh approximation of GELU (HF `gelu_new` / `gelu_pytorch_tanh`, ALBERT's activation):
+ * `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))`. Like exact GELU it carries its own
+ * gradient, recomputed from x, so that the backward pass never reads the forward's inner nodes.
  */
 export function geluTanh(g: GraphBuilder, x: Value): Value {
   const cube = g.op.Mul(g.op.Mul(x, x), x);
-  const inner = g.op.Add(x, g.op.Mul(cube, g.constant(0.044715, 'float32')));
-  const t = g.op.Tanh(g.op.Mul(inner, g.constant(Math.sqrt(2 / Math.PI), 'float32')));
-  return g.op.Mul(g.op.Mul(x, g.op.Add(t, g.constant(1, 'float32'))), g.constant(0.5, 'float32'));
+  const inner = g.op.Add(x, g.op.Mul(cube, g.constant(GELU_TANH_A, 'float32')));
+  const t = g.op.Tanh(g.op.Mul(inner, g.constant(GELU_TANH_C, 'float32')));
+  const y = g.op.Mul(g.op.Mul(x, g.op.Add(t, g.constant(1, 'float32'))), g.constant(0.5, 'float32'));
+  if (g.training) g.defineGradient(y, { inputs: [x], vjp: (gy) => [g.op.Mul(gy, geluTanhSlope(g, x))] });
+  return y;
+}
+
+const GELU_TANH_A = 0.044715;
+const GELU_TANH_C = Math.sqrt(2 / Math.PI);
+
+/** d/dx of the tanh GELU: ½(1 + t) + ½·x·(1 − t²)·c·(1 + 3a·x²), with t = tanh(c·(x + a·x³)). */
+function geluTanhSlope(g: GraphBuilder, x: Value): Value {
+  const c = (v: number): Value => g.constant(v, 'float32');
+  const x2 = g.op.Mul(x, x);
+  const t = g.op.Tanh(g.op.Mul(g.op.Add(x, g.op.Mul(g.op.Mul(x2, x), c(GELU_TANH_A))), c(GELU_TANH_C)));
+  const half = g.op.Mul(g.op.Add(t, c(1)), c(0.5));
+  const sech2 = g.op.Sub(c(1), g.op.Mul(t, t));
+  const du = g.op.Mul(g.op.Add(g.op.Mul(x2, c(3 * GELU_TANH_A)), c(1)), c(GELU_TANH_C));
+  return g.op.Add(half, g.op.Mul(g.op.Mul(g.op.Mul(x, sech2), du), c(0.5)));
 }

@@ -4,8 +4,10 @@ import { GraphBuilder, WeightTensor } from '../graph/builder';
 import { dropout, gelu, geluTanh, layerNorm, linear, softmax } from '../graph/composites';
 import { Value } from '../graph/value';
 import { ModelData } from '../onnx/model';
-import { FamilySpec, familySpec } from './family';
+import { FamilySpec, encoderPrefix, familySpec, layerSchedule } from './family';
+import { fusedEncoderStack, fusionRefusal } from './fused';
 import { EncoderHooks, encoderHooks } from './peft';
+import { positionEmbeddings } from './positions';
 import { WeightSet, WeightSource } from './weights';
 
 /** float32's most negative finite value: HF's additive mask value (`torch.finfo(float32).min`). */
@@ -31,6 +33,8 @@ export interface EncoderBuildOptions {
    * without the output layer's cost at the ~85 % of positions pre-training does not score.
    */
   readonly maskedPositions?: Value;
+  /** Inference only: ONNX Runtime's fused contrib ops where `fusionRefusal` allows (fused.ts). */
+  readonly fused?: boolean;
 }
 
 /** The graph inputs and the head's outputs, before they are marked as graph outputs. */
@@ -51,10 +55,17 @@ export interface EncoderGraph {
 export function buildEncoder(g: GraphBuilder, config: EncoderConfig, weights: WeightSource, options: EncoderBuildOptions): EncoderGraph {
   const m = encoderModel(g, config, weights);
   const inputs = graphInputs(m);
+  if (options.fused && fusionRefusal(m) === undefined) {
+    const last = fusedEncoderStack(m, inputs, (names) => fusedQkv(g, m.weights, names, m.hidden));
+    return { inputs, lastHiddenState: last, outputs: taskHead(m, last, options) };
+  }
   let h = embeddings(m, inputs);
   const mask = additiveMask(m, inputs.attentionMask);
   const scale = g.constant(Math.sqrt(m.headDim), 'float32');
-  for (let i = 0; i < config.num_hidden_layers; i++) h = encoderLayer(m, i, h, mask, scale, options);
+  // ALBERT applies its stored layers again at every depth; the others store one layer per depth.
+  layerSchedule(m.family, config).forEach((stored, depth) => {
+    h = encoderLayer(m, depth, stored, h, mask, scale, options);
+  });
   if (m.peft?.promptLength) h = m.peft.dropPrompt(h);
   return { inputs, lastHiddenState: h, named: m.named, outputs: taskHead(m, h, options) };
 }
@@ -77,6 +88,8 @@ interface EncoderModel {
   /** LoRA, adapters and soft prompts, when config.json describes one (see peft.ts). */
   readonly peft: EncoderHooks | undefined;
   readonly weights: WeightSource;
+  /** Fused Q/K/V initializers by stored layer, built once when ALBERT applies a layer again. */
+  readonly fused: Map<string, { w: Value; b: Value }>;
   /** BERT's module name mapped to the family's own (DistilBERT's q_lin, ...), with the prefix. */
   named(bertName: string): string;
   /** An encoder parameter by BERT module name. */
@@ -85,19 +98,16 @@ interface EncoderModel {
   headParam(name: string, shape: number[]): Value;
   /** A Linear's transposed weight and bias (`full`: its checkpoint name, default `named(name)`). */
   dense(name: string, inFeatures: number, outFeatures: number, full?: string): { w: Value; b: Value };
-  /** `y = linear(x)` passed through the PEFT hook of `module`, if any. */
-  peftLinear(module: string, x: Value, y: Value): Value;
+  /** `y = linear(x)` passed through the PEFT hook of the encoder Linear `bertName` (BERT's name), if any. */
+  peftLinear(bertName: string, x: Value, y: Value): Value;
 }
 
 function encoderModel(g: GraphBuilder, config: EncoderConfig, weights: WeightSource): EncoderModel {
   const family = familySpec(config.model_type);
   const hidden = config.hidden_size;
-  const base = basePrefix(family, weights);
-  const named = (bertName: string): string => `${base}${family.rename(bertName)}`;
+  const base = encoderPrefix(family, (name) => weights.has(name));
+  const named = (bertName: string): string => `${base}${family.rename(bertName, config)}`;
   const peft = encoderHooks(g, config, weights);
-  if (peft?.promptLength && family.positions !== 'absolute') {
-    throw new UnsupportedModelError(`prompt tuning needs absolute positions; ${config.model_type} has ${family.positions}`);
-  }
   return {
     g,
     config,
@@ -112,6 +122,7 @@ function encoderModel(g: GraphBuilder, config: EncoderConfig, weights: WeightSou
     attentionDropout: config.attention_probs_dropout_prob ?? 0,
     peft,
     weights,
+    fused: new Map(),
     named,
     param: (name, shape) => g.param(named(name), weights.take(named(name), shape)),
     headParam: (name, shape) => g.param(name, weights.take(name, shape)),
@@ -119,7 +130,7 @@ function encoderModel(g: GraphBuilder, config: EncoderConfig, weights: WeightSou
       w: g.paramTransposed(`${full}.weight`, weights.take(`${full}.weight`, [outFeatures, inFeatures])),
       b: g.param(`${full}.bias`, weights.take(`${full}.bias`, [outFeatures])),
     }),
-    peftLinear: (module, x, y) => (peft ? peft.linear(module, x, y) : y),
+    peftLinear: (bertName, x, y) => (peft ? peft.linear(named(bertName), layerRelative(bertName), x, y) : y),
   };
 }
 
@@ -143,10 +154,13 @@ function embeddings(m: EncoderModel, inputs: EncoderGraph['inputs']): Value {
       e = g.op.Add(e, inputs.tokenTypeIds ? g.op.Gather(table, inputs.tokenTypeIds) : g.op.Gather(table, g.constant(0, 'int64')));
       if (peft?.promptLength) promptTypeRow = g.op.Gather(table, g.constant(0, 'int64'));
     }
-    // With a soft prompt the positions run over prompt + input (absolute positions: only the length is read).
+    // With a soft prompt the positions run over prompt + input (only the length is read).
     if (peft?.promptLength) e = peft.prependPrompt(e, promptTypeRow);
     const positions = m.param('embeddings.position_embeddings.weight', [config.max_position_embeddings, embeddingSize]);
-    e = g.op.Add(e, positionEmbeddings(g, m.family, config, positions, peft?.promptLength ? e : inputs.inputIds));
+    e = g.op.Add(
+      e,
+      positionEmbeddings(g, m.family, config, positions, peft?.promptLength ? { prompted: e } : { inputIds: inputs.inputIds }),
+    );
     const lnW = m.param('embeddings.LayerNorm.weight', [embeddingSize]);
     const ln = layerNorm(g, e, lnW, m.param('embeddings.LayerNorm.bias', [embeddingSize]), m.eps);
     const embedded = dropout(g, ln, m.hiddenDropout);
@@ -166,10 +180,18 @@ function additiveMask(m: EncoderModel, attentionMask: Value): Value {
   });
 }
 
-/** One post-LN transformer layer: self-attention, then the feed-forward block. */
-function encoderLayer(m: EncoderModel, i: number, h: Value, mask: Value, scale: Value, options: EncoderBuildOptions): Value {
-  const prefix = `encoder.layer.${i}`;
-  return m.g.scope(`${m.family.base}/encoder/layer.${i}`, () => {
+/** One post-LN transformer layer at `depth`, with the weights of layer `stored`: self-attention, then the feed-forward block. */
+function encoderLayer(
+  m: EncoderModel,
+  depth: number,
+  stored: number,
+  h: Value,
+  mask: Value,
+  scale: Value,
+  options: EncoderBuildOptions,
+): Value {
+  const prefix = `encoder.layer.${stored}`;
+  return m.g.scope(`${m.family.base}/encoder/layer.${depth}`, () => {
     const attended = selfAttention(m, prefix, h, mask, scale, options);
     return feedForward(m, prefix, attended);
   });
@@ -179,17 +201,18 @@ function encoderLayer(m: EncoderModel, i: number, h: Value, mask: Value, scale: 
 function selfAttention(m: EncoderModel, prefix: string, h: Value, mask: Value, scale: Value, options: EncoderBuildOptions): Value {
   const { g, hidden, peft } = m;
   const [q, k, v] = g.scope('attention/self', () => {
-    const names = ['query', 'key', 'value'].map((n) => m.named(`${prefix}.attention.self.${n}`));
+    const bertNames = ['query', 'key', 'value'].map((n) => `${prefix}.attention.self.${n}`);
+    const names = bertNames.map((n) => m.named(n));
     const split = (x: Value): Value => g.op.Reshape(x, [0, 0, m.heads, m.headDim]);
     if (options.fuseQkv && !peft?.changesLinears && !names.some((n) => g.isTrainable(`${n}.weight`) || g.isTrainable(`${n}.bias`))) {
-      const fused = fusedQkv(g, m.weights, names, hidden);
+      const fused = m.fused.get(names[0]) ?? fusedQkv(g, m.weights, names, hidden);
+      m.fused.set(names[0], fused);
       return g.op.Split(linear(g, h, fused.w, fused.b), -1, [hidden, hidden, hidden]).map(split);
     }
-    return names.map((n) => {
+    return names.map((n, k) => {
       const w = g.paramTransposed(`${n}.weight`, m.weights.take(`${n}.weight`, [hidden, hidden]));
       const b = g.param(`${n}.bias`, m.weights.take(`${n}.bias`, [hidden]));
-      const y = linear(g, h, w, b);
-      return split(peft ? peft.linear(n, h, y) : y);
+      return split(m.peftLinear(bertNames[k], h, linear(g, h, w, b)));
     });
   });
   const context = g.scope('attention/self', () => {
@@ -203,8 +226,8 @@ function selfAttention(m: EncoderModel, prefix: string, h: Value, mask: Value, s
   });
   return g.scope('attention/output', () => {
     const o = m.dense(`${prefix}.attention.output.dense`, hidden, hidden);
-    let out = dropout(g, m.peftLinear(m.named(`${prefix}.attention.output.dense`), context, linear(g, context, o.w, o.b)), m.hiddenDropout);
-    if (peft) out = peft.sublayerOutput(`${m.base}${prefix}.attention.output`, out);
+    let out = dropout(g, m.peftLinear(`${prefix}.attention.output.dense`, context, linear(g, context, o.w, o.b)), m.hiddenDropout);
+    if (peft) out = peft.sublayerOutput(m.named(`${prefix}.attention.output`), out);
     const lnW = m.param(`${prefix}.attention.output.LayerNorm.weight`, [hidden]);
     const lnB = m.param(`${prefix}.attention.output.LayerNorm.bias`, [hidden]);
     return layerNorm(g, g.op.Add(out, h), lnW, lnB, m.eps);
@@ -216,12 +239,13 @@ function feedForward(m: EncoderModel, prefix: string, attended: Value): Value {
   const { g, config, hidden, peft } = m;
   const intermediate = g.scope('intermediate', () => {
     const d = m.dense(`${prefix}.intermediate.dense`, hidden, config.intermediate_size);
-    return activation(g, config.hidden_act, m.peftLinear(m.named(`${prefix}.intermediate.dense`), attended, linear(g, attended, d.w, d.b)));
+    return activation(g, config.hidden_act, m.peftLinear(`${prefix}.intermediate.dense`, attended, linear(g, attended, d.w, d.b)));
   });
   return g.scope('output', () => {
     const d = m.dense(`${prefix}.output.dense`, config.intermediate_size, hidden);
-    let out = dropout(g, m.peftLinear(m.named(`${prefix}.output.dense`), intermediate, linear(g, intermediate, d.w, d.b)), m.hiddenDropout);
-    if (peft) out = peft.sublayerOutput(`${m.base}${prefix}.output`, out);
+    const projected = m.peftLinear(`${prefix}.output.dense`, intermediate, linear(g, intermediate, d.w, d.b));
+    let out = m.family.feedForwardDropout === false ? projected : dropout(g, projected, m.hiddenDropout);
+    if (peft) out = peft.sublayerOutput(m.named(`${prefix}.output`), out);
     const lnW = m.param(`${prefix}.output.LayerNorm.weight`, [hidden]);
     return layerNorm(g, g.op.Add(out, attended), lnW, m.param(`${prefix}.output.LayerNorm.bias`, [hidden]), m.eps);
   });
@@ -294,24 +318,9 @@ function maskedLmHead(m: EncoderModel, h: Value, maskedPositions: Value | undefi
   return g.op.Add(decoded, m.headParam(family.mlm.bias, [config.vocab_size]));
 }
 
-/** The encoder's name prefix in the checkpoint: `bert.` for task models, none for a bare BertModel. */
-function basePrefix(family: FamilySpec, weights: WeightSource): string {
-  const prefixed = `${family.base}.embeddings.word_embeddings.weight`;
-  if (!weights.has(prefixed) && weights.has('embeddings.word_embeddings.weight')) return '';
-  return `${family.base}.`;
-}
-
-function positionEmbeddings(g: GraphBuilder, family: FamilySpec, config: EncoderConfig, table: Value, inputIds: Value): Value {
-  if (family.positions === 'absolute') {
-    // Rows 0..L-1 of the table: a Slice, cheaper than gathering an arange.
-    const length = g.op.Shape(inputIds, 1, 2);
-    return g.op.Slice(table, [0], length, [0]);
-  }
-  // RoBERTa: positions count non-pad tokens, starting at padding_idx + 1; pads get padding_idx.
-  const pad = config.pad_token_id;
-  const notPad = g.op.Cast(g.op.Not(g.op.Equal(inputIds, g.constant(pad, 'int64'))), 'int64');
-  const ids = g.op.Add(g.op.Mul(g.op.CumSum(notPad, 1), notPad), g.constant(pad, 'int64'));
-  return g.op.Gather(table, ids);
+/** `encoder.layer.N.attention.self.query` → `attention.self.query`: what LoRA targets are matched on. */
+function layerRelative(bertName: string): string {
+  return bertName.replace(/^encoder\.layer\.\d+\./, '');
 }
 
 const ACTIVATIONS: Readonly<Record<string, (g: GraphBuilder, x: Value) => Value>> = {
@@ -367,6 +376,8 @@ export interface InferenceModelOptions {
   readonly head: HeadKind;
   /** Default true: measured 10–16% faster in ONNX Runtime on 2 threads, same numbers. */
   readonly fuseQkv?: boolean;
+  /** ONNX Runtime's fused contrib ops (fused.ts) where the model allows; default false. */
+  readonly fused?: boolean;
   readonly weightsFile?: string;
 }
 
@@ -378,7 +389,7 @@ export function buildInferenceModel(
 ): ModelData {
   const g = new GraphBuilder({ name: 'main_graph' });
   const weights = new WeightSet(tensors, options.weightsFile);
-  const built = buildEncoder(g, config, weights, { head: options.head, fuseQkv: options.fuseQkv ?? true });
+  const built = buildEncoder(g, config, weights, { head: options.head, fuseQkv: options.fuseQkv ?? true, fused: options.fused });
   if (options.head === 'base') g.output(built.lastHiddenState, 'last_hidden_state');
   for (const [name, value] of Object.entries(built.outputs)) g.output(value, name);
   return g.model({ 'berth.head': options.head, 'berth.model_type': config.model_type });

@@ -25,6 +25,8 @@ export const COPIED_FILES = [
 export interface ExportOptions {
   /** One Q/K/V MatMul per layer (default true). */
   readonly fuseQkv?: boolean;
+  /** ONNX Runtime's fused contrib ops for inference (Attention, SkipLayerNormalization, ...) where the model allows. */
+  readonly fused?: boolean;
   /** Replace an existing output directory. */
   readonly overwrite?: boolean;
 }
@@ -34,7 +36,7 @@ export interface ExportOptions {
  * (`model.safetensors`, else `pytorch_model.bin`; tokenizer files are not needed for that and are
  * only copied when present).
  */
-export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fuseQkv'> = {}): ModelData {
+export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fuseQkv' | 'fused'> = {}): ModelData {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FormatError(dir, 'model directory not found');
   const configFile = join(dir, 'config.json');
   const config = readConfig(configFile);
@@ -45,7 +47,7 @@ export function buildModelFromDir(dir: string, options: Pick<ExportOptions, 'fus
     throw new FormatError(join(dir, 'model.safetensors'), 'file not found, nor pytorch_model.bin (the graph is built from the weights)');
   }
   const tensors = readModelWeights(weightsFile);
-  return buildInferenceModel(config, tensors, { head, fuseQkv: options.fuseQkv, weightsFile });
+  return buildInferenceModel(config, tensors, { head, fuseQkv: options.fuseQkv, fused: options.fused, weightsFile });
 }
 
 /**

@@ -1,10 +1,12 @@
+import * as ort from 'onnxruntime-node';
 import { EncoderConfig } from '../formats/config';
 import { TensorF32 } from '../formats/safetensors';
 import { GraphBuilder } from '../graph/builder';
 import { initWeights } from '../init';
 import { tinyConfig } from './tiny';
 import { join } from 'node:path';
-import { buildEncoder } from './bert';
+import { encodeModel } from '../onnx/encode';
+import { buildEncoder, buildInferenceModel } from './bert';
 import { WeightSet } from './weights';
 import { PEFT_CONFIG_KEY, PeftConfig, initPeftWeights, isPeftParameter, mergeLora, peftOf } from './peft';
 
@@ -78,6 +80,49 @@ describe('initPeftWeights', () => {
     expect(added.size).toBe(2 * 2 * 4);
   });
 
+  it("names LoRA and adapter tensors after each family's own modules, one set per stored layer", () => {
+    const lora: PeftConfig = { type: 'lora', r: 2, lora_alpha: 2, lora_dropout: 0, target_modules: ['query', 'output.dense'] };
+    const adapter: PeftConfig = { type: 'adapter', reduction_factor: 16, non_linearity: 'relu' };
+    const distil: EncoderConfig = {
+      ...config,
+      model_type: 'distilbert',
+      type_vocab_size: 0,
+      architectures: ['DistilBertForSequenceClassification'],
+    };
+    const distilBase = initWeights(distil, 'sequence-classification', 2);
+    expect([...initPeftWeights(distil, lora, distilBase, 1).keys()].filter((n) => n.includes('layer.1.'))).toEqual([
+      'distilbert.transformer.layer.1.attention.q_lin.lora_A.weight',
+      'distilbert.transformer.layer.1.attention.q_lin.lora_B.weight',
+      'distilbert.transformer.layer.1.ffn.lin2.lora_A.weight',
+      'distilbert.transformer.layer.1.ffn.lin2.lora_B.weight',
+    ]);
+    expect([...initPeftWeights(distil, adapter, distilBase, 1).keys()].filter((n) => n.endsWith('down.weight'))).toEqual([
+      'distilbert.transformer.layer.0.attention.out_lin.adapter.down.weight',
+      'distilbert.transformer.layer.0.ffn.lin2.adapter.down.weight',
+      'distilbert.transformer.layer.1.attention.out_lin.adapter.down.weight',
+      'distilbert.transformer.layer.1.ffn.lin2.adapter.down.weight',
+    ]);
+    // ALBERT: three depths share one stored layer, so one LoRA pair per target.
+    const albert: EncoderConfig = {
+      ...config,
+      model_type: 'albert',
+      num_hidden_layers: 3,
+      embedding_size: 16,
+      architectures: ['AlbertForSequenceClassification'],
+    };
+    const albertBase = initWeights(albert, 'sequence-classification', 2);
+    expect([...initPeftWeights(albert, lora, albertBase, 1).keys()]).toEqual([
+      'albert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.lora_A.weight',
+      'albert.encoder.albert_layer_groups.0.albert_layers.0.attention.query.lora_B.weight',
+      'albert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.lora_A.weight',
+      'albert.encoder.albert_layer_groups.0.albert_layers.0.ffn_output.lora_B.weight',
+    ]);
+    // The prompt is as wide as the embeddings (16), not the hidden states.
+    expect(initPeftWeights(albert, { type: 'prompt', num_virtual_tokens: 2 }, albertBase, 1).get('prompt_embeddings')!.shape).toEqual([
+      2, 16,
+    ]);
+  });
+
   it('prompt: rows copied from the word embeddings', () => {
     const added = initPeftWeights(config, { type: 'prompt', num_virtual_tokens: 3 }, base, 1);
     const prompt = added.get('prompt_embeddings')!;
@@ -120,5 +165,46 @@ describe('encoder graph with PEFT hooks', () => {
     expect(slices.length).toBeGreaterThan(0);
     expect(built.outputs.logits.shape).toEqual(['batch_size', 2]);
     expect(built.lastHiddenState.rank).toBe(3);
+  });
+});
+
+describe('a soft prompt in front of RoBERTa', () => {
+  it('numbers every position from padding_idx + 1, as HF does from inputs_embeds: a BERT with the table shifted computes the same', async () => {
+    const prompt: PeftConfig = { type: 'prompt', num_virtual_tokens: 3 };
+    const roberta: EncoderConfig = {
+      ...config,
+      model_type: 'roberta',
+      pad_token_id: 1,
+      type_vocab_size: 1,
+      architectures: ['RobertaModel'],
+    };
+    const weights = initWeights(roberta, 'base', 4);
+    for (const [name, t] of initPeftWeights(roberta, prompt, weights, 4)) weights.set(name, t);
+    // BERT's absolute positions read rows 0.., so its table is RoBERTa's from row padding_idx + 1 on.
+    const bert: EncoderConfig = {
+      ...roberta,
+      model_type: 'bert',
+      architectures: ['BertModel'],
+      max_position_embeddings: config.max_position_embeddings - 2,
+    };
+    const shifted = new Map([...weights].map(([name, t]) => [name.replace(/^roberta\./, 'bert.'), t]));
+    const table = weights.get('roberta.embeddings.position_embeddings.weight')!;
+    const width = table.shape[1];
+    shifted.set('bert.embeddings.position_embeddings.weight', { shape: [table.shape[0] - 2, width], data: table.data.slice(2 * width) });
+    const run = async (c: EncoderConfig, w: Map<string, TensorF32>): Promise<Float32Array> => {
+      const session = await ort.InferenceSession.create(
+        encodeModel(buildInferenceModel({ ...c, [PEFT_CONFIG_KEY]: prompt }, w, { head: 'base' })),
+      );
+      const t = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v, BigInt), [1, v.length]);
+      const feeds: Record<string, ort.Tensor> = { input_ids: t([0, 7, 12, 9, 2]), attention_mask: t([1, 1, 1, 1, 1]) };
+      if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = t([0, 0, 0, 0, 0]);
+      const out = (await session.run(feeds)).last_hidden_state.data as Float32Array;
+      await session.release();
+      return out;
+    };
+    const a = await run(roberta, weights);
+    const b = await run(bert, shifted);
+    expect(a).toHaveLength(5 * config.hidden_size);
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5);
   });
 });

@@ -16,6 +16,8 @@ import { dropout, linear } from '../graph/composites';
 import { Value } from '../graph/value';
 import { TensorData } from '../onnx/model';
 import { Rng } from '../random';
+import { encoderPrefix, familySpec, scheduledLayers } from './family';
+import { usablePositions } from './positions';
 import { WeightSource } from './weights';
 
 /** The config.json key holding the PEFT description. */
@@ -96,17 +98,25 @@ export function peftOf(config: EncoderConfig, configFile = 'config.json'): PeftC
   }
 }
 
-/** Which LoRA target a module name is (`bert.encoder.layer.0.attention.self.query` → `query`), if any. */
-function loraTargetOf(module: string, targets: readonly string[]): string | undefined {
-  // `output.dense` must not claim `attention.output.dense`, so match on the layer-relative path.
-  const relative = module.replace(/^.*encoder\.layer\.\d+\./, '').replace(/^attention\.self\./, '');
-  return targets.find((t) => relative === t);
+/** BERT's layer-relative path of a LoRA target (`query` → `attention.self.query`). */
+function loraTargetPath(target: string): string {
+  return target === 'query' || target === 'key' || target === 'value' ? `attention.self.${target}` : target;
+}
+
+/** Which LoRA target a Linear is, from BERT's layer-relative path (`attention.self.query` → `query`), if any. */
+function loraTargetOf(bertPath: string, targets: readonly string[]): string | undefined {
+  // `output.dense` must not claim `attention.output.dense`, so match the whole layer-relative path.
+  return targets.find((t) => loraTargetPath(t) === bertPath);
 }
 
 /** The hooks `buildEncoder` calls at the points a PEFT method changes the forward pass. */
 export interface EncoderHooks {
-  /** After each encoder Linear (`module` is its HF path without `.weight`): returns the output to use. */
-  linear(module: string, x: Value, y: Value): Value;
+  /**
+   * After each encoder Linear: `module` is its checkpoint path without `.weight` (the family's
+   * name, which names the LoRA tensors), `bertPath` BERT's layer-relative path (what targets
+   * match). Returns the output to use.
+   */
+  linear(module: string, bertPath: string, x: Value, y: Value): Value;
   /** Whether `linear` changes anything (a fused Q/K/V projection would bypass it). */
   readonly changesLinears: boolean;
   /** After the attention-output and FFN-output dense + dropout, before the residual add (Houlsby placement). */
@@ -127,7 +137,7 @@ export function encoderHooks(g: GraphBuilder, config: EncoderConfig, weights: We
   if (!peft) return undefined;
   const hidden = config.hidden_size;
   const none: EncoderHooks = {
-    linear: (_m, _x, y) => y,
+    linear: (_m, _p, _x, y) => y,
     changesLinears: false,
     sublayerOutput: (_m, y) => y,
     promptLength: 0,
@@ -141,8 +151,8 @@ export function encoderHooks(g: GraphBuilder, config: EncoderConfig, weights: We
       return {
         ...none,
         changesLinears: true,
-        linear(module, x, y) {
-          if (!loraTargetOf(module, peft.target_modules)) return y;
+        linear(module, bertPath, x, y) {
+          if (!loraTargetOf(bertPath, peft.target_modules)) return y;
           return g.scope('lora', () => {
             const [outF, inF] = [y.shape[y.rank - 1], x.shape[x.rank - 1]] as number[];
             const a = g.paramTransposed(`${module}.lora_A.weight`, weights.take(`${module}.lora_A.weight`, [peft.r, inF]));
@@ -171,7 +181,9 @@ export function encoderHooks(g: GraphBuilder, config: EncoderConfig, weights: We
     }
     case 'prompt': {
       const n = peft.num_virtual_tokens;
-      const prompt = g.param(PROMPT_EMBEDDINGS, weights.take(PROMPT_EMBEDDINGS, [n, hidden]));
+      // The prompt lives in embedding space, before any projection (ELECTRA, ALBERT: embedding_size wide).
+      const width = familySpec(config.model_type).embeddingSize?.(config) ?? hidden;
+      const prompt = g.param(PROMPT_EMBEDDINGS, weights.take(PROMPT_EMBEDDINGS, [n, width]));
       return {
         ...none,
         promptLength: n,
@@ -181,7 +193,7 @@ export function encoderHooks(g: GraphBuilder, config: EncoderConfig, weights: We
             const rows = typeRow0 ? g.op.Add(prompt, typeRow0) : prompt;
             // [prompt; e] along the sequence axis as two placement MatMuls, P·prompt + Q·e, with
             // P = [I_n; 0] and Q = [0; I_L] cut to the runtime length: only ops with gradient rules.
-            const longest = config.max_position_embeddings - n;
+            const longest = usablePositions(config) - n;
             const length = g.op.Shape(e, 1, 2);
             const total = g.op.Add(length, g.constant([n], 'int64'));
             const place = placementMatrices(n, longest);
@@ -219,19 +231,6 @@ export function adapterBottleneck(hidden: number, reductionFactor: number): numb
   return Math.max(1, Math.floor(hidden / reductionFactor));
 }
 
-function encoderLayers(weights: ReadonlyMap<string, TensorF32>): { prefix: string; layers: number } {
-  let layers = 0;
-  let prefix = '';
-  for (const name of weights.keys()) {
-    const m = /^(.*)encoder\.layer\.(\d+)\./.exec(name);
-    if (m) {
-      prefix = m[1];
-      layers = Math.max(layers, Number(m[2]) + 1);
-    }
-  }
-  return { prefix, layers };
-}
-
 function kaimingUniform(rows: number, cols: number, rng: Rng): Float32Array {
   // torch's kaiming_uniform_(a=√5) on a [rows, fan_in] weight: U(−1/√fan_in, 1/√fan_in).
   const bound = 1 / Math.sqrt(cols);
@@ -255,13 +254,16 @@ export function initPeftWeights(
   const rng = new Rng(seed, 'splitmix32');
   const added = new Map<string, TensorF32>();
   const hidden = config.hidden_size;
-  const { prefix, layers } = encoderLayers(weights);
-  if (layers === 0) throw new UnsupportedModelError('no encoder layers found in the weights');
+  const family = familySpec(config.model_type);
+  const prefix = encoderPrefix(family, (name) => weights.has(name));
+  const named = (bertName: string): string => `${prefix}${family.rename(bertName, config)}`;
+  // One set per stored layer: ALBERT's shared layer gets one LoRA pair or adapter, shared across depth.
+  const layers = scheduledLayers(family, config);
   switch (peft.type) {
     case 'lora':
-      for (let i = 0; i < layers; i++) {
+      for (const i of layers) {
         for (const target of peft.target_modules) {
-          const module = `${prefix}encoder.layer.${i}.${target === 'query' || target === 'key' || target === 'value' ? `attention.self.${target}` : target}`;
+          const module = named(`encoder.layer.${i}.${loraTargetPath(target)}`);
           const base = weights.get(`${module}.weight`);
           if (!base) throw new UnsupportedModelError(`LoRA target "${target}": no tensor ${module}.weight`);
           const [outF, inF] = base.shape;
@@ -273,9 +275,9 @@ export function initPeftWeights(
     case 'adapter': {
       const b = adapterBottleneck(hidden, peft.reduction_factor);
       const normal = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal() * 1e-2);
-      for (let i = 0; i < layers; i++) {
+      for (const i of layers) {
         for (const site of ADAPTER_SITES) {
-          const p = `${prefix}encoder.layer.${i}.${site}.adapter`;
+          const p = `${named(`encoder.layer.${i}.${site}`)}.adapter`;
           added.set(`${p}.down.weight`, { shape: [b, hidden], data: normal(b * hidden) });
           added.set(`${p}.down.bias`, { shape: [b], data: new Float32Array(b) });
           added.set(`${p}.up.weight`, { shape: [hidden, b], data: normal(hidden * b) });
@@ -285,17 +287,18 @@ export function initPeftWeights(
       break;
     }
     case 'prompt': {
-      const word = weights.get(`${prefix}embeddings.word_embeddings.weight`);
+      const word = weights.get(named('embeddings.word_embeddings.weight'));
       if (!word) throw new UnsupportedModelError('prompt tuning needs the word embeddings');
       const n = peft.num_virtual_tokens;
-      const data = new Float32Array(n * hidden);
+      const width = word.shape[1];
+      const data = new Float32Array(n * width);
       // Skip the first rows, which hold [PAD] and other special or unused tokens in BERT vocabularies.
       const low = Math.min(1000, Math.floor(word.shape[0] / 2));
       for (let k = 0; k < n; k++) {
         const row = low + Math.floor(rng.uniform() * (word.shape[0] - low));
-        data.set(word.data.subarray(row * hidden, (row + 1) * hidden), k * hidden);
+        data.set(word.data.subarray(row * width, (row + 1) * width), k * width);
       }
-      added.set(PROMPT_EMBEDDINGS, { shape: [n, hidden], data });
+      added.set(PROMPT_EMBEDDINGS, { shape: [n, width], data });
       break;
     }
   }

@@ -167,7 +167,14 @@ export function decodeTensor(bytes: Uint8Array): NamedTensor {
     data = BigInt64Array.from(repeatedInts(fields, 7), (v) => BigInt(v));
   } else {
     const values = repeatedInts(fields, 5);
-    data = dtype === 'int32' ? Int32Array.from(values) : dtype === 'bool' ? Uint8Array.from(values) : Uint16Array.from(values);
+    data =
+      dtype === 'int32'
+        ? Int32Array.from(values)
+        : dtype === 'int8'
+          ? Int8Array.from(values)
+          : dtype === 'bool' || dtype === 'uint8'
+            ? Uint8Array.from(values)
+            : Uint16Array.from(values);
   }
   if (data.length !== count) throw new Error(`tensor ${name}: ${data.length} values for shape [${dims.join(',')}]`);
   return { name, dtype, dims, data };
@@ -184,6 +191,9 @@ function typedArrayFromBytes(dtype: DType, raw: Uint8Array): TensorArray {
       return new BigInt64Array(copy.buffer, 0, copy.length / 8);
     case 'int32':
       return new Int32Array(copy.buffer, 0, copy.length / 4);
+    case 'int8':
+      return new Int8Array(copy.buffer, 0, copy.length);
+    case 'uint8':
     case 'bool':
       return copy;
   }

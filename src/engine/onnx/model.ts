@@ -5,8 +5,11 @@
  */
 import { f16ToF32, f32ToF16 } from '../formats/float16';
 
-/** Element types the engine emits. Names follow numpy/ORT (`float32`, `int64`, ...). */
-export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
+/**
+ * Element types the engine emits. Names follow numpy/ORT (`float32`, `int64`, ...); `int8` and
+ * `uint8` hold quantized weights and zero points.
+ */
+export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 
 /** A dimension: a fixed size, or a symbolic name such as `batch_size` (ONNX `dim_param`). */
 export type Dim = number | string;
@@ -18,6 +21,8 @@ export interface TypedArrayOf {
   float16: Uint16Array;
   int64: BigInt64Array;
   int32: Int32Array;
+  int8: Int8Array;
+  uint8: Uint8Array;
   bool: Uint8Array;
 }
 export type TensorArray = TypedArrayOf[DType];
@@ -90,6 +95,8 @@ export const PRODUCER_NAME = 'berth';
 /** ONNX `TensorProto.DataType` codes. */
 export const ONNX_DATA_TYPE: Readonly<Record<DType, number>> = {
   float32: 1,
+  uint8: 2,
+  int8: 3,
   int32: 6,
   int64: 7,
   bool: 9,
@@ -105,6 +112,8 @@ export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = {
   float16: 2,
   int64: 8,
   int32: 4,
+  int8: 1,
+  uint8: 1,
   bool: 1,
 };
 
@@ -124,6 +133,10 @@ export function tensorFromNumbers(dtype: DType, dims: readonly number[], values:
       return { dtype, dims, data: BigInt64Array.from(values, (v) => BigInt(Math.trunc(v))) };
     case 'int32':
       return { dtype, dims, data: Int32Array.from(values) };
+    case 'int8':
+      return { dtype, dims, data: Int8Array.from(values) };
+    case 'uint8':
+      return { dtype, dims, data: Uint8Array.from(values) };
     case 'bool':
       return { dtype, dims, data: Uint8Array.from(values, (v) => (v ? 1 : 0)) };
     case 'float16':

@@ -18,6 +18,7 @@ export function servingCoreFactory(fleet?: PostgresStore): CoreFactory {
       intraOpThreads: config.threads.intraOp,
       interOpThreads: config.threads.interOp,
       threadSpinning: config.threads.spinning,
+      graph: { ...config.graph },
       batching: { ...config.batching },
       limits: {
         maxInputsPerRequest: config.limits.maxInputsPerRequest,
