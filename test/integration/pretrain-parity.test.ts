@@ -9,7 +9,8 @@ import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
 
 /**
  * Pre-training heads against the PyTorch references of `bert-pretraining` (BertForPreTraining:
- * MLM + NSP on the pooler): the pre-masked batch of `train_pretraining.jsonl`, padded as the
+ * MLM + NSP on the pooler) and `albert-pretraining` (AlbertForPreTraining: MLM + SOP on ALBERT's
+ * pooler): the pre-masked batch of `train_pretraining.jsonl`, padded as the
  * fixtures README prescribes, then the first loss and both its terms' sum, every gradient and the
  * parameters after 3 AdamW steps (lr 1e-3, wd 0.01 with HF's grouping, no clipping), with the MLM
  * scored densely ([B, L] labels) and at the masked positions only (what `berth pretrain` builds).
@@ -25,7 +26,13 @@ interface Row {
 }
 
 interface Reference {
-  batch: { shape: [number, number]; input_ids: number[][]; labels: number[][]; next_sentence_label: number[] };
+  batch: {
+    shape: [number, number];
+    input_ids: number[][];
+    labels: number[][];
+    next_sentence_label?: number[];
+    sentence_order_label?: number[];
+  };
   loss: number;
   losses: number[];
   loss_after_3: number;
@@ -80,6 +87,8 @@ const relClose = (actual: number, expected: number, rel: number): void => {
 const CASES: Array<[string, string, PretrainingHeads, boolean]> = [
   ['bert-pretraining', 'dense MLM labels', { sentence: 'nsp' }, false],
   ['bert-pretraining', 'masked positions only', { sentence: 'nsp' }, true],
+  ['albert-pretraining', 'dense MLM labels', { sentence: 'sop' }, false],
+  ['albert-pretraining', 'masked positions only', { sentence: 'sop' }, true],
 ];
 
 describeWithFixtures('pre-training heads: parity with the PyTorch pre-training references', () => {
@@ -128,10 +137,12 @@ describeWithFixtures('pre-training heads: parity with the PyTorch pre-training r
       expect([built.batch.size, built.batch.seqLength]).toEqual(reference.batch.shape);
       expect(built.rows).toEqual(reference.batch.input_ids);
       expect(built.labels).toEqual(reference.batch.labels);
-      expect(Array.from(built.batch.sentenceLabels!, Number)).toEqual(reference.batch.next_sentence_label);
+      expect(Array.from(built.batch.sentenceLabels!, Number)).toEqual(
+        heads.sentence === 'nsp' ? reference.batch.next_sentence_label : reference.batch.sentence_order_label,
+      );
     });
 
-    it('first-step loss (MLM + NSP) and global gradient norm to 1e-4 relative', () => {
+    it('first-step loss (MLM + NSP or SOP) and global gradient norm to 1e-4 relative', () => {
       relClose(losses[0], reference.loss, 1e-4);
       relClose(gradNorms[0], reference.grad_global_l2_norms[0], 1e-4);
     });

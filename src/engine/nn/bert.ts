@@ -57,7 +57,7 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, weights: We
   const inputs = graphInputs(m);
   if (options.fused && fusionRefusal(m) === undefined) {
     const last = fusedEncoderStack(m, inputs, (names) => fusedQkv(g, m.weights, names, m.hidden));
-    return { inputs, lastHiddenState: last, outputs: taskHead(m, last, options) };
+    return { inputs, lastHiddenState: last, named: m.named, outputs: taskHead(m, last, options) };
   }
   let h = embeddings(m, inputs);
   const mask = additiveMask(m, inputs.attentionMask);
