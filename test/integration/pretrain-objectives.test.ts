@@ -1,7 +1,8 @@
 /**
  * Pre-training objectives and Hugging Face layouts: a BertForPreTraining checkpoint
  * (`bert-pretraining`, HF's names) continues pre-training under `mlm+nsp` with its own heads and
- * comes out with exactly its tensor names and architecture; the heads another objective adds are
+ * comes out with exactly its tensor names and architecture, and so does an AlbertForPreTraining
+ * one (`albert-pretraining`) under `mlm+sop`; the heads another objective adds are
  * initialised, kept under their names, and a task model can still be made from the result.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -53,6 +54,18 @@ describeWithFixtures('pre-training objectives: Hugging Face layouts', () => {
     expect(readConfig(join(out, 'model', 'config.json')).architectures).toEqual(['BertForPreTraining']);
     // Trained: the NSP classifier moved from the fixture's values.
     expect(saved.get('cls.seq_relationship.weight')!.data).not.toEqual(weights.get('cls.seq_relationship.weight')!.data);
+  });
+
+  it('an AlbertForPreTraining checkpoint continues under mlm+sop with its own heads and the same names', async () => {
+    const albert = hfTinyDir('albert-pretraining');
+    const weights = readSafetensors(join(albert, 'model.safetensors'));
+    const out = join(work, 'albert-sop');
+    await pretrain(options(albert, out, { objective: 'mlm+sop' }));
+    const saved = readSafetensors(join(out, 'model', 'model.safetensors'));
+    expect([...saved.keys()].sort()).toEqual([...weights.keys()].sort());
+    expect(readConfig(join(out, 'model', 'config.json')).architectures).toEqual(['AlbertForPreTraining']);
+    expect(saved.get('sop_classifier.classifier.weight')!.data).not.toEqual(weights.get('sop_classifier.classifier.weight')!.data);
+    expect(saved.get('albert.pooler.weight')!.data).not.toEqual(weights.get('albert.pooler.weight')!.data);
   });
 
   it('SOP on a BertForPreTraining checkpoint adds ALBERT’s sop_classifier and keeps the NSP head it does not train; a task model drops the pre-training heads', async () => {
