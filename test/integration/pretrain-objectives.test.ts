@@ -5,13 +5,15 @@
  * one (`albert-pretraining`) under `mlm+sop`; the heads another objective adds are
  * initialised, kept under their names, and a task model can still be made from the result.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../../src/engine/formats/config';
 import { readSafetensors } from '../../src/engine/formats/safetensors';
 import { withPretrainingHeads } from '../../src/engine/init';
+import { BerthTokenizer } from '../../src/tokenizer/tokenizer';
 import { newHeadModelDir } from '../../src/trainer/new-head';
+import { tokenizeCorpus } from '../../src/trainer/pretrain/corpus';
 import { PRETRAIN_DEFAULTS, PretrainOptions, pretrain } from '../../src/trainer/pretrain/pretrain';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
 
@@ -36,6 +38,26 @@ function options(modelDir: string, outDir: string, over: Partial<PretrainOptions
     ...over,
   };
 }
+
+describe('the corpus with a real tokenizer', () => {
+  it('the stream is each line tokenized whole; sentences start where ICU puts them; blank lines separate documents', async () => {
+    const tokenizer = await BerthTokenizer.fromModelDir(join(__dirname, '..', '..', 'models', 'berth-mini'));
+    const lines = ['It was late. "Go home," she said! Why?', 'A second paragraph.', 'Another book.'];
+    const file = join(work, 'books.txt');
+    writeFileSync(file, `${lines[0]}\n${lines[1]}\n\n${lines[2]}\n`);
+    const corpus = await tokenizeCorpus([file], tokenizer);
+    const direct = await tokenizer.encodeBatch(lines, { addSpecialTokens: false, truncation: false });
+    expect([...corpus.ids]).toEqual(direct.flatMap(([e]) => [...e.ids, tokenizer.specialIds.sep]));
+    expect(corpus.documents).toBe(2);
+    // "It was late." | "\"Go home,\" she said!" | "Why?" || "A second paragraph." ||| "Another book."
+    expect([...corpus.documentSentences]).toEqual([0, 4, 5]);
+    const first = direct[0][0];
+    const startOf = (charStart: number): number => first.offsets.findIndex(([a]) => a >= charStart);
+    expect([...corpus.sentenceStarts].slice(0, 3)).toEqual([0, startOf(13), startOf(34)]);
+    expect(corpus.sentenceEnds[2]).toBe(first.ids.length);
+    expect(corpus.sentenceStarts[3]).toBe(first.ids.length + 1);
+  });
+});
 
 describeWithFixtures('pre-training objectives: Hugging Face layouts', () => {
   const fixture = hfTinyDir('bert-pretraining');

@@ -20,14 +20,25 @@ function fakeTokenizer(): CorpusTokenizer {
       inputs.map((text) => {
         const ids: number[] = [];
         const wordIds: number[] = [];
+        const offsets: Array<[number, number]> = [];
+        let at = 0;
         (text as string).split(' ').forEach((word, w) => {
           const pieces = word.length > 3 ? [word.slice(0, 3), `##${word.slice(3)}`] : [word];
+          offsets.push(
+            ...(word.length > 3
+              ? ([
+                  [at, at + 3],
+                  [at + 3, at + word.length],
+                ] as Array<[number, number]>)
+              : [[at, at + word.length] as [number, number]]),
+          );
           for (const p of pieces) {
             ids.push(idOf(p));
             wordIds.push(w);
           }
+          at += word.length + 1;
         });
-        return [{ ids, wordIds } as unknown as TokenizedInput];
+        return [{ ids, wordIds, offsets } as unknown as TokenizedInput];
       }),
   };
 }

@@ -1,9 +1,8 @@
 /**
  * The pre-training corpus as one packed token stream: every non-empty line of every text file is
- * a paragraph (Gutenberg's shards hold one paragraph per line), split into sentences (ICU's
- * sentence boundaries, `Intl.Segmenter`), tokenized without special tokens and followed by
- * [SEP]; the stream is cut into blocks of `maxLength − 1` tokens and each block is read as
- * `[CLS] block`. Sentence and document boundaries are kept beside the stream, so sentence pairs
+ * a paragraph (Gutenberg's shards hold one paragraph per line), tokenized without special tokens
+ * and followed by [SEP], its sentences found by ICU's sentence boundaries (`Intl.Segmenter`); the
+ * stream is cut into blocks of `maxLength − 1` tokens and each block is read as `[CLS] block`. Sentence and document boundaries are kept beside the stream, so sentence pairs
  * and segments can be drawn (`pairs.ts`): documents are separated by blank lines (Gutenberg's
  * books), and a file without blank lines holds one document per line. Tokens live in typed arrays
  * (about 8 bytes a token), so a corpus of tens of millions of tokens fits, and a block is
@@ -16,8 +15,8 @@ import { FormatError } from '../../engine/errors';
 import type { BerthTokenizer } from '../../tokenizer/tokenizer';
 import { MlmFeature } from '../data/features';
 
-/** Sentences sent to the tokenizer per call. */
-const ENCODE_SENTENCES = 1024;
+/** Paragraphs sent to the tokenizer per call. */
+const ENCODE_LINES = 512;
 
 const SENTENCES = new Intl.Segmenter('en', { granularity: 'sentence' });
 
@@ -92,16 +91,31 @@ function documentsOf(text: string): string[][] {
   return documents;
 }
 
-function sentencesOf(paragraph: string): string[] {
-  const out: string[] = [];
-  for (const { segment } of SENTENCES.segment(paragraph)) {
-    const trimmed = segment.trim();
-    if (trimmed.length > 0) out.push(trimmed);
+/**
+ * Where each sentence of `paragraph` starts, in code points (the unit of the tokenizer's offsets):
+ * ICU's sentence boundaries, each segment's trailing spaces belonging to it.
+ */
+function sentenceStartsOf(paragraph: string): number[] {
+  const starts: number[] = [];
+  let unit = 0;
+  let point = 0;
+  for (const { index } of SENTENCES.segment(paragraph)) {
+    while (unit < index) {
+      const c = paragraph.charCodeAt(unit);
+      const pair = c >= 0xd800 && c <= 0xdbff && unit + 1 < paragraph.length;
+      unit += pair ? 2 : 1;
+      point++;
+    }
+    starts.push(point);
   }
-  return out;
+  return starts;
 }
 
-/** Tokenizes `files` sentence by sentence into one stream; `onProgress` is called after each file. */
+/**
+ * Tokenizes `files` paragraph by paragraph into one stream (the sentence boundaries are read from
+ * the tokens' offsets, so the stream is the same as without them); `onProgress` is called after
+ * each file.
+ */
 export async function tokenizeCorpus(
   files: readonly string[],
   tokenizer: CorpusTokenizer,
@@ -115,44 +129,42 @@ export async function tokenizeCorpus(
   const documentSentences = new GrowableInt32();
   let wordBase = 0;
   for (const file of files) {
-    // Flattened sentences with the paragraph and document each belongs to.
-    const sentences: string[] = [];
-    const paragraphEnds = new Set<number>();
-    const documentFirsts = new Set<number>();
+    const paragraphs: Array<{ text: string; firstOfDocument: boolean }> = [];
     for (const document of documentsOf(readFileSync(file, 'utf8'))) {
-      documentFirsts.add(sentences.length);
-      for (const paragraph of document) {
-        sentences.push(...sentencesOf(paragraph));
-        paragraphEnds.add(sentences.length - 1);
-      }
+      document.forEach((text, i) => paragraphs.push({ text, firstOfDocument: i === 0 }));
     }
     let documentOpen = false;
-    for (let from = 0; from < sentences.length; from += ENCODE_SENTENCES) {
-      const encoded = await tokenizer.encodeBatch(sentences.slice(from, from + ENCODE_SENTENCES), {
-        addSpecialTokens: false,
-        truncation: false,
-      });
+    for (let from = 0; from < paragraphs.length; from += ENCODE_LINES) {
+      const chunk = paragraphs.slice(from, from + ENCODE_LINES);
+      const encoded = await tokenizer.encodeBatch(
+        chunk.map((p) => p.text),
+        { addSpecialTokens: false, truncation: false },
+      );
       encoded.forEach(([e], k) => {
-        const index = from + k;
-        if (documentFirsts.has(index)) documentOpen = false;
-        if (e.ids.length > 0) {
-          if (!documentOpen) documentSentences.push(sentenceStarts.length);
-          documentOpen = true;
-          sentenceStarts.push(ids.length);
-          let maxWord = -1;
-          for (let t = 0; t < e.ids.length; t++) {
-            ids.push(e.ids[t]);
-            const w = e.wordIds[t];
-            words.push(w === null ? -1 : wordBase + w);
-            if (w !== null && w > maxWord) maxWord = w;
+        if (chunk[k].firstOfDocument) documentOpen = false;
+        const starts = sentenceStartsOf(chunk[k].text);
+        let sentence = -1;
+        let maxWord = -1;
+        for (let t = 0; t < e.ids.length; t++) {
+          // The sentence holding this token: the last one starting at or before it.
+          let s = sentence < 0 ? 0 : sentence;
+          while (s + 1 < starts.length && e.offsets[t][0] >= starts[s + 1]) s++;
+          if (s !== sentence) {
+            if (sentence >= 0) sentenceEnds.push(ids.length);
+            if (!documentOpen) documentSentences.push(sentenceStarts.length);
+            documentOpen = true;
+            sentenceStarts.push(ids.length);
+            sentence = s;
           }
-          wordBase += maxWord + 1;
-          sentenceEnds.push(ids.length);
+          ids.push(e.ids[t]);
+          const w = e.wordIds[t];
+          words.push(w === null ? -1 : wordBase + w);
+          if (w !== null && w > maxWord) maxWord = w;
         }
-        if (paragraphEnds.has(index) && documentOpen) {
-          ids.push(sep);
-          words.push(-1);
-        }
+        if (sentence >= 0) sentenceEnds.push(ids.length);
+        wordBase += maxWord + 1;
+        ids.push(sep);
+        words.push(-1);
       });
     }
     onProgress?.(file, ids.length);
