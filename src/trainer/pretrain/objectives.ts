@@ -7,6 +7,7 @@
  *   objective, on packed `[CLS] block [SEP]` rows (a single segment, as SpanBERT trains).
  * Every row holds `maxLength` tokens (pair rows are padded), so a step costs the same under each.
  */
+import { FormatError } from '../../engine/errors';
 import { PretrainingHeads } from '../../engine/nn/pretraining';
 import { TrainingBatch } from '../../runtime/training-session';
 import { MaskingOptions, maskTokens } from '../data/mlm';
@@ -48,6 +49,11 @@ export interface RowSource {
 
 export function rowSource(corpus: PackedCorpus, objective: Objective, maxLength: number): RowSource {
   if (sentenceObjectiveOf(objective)) {
+    if (objective === 'mlm+nsp' && corpus.documents < 2)
+      throw new FormatError(
+        corpus.files.join(', '),
+        `holds ${corpus.documents} document; --objective mlm+nsp draws random sentences from another one (separate documents by blank lines)`,
+      );
     const chunks = chunkDocuments(corpus, maxLength);
     return { corpus, objective, maxLength, chunks, rows: chunks.length };
   }

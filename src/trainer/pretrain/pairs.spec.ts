@@ -1,5 +1,6 @@
 import { Rng } from '../random';
 import { PackedCorpus } from './corpus';
+import { rowSource } from './objectives';
 import { chunkDocuments, drawPair, PairRow, SentenceObjective } from './pairs';
 
 const CLS = 2;
@@ -64,6 +65,12 @@ const corpus = syntheticCorpus(300);
 const MAX = 48;
 
 describe('sentence chunks', () => {
+  it('mlm+nsp refuses a corpus of one document before any step; SOP reads it', () => {
+    const one = syntheticCorpus(1, 3);
+    expect(() => rowSource(one, 'mlm+nsp', MAX)).toThrow(/holds 1 document; --objective mlm\+nsp/);
+    expect(rowSource(one, 'mlm+sop', MAX).rows).toBe(chunkDocuments(one, MAX).length);
+  });
+
   it('cover every sentence of every document once, in order, each filled to the target or its document’s end', () => {
     const chunks = chunkDocuments(corpus, MAX);
     let next = 0;
