@@ -342,7 +342,7 @@ export function renderDoc(r: Results, previous: string): string {
     '',
     `Scores in %. The pre-training loss is the mean training loss of the last 100 steps: the MLM loss plus the objective's own head loss (NSP/SOP/SBO), so it compares objectives only loosely. NSP / SOP accuracy is measured on 64 pairs drawn from 400 lines (two books) of the held-out shard (\`gutenberg_en_011.txt\`).`,
     '',
-    `Run time on this machine (2 CPU cores shared with other work, ${s.threads} ONNX Runtime threads): pre-training ${(pretrainSeconds / 60).toFixed(1)} min for the four objectives, fine-tuning and scoring ${(fineTuneSeconds / 60).toFixed(1)} min for the ${Object.values(r.scores).reduce((a, t) => a + Object.keys(t ?? {}).length, 0)} runs. Rebuild with \`node scripts/run-ts.js scripts/objective-comparison.ts\` (\`--steps\`, \`--examples\`, \`--threads\`; \`--render-only\` rewrites this section from the saved results).`,
+    `Run time on this machine (2 CPU cores shared with other work, ${s.threads} ONNX Runtime threads)${lastWall(r)}: pre-training ${(pretrainSeconds / 60).toFixed(1)} min for the four objectives, fine-tuning and scoring ${(fineTuneSeconds / 60).toFixed(1)} min for the ${Object.values(r.scores).reduce((a, t) => a + Object.keys(t ?? {}).length, 0)} runs. Rebuild with \`node scripts/run-ts.js scripts/objective-comparison.ts${r.scores.none ? ' --baseline' : ''}\` (\`--steps\`, \`--examples\`, \`--threads\`; \`--render-only\` rewrites this section from the saved results).`,
     '',
     '### What the papers claim, and what these numbers say',
     '',
@@ -358,6 +358,11 @@ export function renderDoc(r: Results, previous: string): string {
     return previous.slice(0, previous.indexOf(BEGIN)) + body + previous.slice(previous.indexOf(END) + END.length);
   }
   return `# Pre-training objectives\n\n${body}\n`;
+}
+
+function lastWall(r: Results): string {
+  const runs = Object.values(r.wall_seconds);
+  return runs.length === 1 ? `, ${(runs[0] / 60).toFixed(1)} min of wall clock for the whole script in one invocation` : '';
 }
 
 function taskScore(r: Results, e: Encoder, t: Task): number | undefined {
@@ -452,9 +457,7 @@ function conclusion(r: Results): string {
   const sop = r.pretrain['mlm+sop']?.sentence_accuracy;
   return [
     `Where we agree and where not: the ranking by mean score over the four tasks is ${best.map(([o, m]) => `\`${o}\` ${fmt(m)}`).join(', ')}${none === undefined ? '' : ` (random initialisation ${fmt(none)})`}; of the three claims, ${claimsSummary(r)}.`,
-    none !== undefined
-      ? `Against the random initialisation fine-tuned the same way, ${best.filter(([, m]) => m > none).length} of the 4 pre-trained encoders score higher on average${best.every(([, m]) => m <= none) ? `: this little pre-training (${(r.pretrain.mlm?.tokens ?? 0).toLocaleString('en-US')} token positions per objective) has not yet paid for itself, so the differences between objectives are differences between encoders that are all still close to their starting point` : ''}.`
-      : '',
+    none !== undefined ? againstRandom(r, best, none) : '',
     floorTasks.length > 0
       ? `${floorTasks.map((t) => (t === 'nli' ? 'NLI' : 'Sentiment')).join(' and ')} stayed within 2 points of always answering the most frequent label for every objective: at this budget the comparison says nothing there.`
       : '',
@@ -465,6 +468,16 @@ function conclusion(r: Results): string {
   ]
     .filter((x) => x !== '')
     .join(' ');
+}
+
+/** How far the pre-trained encoders' means are from the random initialisation's (a point or less counts as level). */
+function againstRandom(r: Results, best: ReadonlyArray<readonly [Objective, number]>, none: number): string {
+  const deltas = best.map(([o, m]) => `\`${o}\` ${pts(m - none)}`).join(', ');
+  const clearlyAbove = best.filter(([, m]) => m - none > 0.01).length;
+  const tokens = (r.pretrain.mlm?.tokens ?? 0).toLocaleString('en-US');
+  return clearlyAbove === 0
+    ? `Against the random initialisation fine-tuned the same way (mean ${fmt(none)}), the pre-trained encoders' means differ by ${deltas} points: none is more than a point above it, so this little pre-training (${tokens} token positions per objective) has not yet paid for itself, and the differences between objectives are differences between encoders still close to their starting point.`
+    : `Against the random initialisation fine-tuned the same way (mean ${fmt(none)}), the pre-trained encoders' means differ by ${deltas} points.`;
 }
 
 function claimsSummary(r: Results): string {
