@@ -3,6 +3,7 @@ import { TensorF32 } from './formats/safetensors';
 import { GraphBuilder } from './graph/builder';
 import { buildEncoder } from './nn/bert';
 import { familySpec } from './nn/family';
+import { PretrainingHeads, sentenceLogits, spanBoundaryLogits } from './nn/pretraining';
 import { WeightSource } from './nn/weights';
 import { Rng } from './random';
 
@@ -60,5 +61,42 @@ export function initWeights(config: EncoderConfig, head: HeadKind, seed: number)
     },
   };
   buildEncoder(new GraphBuilder(), config, source, { head });
+  return new Map([...made.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * `weights` completed with the pre-training heads they lack (pooler, NSP/SOP classifier, SBO),
+ * initialised by the same rules; tensors already present are kept as they are.
+ */
+export function withPretrainingHeads(
+  config: EncoderConfig,
+  weights: ReadonlyMap<string, TensorF32>,
+  heads: PretrainingHeads,
+  seed: number,
+): Map<string, TensorF32> {
+  const made = new Map<string, TensorF32>(weights);
+  const source: WeightSource = {
+    has: (name) => made.has(name),
+    take: (name, shape) => {
+      let t = made.get(name);
+      if (!t) {
+        t = initTensor(name, shape, config, seed);
+        made.set(name, t);
+      }
+      return t;
+    },
+  };
+  const g = new GraphBuilder();
+  const built = buildEncoder(g, config, source, { head: 'masked-lm' });
+  if (heads.sentence) sentenceLogits(g, config, source, built.lastHiddenState, built.named, heads.sentence);
+  if (heads.spanBoundary) {
+    const index = g.input('index', 'int64', [1]);
+    spanBoundaryLogits(g, config, source, built.lastHiddenState, built.named('embeddings.word_embeddings.weight'), {
+      left: index,
+      right: index,
+      offset: index,
+      maxSpanLength: heads.spanBoundary.maxSpanLength,
+    });
+  }
   return new Map([...made.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

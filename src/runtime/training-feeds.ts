@@ -18,6 +18,12 @@ export interface TrainingBatch {
    */
   readonly maskedPositions?: BigInt64Array;
   /** Further float inputs by graph name with their dims (a distilled student's teacher logits). */
+  /** Pre-training's sentence objective: one label per row (`next_sentence_label` or `sentence_order_label`). */
+  readonly sentenceLabels?: BigInt64Array;
+  /** The span boundary objective, per masked position: the row-major positions left and right of its span, its offset in it. */
+  readonly spanLeft?: BigInt64Array;
+  readonly spanRight?: BigInt64Array;
+  readonly spanOffset?: BigInt64Array;
   readonly floatInputs?: Readonly<Record<string, { readonly data: Float32Array; readonly dims: readonly number[] }>>;
 }
 
@@ -58,6 +64,17 @@ export function batchFeeds(names: readonly string[], batch: TrainingBatch, label
       case 'masked_positions': {
         const positions = required(batch.maskedPositions, name);
         feeds[name] = new ort.Tensor('int64', positions, [positions.length]);
+        break;
+      }
+      case 'next_sentence_label':
+      case 'sentence_order_label':
+        feeds[name] = new ort.Tensor('int64', required(batch.sentenceLabels, name), [batch.size]);
+        break;
+      case 'span_left':
+      case 'span_right':
+      case 'span_offset': {
+        const values = required(name === 'span_left' ? batch.spanLeft : name === 'span_right' ? batch.spanRight : batch.spanOffset, name);
+        feeds[name] = new ort.Tensor('int64', values, [values.length]);
         break;
       }
       default: {

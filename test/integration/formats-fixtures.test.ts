@@ -241,7 +241,7 @@ describeWithFixtures('formats on the hf-tiny model directories', () => {
       writeFileSync(file, JSON.stringify(json));
       const error = caught(() => headOf(readConfig(file), file));
       expect(error.message).toBe(
-        `${file}: architecture "BertForNextSentencePrediction" is not supported; expected *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering, *ForMaskedLM or *Model`,
+        `${file}: architecture "BertForNextSentencePrediction" is not supported; expected *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering, *ForMaskedLM, *ForPreTraining or *Model`,
       );
       expect(error.code).toBe('UNSUPPORTED_MODEL');
     });

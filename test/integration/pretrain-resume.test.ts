@@ -43,6 +43,7 @@ function options(outDir: string, over: Partial<PretrainOptions> = {}): PretrainO
     weightDecay: 0.01,
     maxGradNorm: 1.0,
     steps: 6,
+    objective: 'mlm',
     wholeWordMask: true,
     maskProbability: 0.15,
     seed: 11,
@@ -99,6 +100,41 @@ describe('berth pretrain: resume', () => {
     const name = 'bert.encoder.layer.0.attention.self.query.weight';
     expect(after.get(name)?.data).not.toEqual(before.get(name)?.data);
   });
+
+  it.each(['mlm+nsp', 'mlm+sop', 'span+sbo'] as const)(
+    '%s: 4 steps straight and 3 + stop + resume give identical parameters, heads included, and curves',
+    async (objective) => {
+      const straight = join(work, `${objective}-straight`);
+      await pretrain(options(straight, { objective, steps: 4, checkpointEvery: 2 }));
+      const resumed = join(work, `${objective}-resumed`);
+      const controller = new AbortController();
+      const onEvent = (e: PretrainEvent): void => {
+        if (e.type === 'step' && e.step === 3) controller.abort();
+      };
+      await expect(
+        pretrain(options(resumed, { objective, steps: 4, checkpointEvery: 2 }), { signal: controller.signal, onEvent }),
+      ).rejects.toBeInstanceOf(PretrainingStoppedError);
+      await pretrain(options(resumed, { objective, steps: 4, checkpointEvery: 2, resume: true }));
+      const a = readFileSync(join(straight, 'model', 'model.safetensors'));
+      expect(readFileSync(join(resumed, 'model', 'model.safetensors')).equals(a)).toBe(true);
+      expect(curve(resumed)).toEqual(curve(straight));
+      // The heads are in the checkpoint under their Hugging Face names, and were trained.
+      const head = {
+        'mlm+nsp': 'cls.seq_relationship.weight',
+        'mlm+sop': 'sop_classifier.classifier.weight',
+        'span+sbo': 'cls.pair_target_predictions.mlp_layer_norm.dense.weight',
+      }[objective];
+      const saved = readSafetensors(join(straight, 'model', 'model.safetensors'));
+      const first = readSafetensors(join(straight, 'checkpoints', 'step-00000002', 'params.safetensors'));
+      expect(saved.get(head)?.data).not.toEqual(first.get(head)?.data);
+      const config = JSON.parse(readFileSync(join(straight, 'model', 'config.json'), 'utf8')) as { architectures: string[] };
+      expect(config.architectures).toEqual([objective === 'mlm+nsp' ? 'BertForPreTraining' : 'BertForMaskedLM']);
+      const validation = JSON.parse(readFileSync(join(straight, 'model', 'metrics.json'), 'utf8')) as {
+        validation: { sentence_accuracy?: number };
+      };
+      expect(validation.validation.sentence_accuracy === undefined).toBe(objective === 'span+sbo');
+    },
+  );
 
   it('a different seed gives different parameters (the comparison above can fail)', async () => {
     const other = join(work, 'other-seed');

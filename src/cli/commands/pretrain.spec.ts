@@ -13,6 +13,7 @@ describe('pretrainOptionsFromArgs', () => {
       batchSize: 32,
       epochs: 1,
       steps: undefined,
+      objective: 'mlm',
       wholeWordMask: false,
       resume: false,
       checkpointEvery: 0,
@@ -54,6 +55,15 @@ describe('pretrainOptionsFromArgs', () => {
       logEvery: 5,
       threads: 1,
     });
+  });
+
+  it('--objective takes one of the four objectives', () => {
+    for (const objective of ['mlm', 'mlm+nsp', 'mlm+sop', 'span+sbo']) {
+      expect(pretrainOptionsFromArgs({ values: { ...base, objective }, positionals: [] }).objective).toBe(objective);
+    }
+    expect(() => pretrainOptionsFromArgs({ values: { ...base, objective: 'nsp' }, positionals: [] })).toThrow(
+      new UsageError('--objective must be one of mlm, mlm+nsp, mlm+sop, span+sbo, got "nsp"'),
+    );
   });
 
   it('rejects bad values with the option named', () => {

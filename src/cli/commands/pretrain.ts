@@ -1,10 +1,12 @@
 import { PRETRAIN_DEFAULTS, PretrainEvent, PretrainOptions, pretrain } from '../../trainer/pretrain/pretrain';
+import { OBJECTIVES, Objective, isObjective } from '../../trainer/pretrain/objectives';
 import { Command, ParsedArgs, UsageError, requireString, say } from '../command';
 
 const USAGE = [
   'berth pretrain --model <hf-dir> --data <file|dir of .txt> --out <dir>',
   '  [--steps N | --epochs N] [--max-seq-length N] [--batch-size N] [--learning-rate X] [--warmup-ratio X]',
-  '  [--weight-decay X] [--max-grad-norm X] [--mask-probability X] [--whole-word-mask] [--seed N]',
+  '  [--objective mlm|mlm+nsp|mlm+sop|span+sbo] [--weight-decay X] [--max-grad-norm X] [--mask-probability X]',
+  '  [--whole-word-mask] [--seed N]',
   '  [--checkpoint-every N] [--resume] [--validation-file F] [--validation-blocks N] [--log-every N]',
   '  [--intra-op-threads N] [--json]',
 ].join('\n');
@@ -23,6 +25,14 @@ function numberOption(args: ParsedArgs, name: string, kind: 'integer' | 'positiv
       `--${name} must be ${kind === 'number' ? 'a non-negative number' : kind === 'integer' ? 'a non-negative integer' : 'a positive integer'}, got "${text}"`,
     );
   return n;
+}
+
+function objectiveOption(args: ParsedArgs): Objective {
+  const v = args.values.objective;
+  if (v === undefined) return PRETRAIN_DEFAULTS.objective;
+  if (typeof v !== 'string' || !isObjective(v))
+    throw new UsageError(`--objective must be one of ${OBJECTIVES.join(', ')}, got "${String(v)}"`);
+  return v;
 }
 
 /** The command line as pre-training options, defaults applied. */
@@ -48,6 +58,7 @@ export function pretrainOptionsFromArgs(args: ParsedArgs): PretrainOptions {
     maskProbability: numberOption(args, 'mask-probability', 'number') ?? d.maskProbability,
     steps,
     epochs: steps === undefined ? (epochs ?? 1) : undefined,
+    objective: objectiveOption(args),
     wholeWordMask: args.values['whole-word-mask'] === true,
     seed: numberOption(args, 'seed', 'integer') ?? d.seed,
     checkpointEvery: numberOption(args, 'checkpoint-every', 'integer') ?? d.checkpointEvery,

@@ -244,6 +244,7 @@ describe('config.json', () => {
       ['RobertaForTokenClassification', 'token-classification'],
       ['DistilBertForQuestionAnswering', 'question-answering'],
       ['BertForMaskedLM', 'masked-lm'],
+      ['BertForPreTraining', 'masked-lm'],
       ['BertModel', 'base'],
       ['ElectraModel', 'base'],
     ])('headOf(%s) = %s', (architecture, head) => {

@@ -318,6 +318,8 @@ const HEAD_SUFFIXES: ReadonlyArray<[string, HeadKind]> = [
   ['ForTokenClassification', 'token-classification'],
   ['ForQuestionAnswering', 'question-answering'],
   ['ForMaskedLM', 'masked-lm'],
+  // The masked-LM head plus NSP or SOP; its masked-LM head is served and trained as *ForMaskedLM's.
+  ['ForPreTraining', 'masked-lm'],
   ['Model', 'base'],
 ];
 
@@ -334,7 +336,7 @@ export function headOf(config: EncoderConfig, file = DEFAULT_CONFIG_FILE): HeadK
   }
   throw new FormatError(
     file,
-    `architecture "${architecture}" is not supported; expected *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering, *ForMaskedLM or *Model`,
+    `architecture "${architecture}" is not supported; expected *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering, *ForMaskedLM, *ForPreTraining or *Model`,
     'UNSUPPORTED_MODEL',
   );
 }

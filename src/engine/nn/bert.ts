@@ -41,6 +41,8 @@ export interface EncoderBuildOptions {
 export interface EncoderGraph {
   readonly inputs: { readonly inputIds: Value; readonly attentionMask: Value; readonly tokenTypeIds?: Value };
   readonly lastHiddenState: Value;
+  /** An encoder parameter's checkpoint name from its BERT module name (`pooler.dense` → `bert.pooler.dense`, ALBERT's `albert.pooler`). */
+  readonly named: (bertName: string) => string;
   /** Head outputs by their ONNX output name (`logits`, or `start_logits` and `end_logits`). */
   readonly outputs: Readonly<Record<string, Value>>;
 }
@@ -55,7 +57,7 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, weights: We
   const inputs = graphInputs(m);
   if (options.fused && fusionRefusal(m) === undefined) {
     const last = fusedEncoderStack(m, inputs, (names) => fusedQkv(g, m.weights, names, m.hidden));
-    return { inputs, lastHiddenState: last, outputs: taskHead(m, last, options) };
+    return { inputs, lastHiddenState: last, named: m.named, outputs: taskHead(m, last, options) };
   }
   let h = embeddings(m, inputs);
   const mask = additiveMask(m, inputs.attentionMask);
@@ -65,7 +67,7 @@ export function buildEncoder(g: GraphBuilder, config: EncoderConfig, weights: We
     h = encoderLayer(m, depth, stored, h, mask, scale, options);
   });
   if (m.peft?.promptLength) h = m.peft.dropPrompt(h);
-  return { inputs, lastHiddenState: h, outputs: taskHead(m, h, options) };
+  return { inputs, lastHiddenState: h, named: m.named, outputs: taskHead(m, h, options) };
 }
 
 /** What every stage reads: the builder, the config's sizes and the parameter accessors. */
@@ -344,7 +346,8 @@ export function checkBuildable(config: EncoderConfig, configFile = 'config.json'
   }
 }
 
-function activation(g: GraphBuilder, name: string, x: Value): Value {
+/** The config's `hidden_act` applied to `x`. */
+export function activation(g: GraphBuilder, name: string, x: Value): Value {
   const fn = ACTIVATIONS[name];
   if (!fn) throw new UnsupportedModelError(`hidden_act "${name}" is not supported`);
   return fn(g, x);

@@ -5,10 +5,25 @@ import { TensorF32 } from '../formats/safetensors';
 import { GraphBuilder } from '../graph/builder';
 import { Value } from '../graph/value';
 import { BATCH, SEQUENCE, buildEncoder } from '../nn/bert';
+import {
+  PretrainingHeads,
+  SBO_LOGITS,
+  SENTENCE_LABEL,
+  SENTENCE_LOGITS,
+  SPAN_LEFT,
+  SPAN_OFFSET,
+  SPAN_RIGHT,
+  sentenceLogits,
+  spanBoundaryLogits,
+} from '../nn/pretraining';
 import { WeightSet } from '../nn/weights';
 import { encodeModel } from '../onnx/encode';
-import { IGNORE_INDEX, crossEntropy, distillationLoss, meanSquaredError, softTargetKl, spanLoss, tokenCrossEntropy } from '../losses';
+import { crossEntropy, meanSquaredError, spanLoss, tokenCrossEntropy } from '../losses';
 import { DEFAULT_OPTIMIZER, OptimizerSpec, emitAdamW, emitGradNorm, weightDecayOf } from '../optim/adamw';
+import { DistillationSpec, distilled, teacherInputsOf } from './distillation';
+
+export { teacherInputsOf } from './distillation';
+export type { DistillationSpec } from './distillation';
 
 export type TrainableHead = Exclude<HeadKind, 'base'>;
 
@@ -41,24 +56,17 @@ export interface TrainingGraphSpec {
    */
   readonly maskedPositionsOnly?: boolean;
   /**
+   * Masked-LM only: pre-training heads trained beside it (NSP or SOP on the pooled [CLS], SBO on
+   * the masked positions, which needs `maskedPositionsOnly`); their losses are added to the MLM
+   * loss with weight 1, as HF's BertForPreTraining adds NSP and SpanBERT adds SBO.
+   */
+  readonly pretraining?: PretrainingHeads;
+  /**
    * Knowledge distillation (training graph only; the eval graph keeps the plain label loss): the
    * batch also carries the teacher's logits (`teacher_logits`, or `teacher_start_logits` and
    * `teacher_end_logits` for QA) and the loss is α·T²·KL(teacher ‖ student) + (1 − α)·label loss.
    */
   readonly distillation?: DistillationSpec;
-}
-
-export interface DistillationSpec {
-  readonly temperature: number;
-  /** Weight of the soft-target term; 1 − alpha weighs the label loss. */
-  readonly alpha: number;
-}
-
-/** The teacher inputs a distilled head reads, in contract order. */
-export function teacherInputsOf(head: TrainableHead): string[] {
-  if (head === 'question-answering') return ['teacher_start_logits', 'teacher_end_logits'];
-  if (head === 'sequence-classification' || head === 'token-classification') return ['teacher_logits'];
-  throw new EngineError('UNSUPPORTED_HEAD', `distillation supports classification, NER and QA heads, not ${head}`);
 }
 
 /** Symbolic size of the masked-position axis. */
@@ -103,9 +111,15 @@ export const nextName = (name: string): string => `${name}.next`;
 export const gradName = (param: string): string => `${param}_grad`;
 
 /** The label inputs each head's loss reads. */
-export function labelInputsOf(head: TrainableHead, maskedPositionsOnly = false): string[] {
-  if (head === 'masked-lm' && maskedPositionsOnly) return [MASKED_POSITIONS, 'labels'];
-  return head === 'question-answering' ? ['start_positions', 'end_positions'] : ['labels'];
+export function labelInputsOf(head: TrainableHead, maskedPositionsOnly = false, pretraining: PretrainingHeads = {}): string[] {
+  if (head === 'question-answering') return ['start_positions', 'end_positions'];
+  if (head !== 'masked-lm') return ['labels'];
+  return [
+    ...(maskedPositionsOnly ? [MASKED_POSITIONS] : []),
+    'labels',
+    ...(pretraining.spanBoundary ? [SPAN_LEFT, SPAN_RIGHT, SPAN_OFFSET] : []),
+    ...(pretraining.sentence ? [SENTENCE_LABEL[pretraining.sentence]] : []),
+  ];
 }
 
 interface Forward {
@@ -134,10 +148,13 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
     seed: spec.dropoutSeed ?? 0,
   });
   const sparse = spec.head === 'masked-lm' && spec.maskedPositionsOnly === true;
+  const heads = checkPretrainingHeads(spec, sparse);
   const maskedPositions = sparse ? g.input(MASKED_POSITIONS, 'int64', [MASKED]) : undefined;
-  const built = buildEncoder(g, spec.config, new WeightSet(spec.weights), { head: spec.head, training, maskedPositions });
+  const weights = new WeightSet(spec.weights);
+  const built = buildEncoder(g, spec.config, weights, { head: spec.head, training, maskedPositions });
   const numLabels = Object.keys(spec.config.id2label).length;
-  const labelInputs = labelInputsOf(spec.head, sparse);
+  const labelInputs = labelInputsOf(spec.head, sparse, heads);
+  const headOutputs: Record<string, Value> = { ...built.outputs };
   const loss = g.scope('loss', () => {
     switch (spec.head) {
       case 'sequence-classification': {
@@ -146,9 +163,20 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
       }
       case 'token-classification':
         return tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), numLabels);
-      case 'masked-lm':
-        if (sparse) return crossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [MASKED]));
-        return tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), spec.config.vocab_size);
+      case 'masked-lm': {
+        if (!sparse)
+          return addPretrainingLosses(
+            g,
+            spec,
+            built,
+            tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), spec.config.vocab_size),
+            undefined,
+            weights,
+            headOutputs,
+          );
+        const labels = g.input('labels', 'int64', [MASKED]);
+        return addPretrainingLosses(g, spec, built, crossEntropy(g, built.outputs.logits, labels), labels, weights, headOutputs);
+      }
       case 'question-answering': {
         const start = g.input('start_positions', 'int64', [BATCH]);
         const end = g.input('end_positions', 'int64', [BATCH]);
@@ -157,7 +185,7 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
     }
   });
   const distill = training ? spec.distillation : undefined;
-  const total = distill ? distilled(g, spec, built.outputs, loss, distill, numLabels) : loss;
+  const total = distill ? distilled(g, spec.head, built.outputs, loss, distill, numLabels) : loss;
   const batchInputs = [
     ...[built.inputs.inputIds, built.inputs.attentionMask, built.inputs.tokenTypeIds].flatMap((v) => (v ? [v.name] : [])),
     ...labelInputs,
@@ -166,51 +194,46 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
   const trainable = g.parameters.filter((p) => p.trainable).map((p) => p.value);
   if (trainable.length === 0) throw new EngineError('NOTHING_TO_TRAIN', 'no parameter of the model is trainable');
   const labelDtype = spec.head === 'sequence-classification' && numLabels === 1 ? 'float32' : 'int64';
-  return { g, loss: total, headOutputs: built.outputs, batchInputs, trainable, labelDtype };
+  return { g, loss: total, headOutputs, batchInputs, trainable, labelDtype };
 }
 
-/** The distillation loss around a head's label loss, reading the teacher's logits as batch inputs. */
-function distilled(
+function checkPretrainingHeads(spec: TrainingGraphSpec, sparse: boolean): PretrainingHeads {
+  const heads = spec.pretraining ?? {};
+  if ((heads.sentence || heads.spanBoundary) && spec.head !== 'masked-lm')
+    throw new EngineError('UNSUPPORTED_HEAD', 'pre-training heads are trained beside a masked-LM head');
+  if (heads.spanBoundary && !sparse)
+    throw new EngineError('UNSUPPORTED_HEAD', 'the span boundary objective scores the masked positions only (maskedPositionsOnly)');
+  return heads;
+}
+
+/** The MLM loss plus the sentence and span-boundary losses the spec asks for (weight 1 each). */
+function addPretrainingLosses(
   g: GraphBuilder,
   spec: TrainingGraphSpec,
-  outputs: Readonly<Record<string, Value>>,
-  hard: Value,
-  d: DistillationSpec,
-  numLabels: number,
+  built: ReturnType<typeof buildEncoder>,
+  mlmLoss: Value,
+  maskedLabels: Value | undefined,
+  weights: WeightSet,
+  headOutputs: Record<string, Value>,
 ): Value {
-  return g.scope('distillation', () => {
-    switch (spec.head) {
-      case 'sequence-classification': {
-        if (numLabels === 1) throw new EngineError('UNSUPPORTED_HEAD', 'distillation needs class logits, not a regression head');
-        const teacher = g.input('teacher_logits', 'float32', [BATCH, numLabels]);
-        return distillationLoss(g, softTargetKl(g, outputs.logits, teacher, d.temperature), hard, d.alpha);
-      }
-      case 'token-classification': {
-        // Per token, over the tokens the label loss scores (first sub-token of each word).
-        const teacher = g.input('teacher_logits', 'float32', [BATCH, SEQUENCE, numLabels]);
-        const labels = g.op.Reshape(g.valueOf('labels'), [-1]);
-        const weights = g.op.Cast(g.op.Not(g.op.Equal(labels, g.constant(IGNORE_INDEX, 'int64'))), 'float32');
-        const flat = (v: Value): Value => g.op.Reshape(v, [-1, numLabels]);
-        return distillationLoss(
-          g,
-          softTargetKl(g, flat(outputs.logits), flat(teacher), d.temperature, { rowWeights: weights }),
-          hard,
-          d.alpha,
-        );
-      }
-      case 'question-answering': {
-        // Start and end distributions over the real tokens (padding masked out of both), averaged.
-        const mask = g.op.Cast(g.valueOf('attention_mask'), 'float32');
-        const start = g.input('teacher_start_logits', 'float32', [BATCH, SEQUENCE]);
-        const end = g.input('teacher_end_logits', 'float32', [BATCH, SEQUENCE]);
-        const kl = (s: Value, t: Value): Value => softTargetKl(g, s, t, d.temperature, { logitMask: mask });
-        const soft = g.op.Div(g.op.Add(kl(outputs.start_logits, start), kl(outputs.end_logits, end)), g.constant(2, 'float32'));
-        return distillationLoss(g, soft, hard, d.alpha);
-      }
-      default:
-        throw new EngineError('UNSUPPORTED_HEAD', `distillation supports classification, NER and QA heads, not ${spec.head}`);
-    }
-  });
+  const heads = spec.pretraining ?? {};
+  let loss = mlmLoss;
+  if (heads.spanBoundary && maskedLabels) {
+    const logits = spanBoundaryLogits(g, spec.config, weights, built.lastHiddenState, built.named('embeddings.word_embeddings.weight'), {
+      left: g.input(SPAN_LEFT, 'int64', [MASKED]),
+      right: g.input(SPAN_RIGHT, 'int64', [MASKED]),
+      offset: g.input(SPAN_OFFSET, 'int64', [MASKED]),
+      maxSpanLength: heads.spanBoundary.maxSpanLength,
+    });
+    headOutputs[SBO_LOGITS] = logits;
+    loss = g.op.Add(loss, crossEntropy(g, logits, maskedLabels));
+  }
+  if (heads.sentence) {
+    const logits = sentenceLogits(g, spec.config, weights, built.lastHiddenState, built.named, heads.sentence);
+    headOutputs[SENTENCE_LOGITS[heads.sentence]] = logits;
+    loss = g.op.Add(loss, crossEntropy(g, logits, g.input(SENTENCE_LABEL[heads.sentence], 'int64', [BATCH])));
+  }
+  return loss;
 }
 
 /**

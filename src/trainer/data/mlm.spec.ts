@@ -1,6 +1,6 @@
 import { Rng } from '../random';
 import { IGNORE_INDEX, MlmFeature } from './features';
-import { maskTokens, packRows, spanLengthProbabilities } from './mlm';
+import { maskTokens, maskWithSpans, packRows, spanBoundaries, spanLengthProbabilities } from './mlm';
 
 const MASK = 103;
 const VOCAB = 30522;
@@ -102,6 +102,83 @@ describe('maskTokens', () => {
     expect(probabilities[9]).toBeCloseTo((0.2 * 0.8 ** 9) / z, 15);
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 15);
     expect(probabilities.reduce((a, p, i) => a + p * (i + 1), 0)).toBeCloseTo(3.797097503983287, 12);
+  });
+});
+
+describe('SpanBERT span masking, as drawn (statistics over many rows)', () => {
+  /** [CLS] w0 w1 ... [SEP] with one-piece words: a span's length in tokens is its length in words. */
+  function flatRow(words: number): MlmFeature {
+    const inputIds = [101, ...Array.from({ length: words }, (_, i) => 1000 + i), 102];
+    const wordIds = [null, ...Array.from({ length: words }, (_, i) => i), null];
+    return { inputIds, tokenTypeIds: inputIds.map(() => 0), specialTokensMask: wordIds.map((w) => (w === null ? 1 : 0)), wordIds };
+  }
+
+  it('span lengths follow the clipped geometric(0.2) over 1..10 words (a sparse budget, so spans rarely run into each other)', () => {
+    const row = flatRow(4000);
+    const expected = spanLengthProbabilities(0.2, 10);
+    const counts = new Array<number>(11).fill(0);
+    let spans = 0;
+    for (let seed = 0; seed < 120; seed++) {
+      const out = maskWithSpans(row, new Rng(seed), { maskTokenId: MASK, vocabSize: VOCAB, strategy: 'span', probability: 0.02 });
+      // The row's last span may be cut short by the budget: leave it out.
+      for (const span of out.spans.slice(0, -1)) {
+        expect(span.length).toBeLessThanOrEqual(10);
+        counts[span.length]++;
+        spans++;
+      }
+    }
+    expect(spans).toBeGreaterThan(2000);
+    for (let k = 1; k <= 10; k++) expect(Math.abs(counts[k] / spans - expected[k - 1])).toBeLessThan(0.02);
+    const meanLength = counts.reduce((a, c, k) => a + c * k, 0) / spans;
+    expect(Math.abs(meanLength - 3.797)).toBeLessThan(0.15);
+  });
+
+  it('15 % of the tokens in all, spans of whole consecutive words, 80/10/10 chosen once per span', () => {
+    const row = sampleRow(300); // 600 real tokens in words of 1–3 pieces
+    let spans = 0;
+    let allMask = 0;
+    let allKept = 0;
+    const piecesOf = Array.from({ length: 300 }, (_, w) => row.wordIds.flatMap((id, t) => (id === w ? [t] : [])));
+    for (let seed = 0; seed < 200; seed++) {
+      const out = maskWithSpans(row, new Rng(seed), { maskTokenId: MASK, vocabSize: VOCAB, strategy: 'span' });
+      const labelled = out.labels.filter((l) => l !== IGNORE_INDEX).length;
+      expect(labelled).toBe(90);
+      expect(out.spans.reduce((a, s) => a + s.length, 0)).toBe(90);
+      // Whole words: a word is cut only where the budget ran out, at most once a row.
+      let cutWords = 0;
+      for (const pieces of piecesOf) {
+        const chosen = pieces.filter((t) => out.labels[t] !== IGNORE_INDEX).length;
+        if (chosen > 0 && chosen < pieces.length) cutWords++;
+      }
+      expect(cutWords).toBeLessThanOrEqual(1);
+      for (const span of out.spans) {
+        spans++;
+        // Consecutive: everything between a span's ends is predicted (by it, or by a span drawn before).
+        for (let t = span[0]; t <= span[span.length - 1]; t++) expect(out.labels[t]).not.toBe(IGNORE_INDEX);
+        if (span.every((t) => out.inputIds[t] === MASK)) allMask++;
+        if (span.every((t) => out.inputIds[t] === row.inputIds[t])) allKept++;
+      }
+    }
+    expect(Math.abs(allMask / spans - 0.8)).toBeLessThan(0.02);
+    expect(Math.abs(allKept / spans - 0.1)).toBeLessThan(0.02);
+  });
+
+  it('span boundaries: each predicted token gets the unmasked tokens around its run and its offset in the run', () => {
+    const I = IGNORE_INDEX;
+    //            0  1  2  3  4  5  6  7  8
+    const labels = [I, 5, 6, I, 7, I, I, 8, I];
+    expect(spanBoundaries(labels, 19)).toEqual({ left: [0, 0, 3, 6], right: [3, 3, 5, 8], offset: [0, 1, 0, 0] });
+    // Offsets deeper than the position table use its last row.
+    expect(spanBoundaries([I, 1, 2, 3, I], 1).offset).toEqual([0, 1, 1]);
+    expect(() => spanBoundaries([1, I], 19)).toThrow(RangeError);
+    // On real draws the boundaries are never predicted themselves.
+    const row = sampleRow(80);
+    for (let seed = 0; seed < 50; seed++) {
+      const out = maskTokens(row, new Rng(seed), { maskTokenId: MASK, vocabSize: VOCAB, strategy: 'span' });
+      const b = spanBoundaries(out.labels, 19);
+      expect(b.left).toHaveLength(out.labels.filter((l) => l !== I).length);
+      for (const t of [...b.left, ...b.right]) expect(out.labels[t]).toBe(I);
+    }
   });
 });
 

@@ -132,6 +132,15 @@ function sampleIndex(probabilities: readonly number[], rng: Rng): number {
  *   the budget is spent; the 80/10/10 choice is made once per span.
  */
 export function maskTokens(row: MlmFeature, rng: Rng, options: MaskingOptions): MaskedRow {
+  const { inputIds, labels } = maskWithSpans(row, rng, options);
+  return { inputIds, labels };
+}
+
+/**
+ * `maskTokens` with the spans it drew: the token positions each 80/10/10 choice covered, in draw
+ * order (one token each for 'token', one word each for 'whole-word', SpanBERT's spans for 'span').
+ */
+export function maskWithSpans(row: MlmFeature, rng: Rng, options: MaskingOptions): MaskedRow & { spans: number[][] } {
   const probability = options.probability ?? 0.15;
   const strategy = options.strategy ?? 'token';
   const n = row.inputIds.length;
@@ -140,7 +149,9 @@ export function maskTokens(row: MlmFeature, rng: Rng, options: MaskingOptions): 
   const candidates: number[] = [];
   for (let t = 0; t < n; t++) if (row.specialTokensMask[t] !== 1) candidates.push(t);
 
+  const spans: number[][] = [];
   const corrupt = (positions: readonly number[]): void => {
+    spans.push([...positions]);
     const u = rng.float();
     for (const t of positions) {
       labels[t] = row.inputIds[t];
@@ -151,7 +162,7 @@ export function maskTokens(row: MlmFeature, rng: Rng, options: MaskingOptions): 
 
   if (strategy === 'token') {
     for (const t of candidates) if (rng.bernoulli(probability)) corrupt([t]);
-    return { inputIds, labels };
+    return { inputIds, labels, spans };
   }
 
   // Group candidate tokens by word (a token without a word id is its own word).
@@ -174,7 +185,7 @@ export function maskTokens(row: MlmFeature, rng: Rng, options: MaskingOptions): 
       for (const t of words[w]) corrupt([t]);
       chosen += words[w].length;
     }
-    return { inputIds, labels };
+    return { inputIds, labels, spans };
   }
 
   const lengths = spanLengthProbabilities(options.spanP ?? 0.2, options.maxSpanWords ?? 10);
@@ -199,7 +210,36 @@ export function maskTokens(row: MlmFeature, rng: Rng, options: MaskingOptions): 
     }
     if (span.length > 0) corrupt(span);
   }
-  return { inputIds, labels };
+  return { inputIds, labels, spans };
+}
+
+/**
+ * SpanBERT's span boundary targets for a masked row: every run of consecutive predicted positions
+ * is one span (SpanBERT merges touching spans the same way); each of its positions gets the
+ * positions just left and right of the run and its offset inside it (clipped to `maxOffset`).
+ * In row order, as `labels` lists the predicted positions. A run touching either end of the row
+ * has no boundary there and is refused: rows put [CLS] first and [SEP] last, which are never chosen.
+ */
+export function spanBoundaries(labels: readonly number[], maxOffset: number): { left: number[]; right: number[]; offset: number[] } {
+  const left: number[] = [];
+  const right: number[] = [];
+  const offset: number[] = [];
+  for (let t = 0; t < labels.length; ) {
+    if (labels[t] === IGNORE_INDEX) {
+      t++;
+      continue;
+    }
+    let end = t;
+    while (end + 1 < labels.length && labels[end + 1] !== IGNORE_INDEX) end++;
+    if (t === 0 || end === labels.length - 1) throw new RangeError(`the span ${t}..${end} has no boundary token inside the row`);
+    for (let i = t; i <= end; i++) {
+      left.push(t - 1);
+      right.push(end + 1);
+      offset.push(Math.min(i - t, maxOffset));
+    }
+    t = end + 1;
+  }
+  return { left, right, offset };
 }
 
 /** Masks every row with one generator (call once per epoch with a per-epoch seed for dynamic masking). */

@@ -1,95 +1,86 @@
 import { TrainingBatch, TrainingSession } from '../../runtime/training-session';
-import { IGNORE_INDEX } from '../data/features';
-import { maskTokens } from '../data/mlm';
+import { SENTENCE_LOGITS } from '../../engine/nn/pretraining';
 import { Rng } from '../random';
-import { PackedCorpus, blockAt } from './corpus';
-
-export type MaskOptions = Parameters<typeof maskTokens>[2];
+import { MaskSettings, Objective, RowSource, objectiveBatch, sentenceObjectiveOf } from './objectives';
 
 /** Validation MLM loss per masked token, its perplexity, and how many tokens were scored. */
 export interface ValidationScore {
   readonly mlm_loss: number;
   readonly perplexity: number;
   readonly masked_tokens: number;
-}
-
-/**
- * A packed, fully real batch ([CLS] + stream tokens, no padding) from masked rows. Only the masked
- * positions are scored (the graph's `maskedPositionsOnly`): their row-major indices and token ids,
- * which gives the loss and gradients of [B, L] labels with −100 elsewhere at a fraction of the
- * output layer's cost.
- */
-export function makeBatch(rows: ReadonlyArray<{ inputIds: number[]; labels: number[] }>, seqLength: number): TrainingBatch {
-  const n = rows.length * seqLength;
-  const inputIds = new BigInt64Array(n);
-  const positions: bigint[] = [];
-  const labels: bigint[] = [];
-  rows.forEach((row, r) => {
-    for (let t = 0; t < seqLength; t++) {
-      inputIds[r * seqLength + t] = BigInt(row.inputIds[t]);
-      if (row.labels[t] !== IGNORE_INDEX) {
-        positions.push(BigInt(r * seqLength + t));
-        labels.push(BigInt(row.labels[t]));
-      }
-    }
-  });
-  return {
-    size: rows.length,
-    seqLength,
-    inputIds,
-    attentionMask: new BigInt64Array(n).fill(1n),
-    tokenTypeIds: new BigInt64Array(n),
-    maskedPositions: BigInt64Array.from(positions),
-    labels: BigInt64Array.from(labels),
-  };
-}
-
-/** The blocks `blockIds` of `corpus`, each masked in turn with `rng`, as one batch. */
-export function maskedBatch(
-  corpus: PackedCorpus,
-  blockIds: readonly number[],
-  seqLength: number,
-  rng: Rng,
-  maskOptions: MaskOptions,
-): TrainingBatch {
-  return makeBatch(
-    blockIds.map((b) => maskTokens(blockAt(corpus, b, seqLength), rng, maskOptions)),
-    seqLength,
-  );
+  /** NSP or SOP accuracy on the validation pairs. */
+  readonly sentence_accuracy?: number;
 }
 
 export function maskedCount(batch: TrainingBatch): number {
   return batch.maskedPositions?.length ?? 0;
 }
 
-/** The first `count` validation blocks, masked once with `rng`, in batches (those with no masked token dropped). */
-export function maskedValidation(
-  validation: PackedCorpus,
-  count: number,
-  batchSize: number,
-  seqLength: number,
-  rng: Rng,
-  maskOptions: MaskOptions,
-): TrainingBatch[] {
+/** The first `count` validation rows, masked once with `rng`, in batches (those with no masked token dropped). */
+export function maskedValidation(validation: RowSource, count: number, batchSize: number, rng: Rng, mask: MaskSettings): TrainingBatch[] {
   const batches: TrainingBatch[] = [];
   for (let from = 0; from < count; from += batchSize) {
-    const blockIds: number[] = [];
-    for (let b = from; b < Math.min(count, from + batchSize); b++) blockIds.push(b);
-    const batch = maskedBatch(validation, blockIds, seqLength, rng, maskOptions);
+    const rowIds: number[] = [];
+    for (let b = from; b < Math.min(count, from + batchSize); b++) rowIds.push(b);
+    const batch = objectiveBatch(validation, rowIds, rng, mask);
     if (maskedCount(batch) > 0) batches.push(batch);
   }
   return batches;
 }
 
-/** Loss per masked token over all validation batches (each batch's mean weighted by its masked tokens). */
-export async function scoreValidation(session: TrainingSession, batches: readonly TrainingBatch[]): Promise<ValidationScore> {
+/** −Σ log softmax(logits)[label] over the rows of `logits` [M, V]. */
+function crossEntropySum(logits: Float32Array, labels: ArrayLike<bigint>, classes: number): number {
+  let sum = 0;
+  for (let m = 0; m < labels.length; m++) {
+    const row = logits.subarray(m * classes, (m + 1) * classes);
+    let max = -Infinity;
+    for (let v = 0; v < classes; v++) max = Math.max(max, row[v]);
+    let z = 0;
+    for (let v = 0; v < classes; v++) z += Math.exp(row[v] - max);
+    sum += max + Math.log(z) - row[Number(labels[m])];
+  }
+  return sum;
+}
+
+/**
+ * Loss per masked token over all validation batches and its perplexity. Under `mlm` the graph's
+ * loss is the MLM loss (each batch's mean weighted by its masked tokens); the other objectives add
+ * their heads' losses to it, so the MLM term is recomputed from the masked positions' logits, and
+ * the sentence objectives also report their accuracy.
+ */
+export async function scoreValidation(
+  session: TrainingSession,
+  batches: readonly TrainingBatch[],
+  objective: Objective = 'mlm',
+): Promise<ValidationScore> {
   let lossSum = 0;
   let masked = 0;
+  let pairs = 0;
+  let correct = 0;
+  const sentence = sentenceObjectiveOf(objective);
   for (const batch of batches) {
     const n = maskedCount(batch);
-    lossSum += (await session.evaluate(batch)).loss * n;
+    const result = await session.evaluate(batch);
+    if (objective === 'mlm') lossSum += result.loss * n;
+    else {
+      const logits = result.outputs.logits;
+      lossSum += crossEntropySum(logits.data, batch.labels as BigInt64Array, logits.dims[1]);
+    }
+    if (sentence) {
+      const s = result.outputs[SENTENCE_LOGITS[sentence]].data;
+      batch.sentenceLabels!.forEach((label, r) => {
+        const predicted = s[2 * r + 1] > s[2 * r] ? 1 : 0;
+        if (BigInt(predicted) === label) correct++;
+      });
+      pairs += batch.size;
+    }
     masked += n;
   }
   const loss = lossSum / masked;
-  return { mlm_loss: loss, perplexity: Math.exp(loss), masked_tokens: masked };
+  return {
+    mlm_loss: loss,
+    perplexity: Math.exp(loss),
+    masked_tokens: masked,
+    ...(sentence ? { sentence_accuracy: correct / pairs } : {}),
+  };
 }

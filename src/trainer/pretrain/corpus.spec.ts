@@ -20,14 +20,25 @@ function fakeTokenizer(): CorpusTokenizer {
       inputs.map((text) => {
         const ids: number[] = [];
         const wordIds: number[] = [];
+        const offsets: Array<[number, number]> = [];
+        let at = 0;
         (text as string).split(' ').forEach((word, w) => {
           const pieces = word.length > 3 ? [word.slice(0, 3), `##${word.slice(3)}`] : [word];
+          offsets.push(
+            ...(word.length > 3
+              ? ([
+                  [at, at + 3],
+                  [at + 3, at + word.length],
+                ] as Array<[number, number]>)
+              : [[at, at + word.length] as [number, number]]),
+          );
           for (const p of pieces) {
             ids.push(idOf(p));
             wordIds.push(w);
           }
+          at += word.length + 1;
         });
-        return [{ ids, wordIds } as unknown as TokenizedInput];
+        return [{ ids, wordIds, offsets } as unknown as TokenizedInput];
       }),
   };
 }
@@ -39,12 +50,13 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('tokenizeCorpus / blockAt', () => {
-  it('joins documents (non-empty lines) with [SEP], numbers words across documents, cuts [CLS] blocks', async () => {
+  it('joins paragraphs (non-empty lines) with [SEP], numbers words across them, cuts [CLS] blocks', async () => {
     const file = join(dir, 'a.txt');
     // Documents: "ab cdef" → ab(10) cde(11) ##f(12); "ghij" → ghi(13) ##j(14); "ab" → ab(10)
     writeFileSync(file, 'ab cdef\n\n   \nghij\r\nab\n');
     const corpus = await tokenizeCorpus([file], fakeTokenizer());
-    expect(corpus.documents).toBe(3);
+    // Blank lines separate documents: "ab cdef" | "ghij", "ab".
+    expect(corpus.documents).toBe(2);
     expect([...corpus.ids]).toEqual([10, 11, 12, SEP, 13, 14, SEP, 10, SEP]);
     expect([...corpus.words]).toEqual([0, 1, 1, -1, 2, 2, -1, 3, -1]);
     expect(corpus.files).toEqual(['a.txt']);
@@ -60,6 +72,26 @@ describe('tokenizeCorpus / blockAt', () => {
     // maxLength 5: 4 tokens a block, 2 blocks, the last token dropped.
     expect(blockCount(corpus, 5)).toBe(2);
     expect(() => blockAt(corpus, 2, 5)).toThrow(RangeError);
+  });
+
+  it('keeps sentence and document boundaries beside the stream', async () => {
+    const blank = join(dir, 'books.txt');
+    // Two documents (blank line); the first has two paragraphs, the first of them two sentences.
+    writeFileSync(blank, 'ab cd. Ef gh!\nij\n\nkl mn\n');
+    const books = await tokenizeCorpus([blank], fakeTokenizer());
+    // ab cd. | Ef gh! | SEP | ij | SEP | kl mn | SEP
+    expect(books.ids.length).toBe(10);
+    expect(books.documents).toBe(2);
+    expect([...books.sentenceStarts]).toEqual([0, 2, 5, 7]);
+    expect([...books.sentenceEnds]).toEqual([2, 4, 6, 9]);
+    expect([...books.documentSentences]).toEqual([0, 3, 4]);
+    // Without blank lines every line is a document.
+    const lines = join(dir, 'lines.txt');
+    writeFileSync(lines, 'ab cd. Ef gh!\nij\nkl mn\n');
+    const perLine = await tokenizeCorpus([lines], fakeTokenizer());
+    expect(perLine.documents).toBe(3);
+    expect([...perLine.documentSentences]).toEqual([0, 2, 3, 4]);
+    expect([...perLine.ids]).toEqual([...books.ids]);
   });
 
   it('fingerprints the token stream: equal text equal print, other text another', async () => {

@@ -18,9 +18,23 @@ export function openMaskedLm(modelDir: string): { config: EncoderConfig; weights
   if (head !== 'masked-lm')
     throw new FormatError(
       located.configFile,
-      `architectures ${JSON.stringify(config.architectures)} is a ${head} model; pre-training needs BertForMaskedLM`,
+      `architectures ${JSON.stringify(config.architectures)} is a ${head} model; pre-training needs BertForMaskedLM (or BertForPreTraining)`,
     );
   return { config, weights: readModelWeights(located.weightsFile as string) };
+}
+
+/** The objective whose heads are exactly HF's `*ForPreTraining` of the family. */
+const NATIVE_OBJECTIVE: Readonly<Record<string, string>> = { bert: 'mlm+nsp', albert: 'mlm+sop' };
+
+/**
+ * The config the pre-trained model is written with: where the heads are exactly the family's
+ * `*ForPreTraining` (BERT with NSP: pooler, `cls.seq_relationship`; ALBERT with SOP:
+ * `sop_classifier`), it says so; otherwise `*ForMaskedLM` stays, whose loader skips the extra head
+ * tensors (SOP on BERT, SBO's `cls.pair_target_predictions`) as unused weights.
+ */
+export function configFor(config: EncoderConfig, objective: string): EncoderConfig {
+  if (NATIVE_OBJECTIVE[config.model_type] !== objective) return config;
+  return { ...config, architectures: config.architectures.map((a) => a.replace(/ForMaskedLM$/, 'ForPreTraining')) };
 }
 
 /** The pre-trained model as an HF layout directory (written atomically, replacing an earlier one). */

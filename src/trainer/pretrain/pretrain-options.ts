@@ -1,6 +1,7 @@
 /** What `pretrain()` takes, reports and returns, and the files it writes. */
 import { EngineError } from '../../engine/errors';
 import type { ValidationScore } from './batches';
+import type { Objective } from './objectives';
 export const LEARNING_CURVE_FILE = 'learning-curve.jsonl';
 export const MODEL_SUBDIR = 'model';
 /** Validation MLM loss and perplexity at every checkpoint. */
@@ -25,6 +26,8 @@ export interface PretrainOptions {
   /** Total optimizer steps; when absent, `epochs` full passes over the blocks. */
   readonly steps?: number;
   readonly epochs?: number;
+  /** What is learnt beside (or instead of plain) masked-LM; `mlm` by default (`objectives.ts`). */
+  readonly objective: Objective;
   readonly wholeWordMask: boolean;
   readonly maskProbability: number;
   readonly seed: number;
@@ -44,6 +47,7 @@ export const PRETRAIN_DEFAULTS = {
   warmupRatio: 0.06,
   weightDecay: 0.01,
   maxGradNorm: 1.0,
+  objective: 'mlm',
   wholeWordMask: false,
   maskProbability: 0.15,
   seed: 42,

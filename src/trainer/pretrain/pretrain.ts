@@ -20,9 +20,11 @@ import { Rng } from '../random';
 import { learningRateSchedule, warmupSteps } from '../schedule';
 import { ValidationScore, maskedValidation, scoreValidation } from './batches';
 import { latestCheckpoint, listCheckpoints } from './checkpoint';
-import { PackedCorpus, blockCount, listTextFiles, tokenizeCorpus } from './corpus';
+import { PackedCorpus, listTextFiles, tokenizeCorpus } from './corpus';
+import { MaskSettings, RowSource, headsOf, rowSource } from './objectives';
 import { readCurve, truncateCurve } from './curves';
-import { openMaskedLm, writeMaskedLmDir } from './masked-lm-dir';
+import { configFor, openMaskedLm, writeMaskedLmDir } from './masked-lm-dir';
+import { withPretrainingHeads } from '../../engine/init';
 import { derivedSeed } from './seeds';
 import { SegmentedSessions } from './segments';
 import { PretrainData, Progress, Run, RunStart, StepPlan, checkpoint, trainStep } from './steps';
@@ -66,6 +68,7 @@ export async function pretrain(options: PretrainOptions, hooks: PretrainHooks = 
   const sessions = new SegmentedSessions(
     {
       config: model.config,
+      pretraining: headsOf(options.objective),
       checkpointEvery: options.checkpointEvery,
       weightDecay: options.weightDecay,
       maxGradNorm: options.maxGradNorm,
@@ -97,6 +100,8 @@ function boundHyperparameters(options: PretrainOptions, totalSteps: number): Rec
     mask_probability: options.maskProbability,
     seed: options.seed,
     checkpoint_every: options.checkpointEvery,
+    // Absent under plain MLM, so checkpoints written before objectives existed still resume.
+    ...(options.objective !== 'mlm' ? { objective: options.objective } : {}),
   };
 }
 
@@ -114,8 +119,11 @@ function checkOutDir(options: PretrainOptions): string {
   return outDir;
 }
 
+/** The starting model, with the objective's heads initialised where the checkpoint lacks them. */
 function openModel(options: PretrainOptions): ReturnType<typeof openMaskedLm> {
-  const model = openMaskedLm(options.modelDir);
+  const opened = openMaskedLm(options.modelDir);
+  const heads = headsOf(options.objective);
+  const model = { ...opened, weights: withPretrainingHeads(opened.config, opened.weights, heads, derivedSeed(options.seed, 'heads', 0)) };
   if (options.maxSeqLength > model.config.max_position_embeddings) {
     throw new FormatError(
       '--max-seq-length',
@@ -133,17 +141,18 @@ async function prepareData(options: PretrainOptions, emit: (event: PretrainEvent
   const t0 = performance.now();
   const files = listTextFiles(options.dataPath, options.validationFile ? [options.validationFile] : []);
   const corpus = await tokenizeCorpus(files, tokenizer);
-  const blocks = blockCount(corpus, options.maxSeqLength);
+  const source = rowSource(corpus, options.objective, options.maxSeqLength);
+  const blocks = source.rows;
   if (blocks < options.batchSize)
     throw new FormatError(
       options.dataPath,
-      `${corpus.ids.length} tokens make ${blocks} blocks of ${options.maxSeqLength}, fewer than one batch of ${options.batchSize}`,
+      `${corpus.ids.length} tokens make ${blocks} ${source.chunks ? 'sentence chunks' : 'blocks'} of ${options.maxSeqLength}, fewer than one batch of ${options.batchSize}`,
     );
-  let validation: PackedCorpus | undefined;
+  let validation: RowSource | undefined;
   let validationBlocks = 0;
   if (options.validationFile) {
-    validation = await tokenizeCorpus(listTextFiles(options.validationFile), tokenizer);
-    validationBlocks = Math.min(options.validationBlocks, blockCount(validation, options.maxSeqLength));
+    validation = rowSource(await tokenizeCorpus(listTextFiles(options.validationFile), tokenizer), options.objective, options.maxSeqLength);
+    validationBlocks = Math.min(options.validationBlocks, validation.rows);
     if (validationBlocks === 0) throw new FormatError(options.validationFile, `shorter than one block of ${options.maxSeqLength} tokens`);
   }
   emit({
@@ -155,7 +164,7 @@ async function prepareData(options: PretrainOptions, emit: (event: PretrainEvent
     validationBlocks,
     seconds: (performance.now() - t0) / 1000,
   });
-  return { maskTokenId, corpus, blocks, validation, validationBlocks };
+  return { maskTokenId, corpus, source, blocks, validation, validationBlocks };
 }
 
 function planSteps(options: PretrainOptions, data: PretrainData): StepPlan {
@@ -223,18 +232,17 @@ function prepareRun(
     totalSteps: plan.totalSteps,
     warmupRatio: options.warmupRatio,
   });
-  const strategy: MaskingStrategy = options.wholeWordMask ? 'whole-word' : 'token';
-  const maskOptions = { maskTokenId: data.maskTokenId, vocabSize: config.vocab_size, probability: options.maskProbability, strategy };
+  const strategy: MaskingStrategy = options.objective === 'span+sbo' ? 'span' : options.wholeWordMask ? 'whole-word' : 'token';
+  const mask: MaskSettings = {
+    maskTokenId: data.maskTokenId,
+    vocabSize: config.vocab_size,
+    probability: options.maskProbability,
+    wholeWord: options.wholeWordMask,
+    padTokenId: config.pad_token_id,
+  };
   // Validation is masked once, with its own seed, so every score of the run sees the same targets.
   const validationBatches = data.validation
-    ? maskedValidation(
-        data.validation,
-        data.validationBlocks,
-        options.batchSize,
-        options.maxSeqLength,
-        new Rng(derivedSeed(options.seed, 'validation', 0)),
-        maskOptions,
-      )
+    ? maskedValidation(data.validation, data.validationBlocks, options.batchSize, new Rng(derivedSeed(options.seed, 'validation', 0)), mask)
     : undefined;
   const validationCurve = join(outDir, VALIDATION_CURVE_FILE);
   if (start.resumedFrom) truncateCurve(validationCurve, start.step);
@@ -262,7 +270,7 @@ function prepareRun(
     validationCurve,
     lrAt,
     strategy,
-    maskOptions,
+    mask,
     validationBatches,
     orderOf,
   };
@@ -290,7 +298,7 @@ async function finish(run: Run, progress: Progress, live: TrainingSession, start
   const { totalSteps } = run.plan;
   let validation = progress.lastValidation?.step === totalSteps ? progress.lastValidation.result : null;
   if (run.validationBatches && !validation) {
-    validation = await scoreValidation(live, run.validationBatches);
+    validation = await scoreValidation(live, run.validationBatches, run.options.objective);
     run.emit({
       type: 'eval',
       step: totalSteps,
@@ -299,11 +307,13 @@ async function finish(run: Run, progress: Progress, live: TrainingSession, start
       maskedTokens: validation.masked_tokens,
     });
   }
-  const finalParams = live.state.snapshot();
+  // Tensors of the starting model that this objective does not train (another objective's head) are
+  // carried over unchanged, so a checkpoint keeps every tensor it came with.
+  const finalParams = new Map([...openMaskedLm(run.options.modelDir).weights, ...live.state.snapshot()]);
   const wallSeconds = (performance.now() - started) / 1000;
   const metrics = metricsOf(run, progress, validation, wallSeconds);
   const modelOut = join(run.outDir, MODEL_SUBDIR);
-  writeMaskedLmDir(run.options.modelDir, modelOut, run.config, finalParams, metrics);
+  writeMaskedLmDir(run.options.modelDir, modelOut, configFor(run.config, run.options.objective), finalParams, metrics);
   run.emit({ type: 'done', outDir: modelOut, wallSeconds });
   return { modelDir: modelOut, metrics };
 }
@@ -327,6 +337,7 @@ function metricsOf(run: Run, progress: Progress, validation: ValidationScore | n
       warmup_steps: warmupSteps(plan.totalSteps, options.warmupRatio),
       lr_scheduler: 'linear',
       masking: run.strategy,
+      objective: options.objective,
     },
     parameters: run.start.parameters,
     steps: plan.totalSteps,

@@ -1,4 +1,4 @@
-const PURPOSE = { order: 1n, mask: 2n, dropout: 3n, validation: 4n } as const;
+const PURPOSE = { order: 1n, mask: 2n, dropout: 3n, validation: 4n, heads: 5n } as const;
 
 export type SeedPurpose = keyof typeof PURPOSE;
 

@@ -1,4 +1,5 @@
 import { EncoderConfig } from '../../engine/formats/config';
+import { PretrainingHeads } from '../../engine/nn/pretraining';
 import { TensorF32 } from '../../engine/formats/safetensors';
 import { buildEvalGraph, buildTrainingGraph } from '../../engine/training';
 import { TrainingSession } from '../../runtime/training-session';
@@ -27,6 +28,8 @@ export function captureState(session: TrainingSession): Snapshot {
 
 export interface SegmentSettings {
   readonly config: EncoderConfig;
+  /** Heads trained beside masked-LM (NSP, SOP, SBO). */
+  readonly pretraining: PretrainingHeads;
   /** Steps per segment (0: one segment for the whole run). */
   readonly checkpointEvery: number;
   readonly weightDecay: number;
@@ -86,6 +89,7 @@ export class SegmentedSessions {
       weights: this.params,
       head: 'masked-lm' as const,
       maskedPositionsOnly: true,
+      pretraining: this.settings.pretraining,
       optimizer: { weightDecay, maxGradNorm },
       dropoutSeed: this.settings.dropoutSeed(this.segment),
     };

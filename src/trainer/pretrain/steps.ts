@@ -4,9 +4,10 @@ import { TensorF32 } from '../../engine/formats/safetensors';
 import { TrainingBatch, TrainingSession } from '../../runtime/training-session';
 import { MaskingStrategy } from '../data/mlm';
 import { Rng } from '../random';
-import { MaskOptions, ValidationScore, maskedBatch, scoreValidation } from './batches';
+import { ValidationScore, scoreValidation } from './batches';
 import { CheckpointState, saveCheckpoint } from './checkpoint';
 import { PackedCorpus } from './corpus';
+import { MaskSettings, RowSource, objectiveBatch } from './objectives';
 import { appendCurve } from './curves';
 import type { PretrainEvent, PretrainOptions } from './pretrain';
 import { derivedSeed } from './seeds';
@@ -17,8 +18,10 @@ import { Moments, captureState } from './segments';
 export interface PretrainData {
   readonly maskTokenId: number;
   readonly corpus: PackedCorpus;
+  /** The rows an epoch reads (blocks, or sentence chunks), and their count. */
+  readonly source: RowSource;
   readonly blocks: number;
-  readonly validation?: PackedCorpus;
+  readonly validation?: RowSource;
   readonly validationBlocks: number;
 }
 
@@ -53,7 +56,7 @@ export interface Run {
   readonly validationCurve: string;
   readonly lrAt: (step: number) => number;
   readonly strategy: MaskingStrategy;
-  readonly maskOptions: MaskOptions;
+  readonly mask: MaskSettings;
   readonly validationBatches?: TrainingBatch[];
   /** The block order of an epoch (a seeded permutation, cached one epoch at a time). */
   readonly orderOf: (epoch: number) => number[];
@@ -78,13 +81,8 @@ export async function trainStep(run: Run, live: TrainingSession, step: number, p
   const epoch = Math.floor(step / plan.batchesPerEpoch);
   const inEpoch = step % plan.batchesPerEpoch;
   const blockIds = run.orderOf(epoch).slice(inEpoch * options.batchSize, (inEpoch + 1) * options.batchSize);
-  const batch = maskedBatch(
-    run.data.corpus,
-    blockIds,
-    options.maxSeqLength,
-    new Rng(derivedSeed(options.seed, 'mask', step)),
-    run.maskOptions,
-  );
+  // Pairs (sentence objectives) and masks are drawn from one generator seeded from (seed, step).
+  const batch = objectiveBatch(run.data.source, blockIds, new Rng(derivedSeed(options.seed, 'mask', step)), run.mask);
   const lr = run.lrAt(step);
   const s0 = performance.now();
   const result = await live.step(batch, lr);
@@ -145,7 +143,7 @@ export async function checkpoint(run: Run, live: TrainingSession, done: number, 
   progress.lastCheckpointStep = done;
   run.emit({ type: 'checkpoint', step: done, dir });
   if (run.validationBatches) {
-    const result = await scoreValidation(live, run.validationBatches);
+    const result = await scoreValidation(live, run.validationBatches, options.objective);
     progress.lastValidation = { step: done, result };
     appendCurve(run.validationCurve, { step: done, tokens: tokensSeen, ...result });
     run.emit({ type: 'eval', step: done, loss: result.mlm_loss, perplexity: result.perplexity, maskedTokens: result.masked_tokens });
