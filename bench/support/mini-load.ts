@@ -93,7 +93,7 @@ export async function load(
   textsPerBody: number,
   clients: number,
   seconds: number,
-): Promise<{ seqPerSec: number; failures: number }> {
+): Promise<{ seqPerSec: number; sequences: number; failures: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   // Warm-up: one round per client.
   await Promise.all(Array.from({ length: clients }, (_, c) => post(agent, ports[c % ports.length], bodies[c % bodies.length])));
@@ -114,5 +114,5 @@ export async function load(
   );
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   agent.destroy();
-  return { seqPerSec: done / elapsed, failures };
+  return { seqPerSec: done / elapsed, sequences: done, failures };
 }

@@ -343,8 +343,9 @@ export async function loadWithCpu(
   const r = await load([port], bodies, 1, clients, seconds);
   proc.send('cpu');
   const after = await nextMessage(proc, 'cpu');
-  // load() opens with one untimed request per client, inside the CPU window: count those too.
-  const sequences = r.seqPerSec * seconds + clients;
+  // Every answered sequence inside the CPU window: load()'s opening round (one untimed request per
+  // client) and the timed ones, including those still in flight at the deadline.
+  const sequences = r.sequences + clients;
   return { seqPerSec: r.seqPerSec, cpuPerSeq: (after - before) / sequences, failures: r.failures };
 }
 

@@ -10,46 +10,14 @@ import { join } from 'node:path';
 import { readConfig } from '../engine/formats/config';
 import { locateHfModelDir } from '../engine/formats/hf-dir';
 import { DomainError, ModelLoadError, ModelNotFoundError, ModelNotReadyError, VersionNotFoundError } from '../errors/domain-error';
-import type { BatchingOptions } from '../runtime/batcher';
-import type { GraphVariant } from '../engine/nn/graph-variant';
-import type { Device } from '../runtime/onnx-session';
 import type { ActivationLog } from './activation-log';
-import type { ModelInfo, ModelRepositoryApi, ModelVersionInfo, ServedTask, ServingObserver } from './contracts';
+import type { ModelInfo, ModelRepositoryApi, ModelVersionInfo } from './contracts';
 import { ModelUnloadedError, NoPreviousVersionError } from './errors';
 import { describeModel, LoadedVersion } from './loaded-version';
 import { assertModelName, isValidModelName, ModelStore } from './model-store';
+import type { DefaultableTask, ModelRepositoryOptions } from './repository-options';
 
-export type DefaultableTask = ServedTask | 'nli' | 'zero-shot';
-
-export interface RepositoryLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export interface ModelRepositoryOptions {
-  /** Read-only embedded models (each subdirectory an HF layout directory). */
-  modelsDir: string;
-  /** Writable: versions and active pointers live under `<dataDir>/models`. */
-  dataDir: string;
-  device: Device;
-  intraOpThreads?: number;
-  interOpThreads?: number;
-  threadSpinning?: boolean;
-  /** The inference graph variant to serve (fused ops, int8 weights); default plain float32. */
-  graph?: GraphVariant;
-  batching: BatchingOptions;
-  defaults?: Partial<Record<DefaultableTask, string>>;
-  observer?: ServingObserver;
-  logger?: RepositoryLogger;
-  /** Where activations and rollbacks are recorded; default: the model store (active.json, history.json). */
-  activationLog?: ActivationLog;
-  /**
-   * The version each model starts on, when a registry outside this process says so (fleet mode);
-   * a model it does not name, or names with a version not on disk, starts on its local pointer.
-   */
-  initialVersions?: ReadonlyMap<string, number>;
-}
+export type { DefaultableTask, ModelRepositoryOptions, RepositoryLogger } from './repository-options';
 
 interface ModelEntry {
   name: string;

@@ -30,6 +30,14 @@ export type { EncodeOptions, QaWindow, SpecialIds, TokenizedInput, TokenizerInpu
 export type { SpecialTokenNames } from './special-tokens';
 
 /** Values of model_max_length at or above this are HF's "unknown" sentinel (1e30), not a limit. */
+/**
+ * Hugging Face tokenizers splits a batch over a rayon thread pool whose threads spin after each
+ * call, taking a core from the ONNX Runtime run that follows: on two cores the inference stage
+ * of a lone request measured 1.52 → 1.27 ms with it off (bench/compare.ts, docs/benchmarks.md).
+ * The library reads this variable at each call; an operator's own setting wins.
+ */
+process.env.TOKENIZERS_PARALLELISM ??= 'false';
+
 const UNKNOWN_MAX_LENGTH = 1e9;
 const DEFAULT_MAX_LENGTH = 512;
 /** Binding instances kept per truncation setting (each holds its own copy of the vocabulary). */

@@ -379,11 +379,7 @@ export interface InferenceModelOptions {
   /** ONNX Runtime's fused contrib ops (fused.ts) where the model allows; default false. */
   readonly fused?: boolean;
   readonly weightsFile?: string;
-  /**
-   * A graph built to be served rather than exported: a masked-LM graph then also outputs
-   * `last_hidden_state`, so a pre-trained encoder answers embeddings beside fill-mask. Exports keep
-   * Optimum's outputs exactly.
-   */
+  /** Built to serve, not export: a masked-LM graph also outputs `last_hidden_state` (embeddings). */
   readonly forServing?: boolean;
 }
 

@@ -16,7 +16,8 @@ import {
   ListEventsQueryDto,
   ListJobsQueryDto,
 } from './fine-tuning.dto';
-import { FineTuningService, jobObject } from './fine-tuning.service';
+import { FineTuningService } from './fine-tuning.service';
+import { jobObject } from './job-objects';
 
 @ApiTags('fine-tuning')
 @ApiBearerAuth()
