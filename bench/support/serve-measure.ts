@@ -142,6 +142,9 @@ async function serveTransformers(args: RoleArgs): Promise<void> {
       );
     });
   });
+  // Berth's own keep-alive (72 s) rather than Node's 5 s: a BERT-base warm-up round outlasts 5 s,
+  // and a connection closed while the load generator reuses it would read as a reset.
+  server.keepAliveTimeout = 72_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   sendPort(server);
   reportCpuOnRequest();
