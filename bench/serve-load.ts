@@ -22,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { ensureMiniModel, load, sentences } from './support/mini-load';
+import { feedsFor } from './support/serve-measure';
 
 const { values: flags } = parseArgs({
   options: {
@@ -85,30 +86,9 @@ async function stopServer(child: ChildProcess): Promise<void> {
 // ---- bare session.run -------------------------------------------------------------------------------
 
 async function bare(dir: string, texts: string[], batch: number, seconds: number): Promise<number> {
-  const { BerthTokenizer } = await import('../src/tokenizer/tokenizer');
-  const tokenizer = await BerthTokenizer.fromModelDir(dir);
   const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
   const feeds: Record<string, ort.Tensor>[] = [];
-  for (let at = 0; at + batch <= texts.length; at += batch) {
-    const enc = (await tokenizer.encodeBatch(texts.slice(at, at + batch))).map((w) => w[0]);
-    const len = Math.max(...enc.map((e) => e.ids.length));
-    const ids = new BigInt64Array(batch * len);
-    const mask = new BigInt64Array(batch * len);
-    const types = new BigInt64Array(batch * len);
-    enc.forEach((e, b) =>
-      e.ids.forEach((id, t) => {
-        ids[b * len + t] = BigInt(id);
-        mask[b * len + t] = 1n;
-        types[b * len + t] = BigInt(e.typeIds[t]);
-      }),
-    );
-    const feed: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', ids, [batch, len]),
-      attention_mask: new ort.Tensor('int64', mask, [batch, len]),
-    };
-    if (session.inputNames.includes('token_type_ids')) feed.token_type_ids = new ort.Tensor('int64', types, [batch, len]);
-    feeds.push(feed);
-  }
+  for (let at = 0; at + batch <= texts.length; at += batch) feeds.push(await feedsFor(dir, session, texts.slice(at, at + batch)));
   await session.run(feeds[0]);
   let done = 0;
   const start = process.hrtime.bigint();

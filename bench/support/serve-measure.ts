@@ -154,7 +154,7 @@ async function serveTransformers(args: RoleArgs): Promise<void> {
 }
 
 /** Feeds for one padded batch of `texts`, as the server builds them. */
-async function feedsFor(dir: string, session: ort.InferenceSession, texts: string[]): Promise<Record<string, ort.Tensor>> {
+export async function feedsFor(dir: string, session: ort.InferenceSession, texts: string[]): Promise<Record<string, ort.Tensor>> {
   const { BerthTokenizer } = await import('../../src/tokenizer/tokenizer');
   const tokenizer = await BerthTokenizer.fromModelDir(dir);
   const enc = (await tokenizer.encodeBatch(texts)).map((w) => w[0]);

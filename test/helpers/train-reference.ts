@@ -44,6 +44,14 @@ export interface TrainReference {
   noise_sensitive_parameters: { name: string }[];
 }
 
+/** The BERT fixtures with training references, and the head each trains. */
+export const BERT_TRAINING_HEADS: Readonly<Record<string, TrainableHead>> = {
+  'bert-seqcls': 'sequence-classification',
+  'bert-ner': 'token-classification',
+  'bert-qa': 'question-answering',
+  'bert-mlm': 'masked-lm',
+};
+
 export function loadTrainReference(model: string): TrainReference {
   return JSON.parse(readFileSync(join(hfTinyDir(model), 'train_reference.json'), 'utf8')) as TrainReference;
 }

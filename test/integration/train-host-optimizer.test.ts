@@ -5,7 +5,7 @@ import { TensorF32, readSafetensors } from '../../src/engine/formats/safetensors
 import { OptimizerPlacement, buildEvalGraph, buildTrainingGraph, isDecayExempt } from '../../src/engine/training';
 import { TrainingBatch, TrainingSession } from '../../src/runtime/training-session';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
-import { HEADS, TrainReference, datasetBatch } from '../helpers/train-references';
+import { BERT_TRAINING_HEADS as HEADS, TrainReference, datasetBatch } from '../helpers/train-reference';
 
 /**
  * AdamW on the host (a gradient-only graph, `HostAdamW` in place) against AdamW in the graph: the
@@ -88,7 +88,7 @@ describeWithFixtures('AdamW on the host: same steps as AdamW in the graph, same 
     const runs: Record<string, Run> = {};
 
     beforeAll(async () => {
-      const batch = await datasetBatch(model);
+      const batch = await datasetBatch(model, HEADS[model]);
       runs.graph = await threeSteps(model, batch, 'graph', 0);
       runs.host = await threeSteps(model, batch, 'host', 0);
       // A threshold far below the first gradient norm, so every step clips.
