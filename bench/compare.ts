@@ -26,7 +26,7 @@
  * weights; timing does not depend on them). Everything stays on 127.0.0.1; every loop is bounded.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeModel } from '../src/engine/onnx/decode';
@@ -98,7 +98,7 @@ async function model(name: string, shape: EncoderShape): Promise<string> {
   // transformers.js reads onnx/model.onnx from a Hugging Face-layout folder: the same file, linked.
   const tjsDir = join(dir, 'onnx');
   mkdirSync(tjsDir, { recursive: true });
-  spawnSync('ln', ['-sf', join(dir, 'model.onnx'), join(tjsDir, 'model.onnx')]);
+  if (!existsSync(join(tjsDir, 'model.onnx'))) symlinkSync(join(dir, 'model.onnx'), join(tjsDir, 'model.onnx'));
   return dir;
 }
 

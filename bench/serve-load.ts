@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { ensureMiniModel, load, sentences } from './support/mini-load';
-import { feedsFor } from './support/serve-measure';
+import { feedsFor, tokenizerOf } from './support/serve-measure';
 
 const { values: flags } = parseArgs({
   options: {
@@ -88,7 +88,8 @@ async function stopServer(child: ChildProcess): Promise<void> {
 async function bare(dir: string, texts: string[], batch: number, seconds: number): Promise<number> {
   const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
   const feeds: Record<string, ort.Tensor>[] = [];
-  for (let at = 0; at + batch <= texts.length; at += batch) feeds.push(await feedsFor(dir, session, texts.slice(at, at + batch)));
+  const tokenizer = await tokenizerOf(dir);
+  for (let at = 0; at + batch <= texts.length; at += batch) feeds.push(await feedsFor(tokenizer, session, texts.slice(at, at + batch)));
   await session.run(feeds[0]);
   let done = 0;
   const start = process.hrtime.bigint();

@@ -13,6 +13,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import http from 'node:http';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { BerthTokenizer } from '../../src/tokenizer/tokenizer';
 import { load } from './mini-load';
 
 const REPO = resolve(__dirname, '..', '..');
@@ -153,10 +154,18 @@ async function serveTransformers(args: RoleArgs): Promise<void> {
   });
 }
 
+/** The tokenizer of a model folder, as the server loads it. */
+export async function tokenizerOf(dir: string): Promise<BerthTokenizer> {
+  const { BerthTokenizer: Tokenizer } = await import('../../src/tokenizer/tokenizer');
+  return Tokenizer.fromModelDir(dir);
+}
+
 /** Feeds for one padded batch of `texts`, as the server builds them. */
-export async function feedsFor(dir: string, session: ort.InferenceSession, texts: string[]): Promise<Record<string, ort.Tensor>> {
-  const { BerthTokenizer } = await import('../../src/tokenizer/tokenizer');
-  const tokenizer = await BerthTokenizer.fromModelDir(dir);
+export async function feedsFor(
+  tokenizer: BerthTokenizer,
+  session: ort.InferenceSession,
+  texts: string[],
+): Promise<Record<string, ort.Tensor>> {
   const enc = (await tokenizer.encodeBatch(texts)).map((w) => w[0]);
   const len = Math.max(...enc.map((e) => e.ids.length));
   const n = texts.length;
@@ -185,7 +194,7 @@ async function bare(args: RoleArgs): Promise<void> {
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   });
-  const feed = await feedsFor(args.dir, session, args.texts);
+  const feed = await feedsFor(await tokenizerOf(args.dir), session, args.texts);
   for (let i = 0; i < 10; i++) await session.run(feed);
   const latencies: number[] = [];
   const cpu0 = process.cpuUsage();

@@ -269,6 +269,29 @@ function addedToken(content: string, id: number): Record<string, unknown> {
   return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
 }
 
+/** BERT's `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]` template, as bert-base-uncased's tokenizer.json writes it. */
+export function bertPostProcessor(id: (token: '[CLS]' | '[SEP]') => number): Record<string, unknown> {
+  return {
+    type: 'TemplateProcessing',
+    single: [
+      { SpecialToken: { id: '[CLS]', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { SpecialToken: { id: '[SEP]', type_id: 0 } },
+    ],
+    pair: [
+      { SpecialToken: { id: '[CLS]', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      { Sequence: { id: 'B', type_id: 1 } },
+      { SpecialToken: { id: '[SEP]', type_id: 1 } },
+    ],
+    special_tokens: {
+      '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] },
+      '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] },
+    },
+  };
+}
+
 /** The layout of bert-base-uncased's tokenizer.json, with this vocabulary. */
 export function tokenizerJson(vocabulary: readonly string[]): Record<string, unknown> {
   const ids = new Map(vocabulary.map((token, i) => [token, i]));
@@ -280,25 +303,7 @@ export function tokenizerJson(vocabulary: readonly string[]): Record<string, unk
     added_tokens: SPECIAL_TOKENS.map((token) => addedToken(token, id(token))),
     normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
     pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '[SEP]', type_id: 0 } },
-      ],
-      pair: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '[SEP]', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } },
-        { SpecialToken: { id: '[SEP]', type_id: 1 } },
-      ],
-      special_tokens: {
-        '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] },
-        '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] },
-      },
-    },
+    post_processor: bertPostProcessor(id),
     decoder: { type: 'WordPiece', prefix: PREFIX, cleanup: true },
     model: {
       type: 'WordPiece',

@@ -8,39 +8,14 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { runCli } from '../../src/cli/main';
 import { readConfig } from '../../src/engine/formats/config';
 import { buildModelFromDir } from '../../src/engine/nn/export';
 import { encodeModel } from '../../src/engine/onnx/encode';
 import { TrainMetricsFile } from '../../src/trainer/train';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
+import { berth } from '../helpers/train-reference';
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `berth …` in-process, capturing what it prints (progress goes to stdout as JSON lines). */
-async function berth(...args: string[]): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+type CliRun = Awaited<ReturnType<typeof berth>>;
 
 function events(run: CliRun): Array<Record<string, unknown>> {
   return run.stdout
