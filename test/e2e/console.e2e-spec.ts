@@ -396,6 +396,9 @@ describeInBrowser('console in a browser', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Playground', level: 1 }).waitFor();
     expect(page.url()).toMatch(/#\/playground$/);
+    // The page moves focus to <main> in an effect after the navigation renders: wait for it, or it
+    // can land after the focus below and take it away.
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
     await page.locator('#classify-text').focus();
     await page.keyboard.press('Tab');
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Classify');
