@@ -1,20 +1,20 @@
 /**
- * Learns the default models' uncased WordPiece vocabulary from the pre-training text
+ * Learns the default models' WordPiece vocabulary (uncased, or with `--cased` the cased one) from the pre-training text
  * (`pretrain/gutenberg` in the shared data) and writes a Hugging Face tokenizer directory, then
  * reports how well it covers each task's training text.
  *
  * Usage (from the repository root):
  *   node scripts/run-ts.js scripts/defaults/build-vocab.ts [outDir] [--vocab-size 8192]
- *     [--min-char-count 100] [--compare 16384,...]
+ *     [--min-char-count 100] [--compare 16384,...] [--cased]
  * outDir defaults to /tmp/berth-vocab. `--compare` also reports coverage at other sizes: the
  * learner is greedy, so a smaller vocabulary is a prefix of a larger one and one run serves all.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Tokenizer } from '@anush008/tokenizers';
 import { pretrainFiles, readNer, readNli, readQa, readSentiment, sharedDataRoot } from './datasets';
-import { buildVocabulary, tokenizerFiles, WordCounter } from './wordpiece';
+import { buildVocabulary, type CasingOptions, tokenizerFiles, WordCounter } from './wordpiece';
 
 const DEFAULT_OUT_DIR = '/tmp/berth-vocab';
 /** See docs/default-models.md ("Vocabulary") for why this size. */
@@ -39,10 +39,17 @@ interface Options {
   vocabSize: number;
   minCharCount: number;
   compare: number[];
+  cased: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { outDir: DEFAULT_OUT_DIR, vocabSize: DEFAULT_VOCAB_SIZE, minCharCount: DEFAULT_MIN_CHAR_COUNT, compare: [] };
+  const options: Options = {
+    outDir: DEFAULT_OUT_DIR,
+    vocabSize: DEFAULT_VOCAB_SIZE,
+    minCharCount: DEFAULT_MIN_CHAR_COUNT,
+    compare: [],
+    cased: false,
+  };
   const positive = (flag: string, value: string | undefined): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer, got ${value}`);
@@ -53,14 +60,15 @@ function parseArgs(argv: readonly string[]): Options {
     if (arg === '--vocab-size') options.vocabSize = positive(arg, argv[++i]);
     else if (arg === '--min-char-count') options.minCharCount = positive(arg, argv[++i]);
     else if (arg === '--compare') options.compare = (argv[++i] ?? '').split(',').map((v) => positive(arg, v));
+    else if (arg === '--cased') options.cased = true;
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else options.outDir = arg;
   }
   return options;
 }
 
-function corpusWordCounts(): { counts: Map<string, number>; words: number; files: number } {
-  const counter = new WordCounter();
+function corpusWordCounts(casing: CasingOptions): { counts: Map<string, number>; words: number; files: number } {
+  const counter = new WordCounter(casing);
   const files = pretrainFiles();
   for (const file of files) {
     for (const line of readFileSync(file, 'utf8').split('\n')) if (line.trim() !== '') counter.add(line);
@@ -71,17 +79,17 @@ function corpusWordCounts(): { counts: Map<string, number>; words: number; files
 }
 
 /** Each task's training text, as the models will read it. */
-async function taskWordCounts(): Promise<Record<string, Map<string, number>>> {
-  const sentiment = new WordCounter();
+async function taskWordCounts(casing: CasingOptions): Promise<Record<string, Map<string, number>>> {
+  const sentiment = new WordCounter(casing);
   for (const e of await readSentiment('train')) sentiment.add(e.text);
-  const nli = new WordCounter();
+  const nli = new WordCounter(casing);
   for (const e of readNli('train')) {
     nli.add(e.premise);
     nli.add(e.hypothesis);
   }
-  const ner = new WordCounter();
+  const ner = new WordCounter(casing);
   for (const e of await readNer('train')) for (const token of e.tokens) ner.add(token);
-  const qa = new WordCounter();
+  const qa = new WordCounter(casing);
   for (const context of new Set((await readQa('train')).map((e) => e.context))) qa.add(context);
   return {
     'sentiment (sst2 train sentences)': sentiment.counts,
@@ -132,14 +140,15 @@ function digest(text: string): string {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  const corpus = corpusWordCounts();
+  const casing: CasingOptions = { cased: options.cased };
+  const corpus = corpusWordCounts(casing);
   const counted = Date.now();
   console.log(
     `corpus: ${corpus.files} files from ${join(sharedDataRoot(), 'pretrain', 'gutenberg')}, ${corpus.words} words, ` +
       `${corpus.counts.size} distinct (${((counted - started) / 1000).toFixed(1)} s)`,
   );
   const largest = Math.max(options.vocabSize, ...options.compare);
-  const normalized = new WordCounter();
+  const normalized = new WordCounter(casing);
   for (const c of EXTRA_ALPHABET) {
     normalized.add(c);
     if (!normalized.counts.has(c)) throw new Error(`extra alphabet character ${JSON.stringify(c)} is not in normalised form`);
@@ -148,6 +157,7 @@ async function main(): Promise<void> {
     vocabSize: largest,
     minCharCount: options.minCharCount,
     extraAlphabet: EXTRA_ALPHABET,
+    cased: options.cased,
   });
   const learnedAt = Date.now();
   console.log(
@@ -157,7 +167,7 @@ async function main(): Promise<void> {
 
   const chosen = vocabulary.tokens.slice(0, options.vocabSize);
   mkdirSync(options.outDir, { recursive: true });
-  for (const [name, text] of Object.entries(tokenizerFiles(chosen, MODEL_MAX_LENGTH))) {
+  for (const [name, text] of Object.entries(tokenizerFiles(chosen, MODEL_MAX_LENGTH, casing))) {
     writeFileSync(join(options.outDir, name), text);
     console.log(`${join(options.outDir, name)}  ${Buffer.byteLength(text)} bytes  sha256 ${digest(text)}…`);
   }
@@ -168,13 +178,14 @@ async function main(): Promise<void> {
   for (const size of options.compare.filter((s) => s !== options.vocabSize)) {
     tokenizers.push([
       `berth ${size}`,
-      Tokenizer.fromString(tokenizerFiles(vocabulary.tokens.slice(0, size), MODEL_MAX_LENGTH)['tokenizer.json']),
+      Tokenizer.fromString(tokenizerFiles(vocabulary.tokens.slice(0, size), MODEL_MAX_LENGTH, casing)['tokenizer.json']),
     ]);
   }
-  const reference = join(sharedDataRoot(), 'tokenizers', 'bert-base-uncased', 'tokenizer.json');
-  tokenizers.push(['bert-base-uncased 30522', Tokenizer.fromString(readFileSync(reference, 'utf8'))]);
+  const referenceName = options.cased ? 'bert-base-cased' : 'bert-base-uncased';
+  const reference = join(sharedDataRoot(), 'tokenizers', referenceName, 'tokenizer.json');
+  if (existsSync(reference)) tokenizers.push([referenceName, Tokenizer.fromString(readFileSync(reference, 'utf8'))]);
 
-  const tasks = await taskWordCounts();
+  const tasks = await taskWordCounts(casing);
   const rows: string[] = [
     '| task | vocabulary | words | [UNK] % of words | pieces / word | whole words % |',
     '|---|---|---:|---:|---:|---:|',
@@ -191,11 +202,12 @@ async function main(): Promise<void> {
     }
   }
   console.log(rows.join('\n'));
+  const coverageJson = options.cased ? COVERAGE_JSON.replace('.json', '-cased.json') : COVERAGE_JSON;
   writeFileSync(
-    COVERAGE_JSON,
+    coverageJson,
     `${JSON.stringify({ vocabSize: options.vocabSize, minCharCount: options.minCharCount, droppedCharacters: vocabulary.droppedCharacters.length, coverage: report }, null, 2)}\n`,
   );
-  console.log(`coverage written to ${COVERAGE_JSON}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`coverage written to ${coverageJson}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 if (require.main === module) {

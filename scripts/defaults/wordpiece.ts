@@ -19,17 +19,32 @@ import { bertNormalizer, bertPreTokenizer } from '@anush008/tokenizers';
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 /** Always in the vocabulary, so that unseen ASCII words still split into pieces instead of [UNK]. */
 export const ASCII_ALPHABET: readonly string[] = [...'abcdefghijklmnopqrstuvwxyz0123456789', ...'!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'];
+/** The capitals a cased vocabulary always holds besides ASCII_ALPHABET. */
+const ASCII_CAPITALS: readonly string[] = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
+
+/**
+ * Uncased is bert-base-uncased's normalisation (lowercased, accents stripped); cased is
+ * bert-base-cased's (text kept as written), which English NER needs: most of what tells a name
+ * from a word is its capital letter.
+ */
+export interface CasingOptions {
+  cased?: boolean;
+}
 export const PREFIX = '##';
 
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Counts words as BERT's uncased tokenizer sees them (lowercased, accents stripped, punctuation split). */
+/** Counts words as BERT's tokenizer sees them (punctuation split; uncased: lowercased, accents stripped). */
 export class WordCounter {
   readonly counts = new Map<string, number>();
-  private readonly normalizer = bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: true, lowercase: true });
+  private readonly normalizer: ReturnType<typeof bertNormalizer>;
   private readonly preTokenizer = bertPreTokenizer();
+
+  constructor({ cased = false }: CasingOptions = {}) {
+    this.normalizer = bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: !cased, lowercase: !cased });
+  }
 
   add(text: string, times = 1): void {
     for (const [word] of this.preTokenizer.preTokenizeString(this.normalizer.normalizeString(text))) {
@@ -216,7 +231,7 @@ export function learnPiecesByRecounting(counts: ReadonlyMap<string, number>, bud
   return learned;
 }
 
-export interface VocabularyOptions {
+export interface VocabularyOptions extends CasingOptions {
   /** Total size, special tokens and alphabet included. */
   vocabSize: number;
   /**
@@ -225,7 +240,7 @@ export interface VocabularyOptions {
    * kept. Default 1 keeps every character.
    */
   minCharCount?: number;
-  /** Characters kept in the alphabet however rare (in normalised form: lowercase, no accents). */
+  /** Characters kept in the alphabet however rare (in normalised form: uncased, lowercase without accents). */
   extraAlphabet?: readonly string[];
 }
 
@@ -240,7 +255,7 @@ export function buildVocabulary(counts: ReadonlyMap<string, number>, options: Vo
   const minCharCount = options.minCharCount ?? 1;
   const charCounts = new Map<string, number>();
   for (const [word, count] of counts) for (const c of word) charCounts.set(c, (charCounts.get(c) ?? 0) + count);
-  const characters = new Set<string>([...ASCII_ALPHABET, ...(options.extraAlphabet ?? [])]);
+  const characters = new Set<string>([...ASCII_ALPHABET, ...(options.cased ? ASCII_CAPITALS : []), ...(options.extraAlphabet ?? [])]);
   const droppedCharacters: string[] = [];
   for (const [c, n] of charCounts) {
     if (n >= minCharCount) characters.add(c);
@@ -292,8 +307,8 @@ export function bertPostProcessor(id: (token: '[CLS]' | '[SEP]') => number): Rec
   };
 }
 
-/** The layout of bert-base-uncased's tokenizer.json, with this vocabulary. */
-export function tokenizerJson(vocabulary: readonly string[]): Record<string, unknown> {
+/** The layout of bert-base-uncased's (or, cased, bert-base-cased's) tokenizer.json, with this vocabulary. */
+export function tokenizerJson(vocabulary: readonly string[], { cased = false }: CasingOptions = {}): Record<string, unknown> {
   const ids = new Map(vocabulary.map((token, i) => [token, i]));
   const id = (token: string): number => ids.get(token)!;
   return {
@@ -301,7 +316,7 @@ export function tokenizerJson(vocabulary: readonly string[]): Record<string, unk
     truncation: null,
     padding: null,
     added_tokens: SPECIAL_TOKENS.map((token) => addedToken(token, id(token))),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: !cased },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: bertPostProcessor(id),
     decoder: { type: 'WordPiece', prefix: PREFIX, cleanup: true },
@@ -315,14 +330,14 @@ export function tokenizerJson(vocabulary: readonly string[]): Record<string, unk
   };
 }
 
-/** File name → contents of an uncased BERT tokenizer directory. */
-export function tokenizerFiles(vocabulary: readonly string[], modelMaxLength: number): Record<string, string> {
+/** File name → contents of a BERT tokenizer directory (uncased unless `cased`). */
+export function tokenizerFiles(vocabulary: readonly string[], modelMaxLength: number, casing: CasingOptions = {}): Record<string, string> {
   const specials = { cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]' };
   const config = {
     clean_up_tokenization_spaces: true,
     ...specials,
     do_basic_tokenize: true,
-    do_lower_case: true,
+    do_lower_case: !casing.cased,
     model_max_length: modelMaxLength,
     never_split: null,
     strip_accents: null,
@@ -330,7 +345,7 @@ export function tokenizerFiles(vocabulary: readonly string[], modelMaxLength: nu
     tokenizer_class: 'BertTokenizer',
   };
   return {
-    'tokenizer.json': `${JSON.stringify(tokenizerJson(vocabulary), null, 2)}\n`,
+    'tokenizer.json': `${JSON.stringify(tokenizerJson(vocabulary, casing), null, 2)}\n`,
     'vocab.txt': `${vocabulary.join('\n')}\n`,
     'tokenizer_config.json': `${JSON.stringify(config, null, 2)}\n`,
     'special_tokens_map.json': `${JSON.stringify(specials, null, 2)}\n`,

@@ -16,7 +16,7 @@ import { InvalidInputError } from '../errors/domain-error';
 import { skipLeadingSpace } from '../tokenizer/offsets';
 import { argmax, softmax } from './math';
 import type { TaskPipeline } from './pipeline';
-import type { AggregationStrategy, Entity, NerParams } from './types';
+import { type AggregationStrategy, type Entity, NER_AGGREGATION_DEFAULT, type NerParams } from './types';
 
 /** One window's tokens as the tokenizer gave them (code-point offsets into the original text). */
 export interface NerWindowTokens {
@@ -280,7 +280,7 @@ export const nerPipeline: TaskPipeline<string, NerParams, Entity[]> = {
         indexBase: windowIndex * (room - stride),
       }));
       return postprocessNer(text, windows, labels.length, {
-        aggregation: params.aggregation_strategy ?? 'simple',
+        aggregation: params.aggregation_strategy ?? NER_AGGREGATION_DEFAULT,
         ignoreLabels: params.ignore_labels ?? ['O'],
         labels,
         unkId: tokenizer.specialIds.unk,

@@ -52,8 +52,16 @@ export interface ZeroShotItem {
 
 export type AggregationStrategy = 'none' | 'simple' | 'first' | 'average' | 'max';
 
+/**
+ * Berth's own NER default: whole words, each tagged as its first sub-token is (the token the
+ * training loss scores), so an entity never ends inside a word ("Ada Lovel").
+ */
+export const NER_AGGREGATION_DEFAULT: AggregationStrategy = 'first';
+/** The Hugging Face Inference API's token-classification default, kept on its compatible route. */
+export const HF_NER_AGGREGATION_DEFAULT: AggregationStrategy = 'simple';
+
 export interface NerParams {
-  aggregation_strategy?: AggregationStrategy; // default 'simple'
+  aggregation_strategy?: AggregationStrategy; // default NER_AGGREGATION_DEFAULT
   ignore_labels?: string[]; // default ['O']
   /** Overlap, in tokens, between windows of a long text. */
   stride?: number;

@@ -192,6 +192,35 @@ describeWithFixtures('the app on the real serving core and the hf-tiny fixtures'
     expectClose(scores.data, [...softmax(ref.examples[0].single_logits), ...softmax(ref.examples[1].single_logits)], 1e-5);
   });
 
+  it('/v1/ner answers in whole words by default; the Hugging Face route keeps its simple default', async () => {
+    // Long words split into several sub-tokens, so token-level grouping can end inside a word.
+    const text = 'Lovelace and Babbage corresponded about the Analytical Engine in Marylebone, Westminster and Cambridgeshire.';
+    const ner = async (aggregation?: string) =>
+      (
+        await http()
+          .post('/v1/ner')
+          .send({ model: 'bert-ner', inputs: text, ignore_labels: [], ...(aggregation ? { aggregation_strategy: aggregation } : {}) })
+          .expect(200)
+      ).body.results[0] as Array<{ entity_group: string; start: number; end: number; word: string }>;
+    const simple = await ner('simple');
+    const first = await ner('first');
+    // Without a difference between the two strategies on this text, the defaults below prove nothing.
+    expect(first).not.toEqual(simple);
+    const isWordChar = (c: string | undefined): boolean => c !== undefined && /[\p{L}\p{N}]/u.test(c);
+    // A boundary inside a word has a letter or digit on both sides of it.
+    const insideWord = (at: number): boolean => isWordChar(text[at - 1]) && isWordChar(text[at]);
+    expect(simple.some((e) => insideWord(e.start) || insideWord(e.end))).toBe(true);
+
+    const byDefault = await ner();
+    expect(byDefault).toEqual(first);
+    for (const e of byDefault) expect([e.word, insideWord(e.start) || insideWord(e.end)]).toEqual([e.word, false]);
+    const hf = await http()
+      .post('/models/bert-ner')
+      .send({ inputs: text, parameters: { ignore_labels: [] } })
+      .expect(200);
+    expect(hf.body).toEqual(simple);
+  });
+
   it('NER and QA spans are slices of the caller text', async () => {
     const ner = await http()
       .post('/v1/ner')

@@ -57,11 +57,12 @@ function Highlighted({
   );
 }
 
-const STRATEGIES = ['simple', 'first', 'average', 'max', 'none'] as const;
+// The API's own default (whole words) first.
+const STRATEGIES = ['first', 'simple', 'average', 'max', 'none'] as const;
 
 export function NerForm({ run }: TaskProps) {
   const [text, setText] = useState('Angela Merkel met the president of France in Paris.');
-  const [strategy, setStrategy] = useState<string>('simple');
+  const [strategy, setStrategy] = useState<string>(STRATEGIES[0]);
   const [result, setResult] = useState<{ text: string; entities: Entity[] } | undefined>();
   return (
     <form

@@ -3,6 +3,7 @@ import { InvalidInputError, WrongTaskError } from '../../errors/domain-error';
 import { ServedResponse } from '../../http/served-response';
 import { asArray, isNonEmptyString, validateDto } from '../../http/validation';
 import type { Answer, ModelInfo, QaInput, Served, TextInput } from '../../serving/contracts';
+import { HF_NER_AGGREGATION_DEFAULT } from '../../tasks/types';
 import { CORE_HOST, CoreHost } from '../core/core-host';
 import { EmbeddingsParamsDto } from '../inference/dto/embeddings.dto';
 import { FillMaskParamsDto } from '../inference/dto/fill-mask.dto';
@@ -123,7 +124,13 @@ export class HfCompatService {
       case 'token-classification': {
         const { texts, single } = textsOf(dto.inputs);
         const p = validateDto(NerParamsDto, params, 'parameters');
-        const served = await this.inference.ner(model, texts, { ...p }, signal);
+        // This route answers as the Hugging Face Inference API does, with its default aggregation.
+        const served = await this.inference.ner(
+          model,
+          texts,
+          { ...p, aggregation_strategy: p.aggregation_strategy ?? HF_NER_AGGREGATION_DEFAULT },
+          signal,
+        );
         return wrap(served, single ? served.result[0] : served.result);
       }
       case 'question-answering': {

@@ -1,13 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { AggregationStrategy } from '../../../serving/contracts';
+import { NER_AGGREGATION_DEFAULT } from '../../../tasks/types';
 import { ModelName, TextInputs } from '../../../http/validation';
 import { ServedEnvelopeDto } from './common.dto';
 
 export const AGGREGATION_STRATEGIES = ['none', 'simple', 'first', 'average', 'max'] as const;
 
 export class NerParamsDto {
-  @ApiPropertyOptional({ enum: AGGREGATION_STRATEGIES, default: 'simple' })
+  @ApiPropertyOptional({
+    enum: AGGREGATION_STRATEGIES,
+    default: NER_AGGREGATION_DEFAULT,
+    description:
+      "How sub-word tokens become entities. first (the default on /v1/ner), average and max tag whole words, so an entity never ends inside a word; simple groups tokens as they are tagged (the Hugging Face route's default); none returns every token.",
+  })
   @IsOptional()
   @IsIn(AGGREGATION_STRATEGIES)
   aggregation_strategy?: AggregationStrategy;
