@@ -10,7 +10,9 @@
 # Usage: scripts/build-default-models.sh [stage[=task,task] ...]
 #   stages: vocab init pretrain data dapt pretrained adapted random baselines package (default: all,
 #   in order). dapt, pretrained (fine-tune the general encoder), adapted (fine-tune the
-#   domain-adapted one) and random take an optional task list: `dapt=ner,qa`. Stages on different
+#   domain-adapted one) and random take an optional task list: `dapt=ner,qa`. The cased encoder
+#   is built by its own stages, vocab-cased init-cased pretrain-cased, and `cased=ner` fine-tunes
+#   it (not part of the default list yet). Stages on different
 #   tasks may run at the same time from two shells (with BERTH_THREADS=1 on two cores).
 #   BERTH_BUILD_DIR   work directory (default /tmp/berth-defaults); a finished step is skipped on a
 #                     rerun, so a stopped build continues where it was
@@ -142,16 +144,32 @@ stage_vocab() {
 stage_init() {
   step init "$BUILD/init/config.json" "${BERTH[@]}" init-model --config mini --tokenizer "$BUILD/vocab" --out "$BUILD/init" --seed "$SEED" --force
 }
-stage_pretrain() {
+# Masked-LM pre-training of the encoder in $2 (from $2/init into $2/pretrain), under step name $1.
+pretrain_encoder() {
+  local name="$1" root="$2"
   # Resumable: a stopped run continues from its newest checkpoint to the same bytes (with the same
   # BERTH_THREADS: ONNX Runtime's reductions depend on the thread count).
   local resume=()
-  [ -d "$BUILD/pretrain/checkpoints" ] && resume=(--resume)
-  step pretrain "$BUILD/pretrain/model/metrics.json" \
-    "${BERTH[@]}" pretrain --model "$BUILD/init" --data "$DATA/pretrain/gutenberg" \
-    --validation-file "$DATA/pretrain/gutenberg/gutenberg_en_011.txt" --out "$BUILD/pretrain" \
+  [ -d "$root/pretrain/checkpoints" ] && resume=(--resume)
+  step "$name" "$root/pretrain/model/metrics.json" \
+    "${BERTH[@]}" pretrain --model "$root/init" --data "$DATA/pretrain/gutenberg" \
+    --validation-file "$DATA/pretrain/gutenberg/gutenberg_en_011.txt" --out "$root/pretrain" \
     --steps "${BERTH_PRETRAIN_STEPS:-5000}" --batch-size 32 --max-seq-length 128 --learning-rate 5e-4 --warmup-ratio 0.06 --weight-decay 0.01 \
     --whole-word-mask --seed "$SEED" --checkpoint-every 150 --log-every 10 --intra-op-threads "$THREADS" --json "${resume[@]}"
+}
+stage_pretrain() {
+  pretrain_encoder pretrain "$BUILD"
+}
+# The cased encoder (bert-base-cased's normalisation: English NER lives on capital letters), under
+# $BUILD/cased: its own vocabulary, random initialisation and the same masked-LM pre-training.
+stage_vocab_cased() {
+  step vocab-cased "$BUILD/cased/vocab/vocab.txt" node scripts/run-ts.js scripts/defaults/build-vocab.ts "$BUILD/cased/vocab" --cased
+}
+stage_init_cased() {
+  step init-cased "$BUILD/cased/init/config.json" "${BERTH[@]}" init-model --config mini --tokenizer "$BUILD/cased/vocab" --out "$BUILD/cased/init" --seed "$SEED" --force
+}
+stage_pretrain_cased() {
+  pretrain_encoder pretrain-cased "$BUILD/cased"
 }
 stage_data() {
   step data "$BUILD/data/nli-train.jsonl" node scripts/run-ts.js scripts/defaults/task-data.ts "$BUILD/data"
@@ -180,6 +198,9 @@ stage_adapted() {
 }
 stage_random() {
   for task in "$@"; do fine_tune "$task" "$BUILD/init" "$task-random"; done
+}
+stage_cased() {
+  for task in "$@"; do fine_tune "$task" "$BUILD/cased/pretrain/model" "$task-cased"; done
 }
 stage_baselines() {
   step baselines "$BUILD/baselines.json" node scripts/run-ts.js scripts/defaults/baselines.ts "$BUILD/baselines.json"
@@ -233,7 +254,8 @@ for s in "${STAGES[@]}"; do
   [[ "$s" == *=* ]] && IFS=, read -r -a tasks <<<"${s#*=}"
   case "$name" in
     vocab | init | pretrain | data | baselines | package) "stage_$name" ;;
-    dapt | pretrained | adapted | random) in_lanes "stage_$name" "${tasks[@]}" ;;
+    vocab-cased | init-cased | pretrain-cased) "stage_${name//-/_}" ;;
+    dapt | pretrained | adapted | random | cased) in_lanes "stage_$name" "${tasks[@]}" ;;
     *) echo "unknown stage: $s" >&2; exit 2 ;;
   esac
 done

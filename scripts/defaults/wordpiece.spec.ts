@@ -57,4 +57,21 @@ describe('buildVocabulary and tokenizerFiles', () => {
     const encoding = await tokenizer.encode('Hugs PUN pug Ωmega');
     expect(encoding.getTokens()).toEqual(['[CLS]', 'hug', '##s', 'pun', 'p', '##ug', '[UNK]', '[SEP]']);
   });
+
+  it('cased: keeps capitals and accents, in the counts, the alphabet and the written tokenizer', async () => {
+    const counter = new WordCounter({ cased: true });
+    counter.add('Ada met ada in Zürich.');
+    expect([...counter.counts.keys()].sort()).toEqual(['.', 'Ada', 'Zürich', 'ada', 'in', 'met']);
+    const vocabulary = buildVocabulary(counter.counts, { vocabSize: 400, cased: true });
+    expect(vocabulary.tokens).toEqual(expect.arrayContaining(['A', 'Z', '##A', 'Ada', 'ü']));
+    const files = tokenizerFiles(vocabulary.tokens, 512, { cased: true });
+    expect(JSON.parse(files['tokenizer_config.json']).do_lower_case).toBe(false);
+    const encoding = await Tokenizer.fromString(files['tokenizer.json']).encode('Ada ADA ada');
+    expect(encoding.getTokens()).toEqual(['[CLS]', 'Ada', 'A', '##D', '##A', 'ada', '[SEP]']);
+    // The uncased counter folds the same text together.
+    const uncased = new WordCounter();
+    uncased.add('Ada met ada in Zürich.');
+    expect(uncased.counts.get('ada')).toBe(2);
+    expect(uncased.counts.has('zurich')).toBe(true);
+  });
 });
