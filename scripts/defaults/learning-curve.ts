@@ -59,7 +59,7 @@ interface TaskSpec {
   baseline(train: unknown[], dev: unknown[]): number;
 }
 
-interface Cell {
+export interface Cell {
   task: TaskName;
   fraction: number;
   seed: number;
@@ -175,13 +175,13 @@ const TASKS: Record<TaskName, TaskSpec> = {
 };
 
 /** The first ceil(fraction · n) rows of a seeded permutation: each seed its own subset. */
-function subset<T>(rows: readonly T[], fraction: number, seed: number): T[] {
+export function subset<T>(rows: readonly T[], fraction: number, seed: number): T[] {
   if (fraction >= 1) return [...rows];
   const order = new Rng(seed).permutation(rows.length);
   return order.slice(0, Math.ceil(fraction * rows.length)).map((i) => rows[i]);
 }
 
-function epochsFor(spec: TaskSpec, rows: number): number {
+export function epochsFor(spec: Pick<TaskSpec, 'budget'>, rows: number): number {
   const needed = Math.ceil((MIN_STEPS * spec.budget.batchSize) / rows);
   return Math.min(MAX_EPOCHS, Math.max(spec.budget.epochs, needed));
 }
@@ -288,7 +288,7 @@ function summary(scores: readonly number[]): string {
   return `${m} ± ${(100 * sd).toFixed(1)}`;
 }
 
-function render(cells: readonly Cell[]): string {
+export function render(cells: readonly Cell[]): string {
   const lines = [
     START,
     `Dev scores in % (mean ± standard deviation over seeds; one figure where one seed ran). (a) \`berth-mini\` pre-trained, then fine-tuned; (b) the same architecture from its random initialisation, same head seed, same budget; (c) the classic baseline trained on the same rows. Each seed draws its own training subset; at most ${DEV_ROWS} dev rows, the same for every cell. Budget per task as the default models' build, with at least ${MIN_STEPS} steps (up to ${MAX_EPOCHS} epochs) on small subsets and early stopping after ${PATIENCE} epochs without improvement. Rebuilt by \`scripts/defaults/learning-curve.ts\`.`,
@@ -355,7 +355,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

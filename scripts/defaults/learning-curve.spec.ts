@@ -1,0 +1,44 @@
+import { Cell, epochsFor, render, subset } from './learning-curve';
+
+describe('learning-curve helpers', () => {
+  const rows = Array.from({ length: 1000 }, (_, i) => i);
+
+  it('draws ceil(fraction · n) distinct rows per seed, the same for the same seed and different across seeds', () => {
+    const a = subset(rows, 0.01, 42);
+    expect(a).toHaveLength(10);
+    expect(new Set(a).size).toBe(10);
+    expect(subset(rows, 0.01, 42)).toEqual(a);
+    expect(subset(rows, 0.01, 1)).not.toEqual(a);
+    expect(subset(rows, 0.1, 42)).toHaveLength(100);
+    expect(subset(rows, 1, 42)).toEqual(rows);
+  });
+
+  it('gives small subsets enough epochs for the minimum number of steps, within the cap', () => {
+    const spec = { budget: { epochs: 1, batchSize: 32, learningRate: 1e-4, maxSeqLength: 64 } };
+    expect(epochsFor(spec, 67_349)).toBe(1); // the full set keeps the build's budget
+    expect(epochsFor(spec, 2400)).toBe(2); // 150 steps × 32 rows = 4800 row passes
+    expect(epochsFor(spec, 100)).toBe(10); // capped
+  });
+
+  it('renders mean ± sd over seeds and the (a) − (b) gap per task and fraction', () => {
+    const cell = (start: Cell['start'], seed: number, score: number): Cell => ({
+      task: 'ner',
+      fraction: 0.1,
+      seed,
+      start,
+      rows: 1404,
+      epochs: 4,
+      score,
+      seconds: 1,
+    });
+    const table = render([
+      cell('pretrained', 42, 0.5),
+      cell('pretrained', 1, 0.6),
+      cell('random', 42, 0.4),
+      cell('random', 1, 0.4),
+      cell('baseline', 42, 0.3),
+      cell('baseline', 1, 0.3),
+    ]);
+    expect(table).toContain('| NER (CoNLL-2003), entity F1 | 10 % (1404) | 2 | 55.0 ± 7.1 | 40.0 ± 0.0 | 30.0 ± 0.0 | 15.0 |');
+  });
+});
