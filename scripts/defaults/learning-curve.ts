@@ -7,13 +7,17 @@
  *   node scripts/run-ts.js scripts/defaults/learning-curve.ts --pretrained models/berth-mini \
  *     --random /tmp/berth-defaults/init [--tasks sentiment,nli,ner,qa] [--fractions 0.01,0.1,1]
  *     [--seeds 42,1,2] [--full-seeds 42] [--threads 1] [--results /tmp/berth-curve/results.json]
- *     [--render [--write]]
+ *     [--learning-rate auto|fixed|r1,r2,...] [--render [--write]]
  *
  * Every (task, fraction, seed, start) cell is appended to the results file as it finishes and
  * skipped when the script runs again, so a long run can stop and continue. The seed draws the
  * training subset (a seeded permutation of the training rows), the batch order and dropout; the
  * dev rows are one fixed sample of at most DEV_ROWS, the same for every cell. `--render` prints
  * the table from the results (and with `--write` puts it between the markers in README.md).
+ *
+ * The learning rate is chosen per run by the trainer's sweep (`auto`, the default: short trials on
+ * a sample, the best on the dev rows), since a pre-trained encoder and a random one prefer
+ * different rates; `fixed` trains at the default models' rate per task.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,6 +26,7 @@ import { Rng } from '../../src/engine/random';
 import { entityScores, squadEvaluate } from '../../src/trainer/evaluation';
 import { NewHeadTask, newHeadModelDir } from '../../src/trainer/new-head';
 import { resolveTrainOptions, TrainTask } from '../../src/trainer/options';
+import { AUTO_LEARNING_RATES } from '../../src/trainer/sweep';
 import { train } from '../../src/trainer/train';
 import { answerBySlidingWindow, MostFrequentTagTagger, pairTerms, textTerms, TfidfLogisticClassifier } from '../baselines';
 import { readNer, readNli, readQa, readSentiment } from './datasets';
@@ -68,6 +73,8 @@ export interface Cell {
   epochs: number;
   score: number;
   seconds: number;
+  /** The learning rate the run trained at (the sweep's choice with `--learning-rate auto`). */
+  learningRate?: number;
 }
 
 /** The fraction of rows whose predicted label string is the gold one. */
@@ -202,6 +209,8 @@ async function run(options: {
   fullSeeds: number[];
   threads: number;
   results: string;
+  /** Candidates for the trainer's sweep; none: each task's fixed budget rate. */
+  learningRates?: readonly number[];
 }): Promise<void> {
   const work = join(resolve(options.results, '..'), 'work');
   mkdirSync(work, { recursive: true });
@@ -236,6 +245,7 @@ async function run(options: {
           if (readResults(options.results).some((c) => sameCell(key, c))) continue;
           const t0 = performance.now();
           let score: number;
+          let learningRate: number | undefined;
           if (start === 'baseline') {
             score = spec.baseline(rows, dev);
           } else {
@@ -256,13 +266,16 @@ async function run(options: {
                 patience: PATIENCE,
                 seed,
                 threads: options.threads,
+                learningRates: options.learningRates,
               }),
             );
+            learningRate = result.metrics.learning_rate_sweep?.chosen ?? spec.budget.learningRate;
             // The trainer reports SQuAD F1 in points, as the official script does; the table takes 0–1.
             score = result.metrics.selected.metrics.score / (task === 'qa' ? 100 : 1);
           }
           const cell: Cell = {
             ...key,
+            ...(learningRate === undefined ? {} : { learningRate }),
             rows: rows.length,
             epochs: start === 'baseline' ? 0 : epochs,
             score,
@@ -289,9 +302,15 @@ function summary(scores: readonly number[]): string {
 }
 
 export function render(cells: readonly Cell[]): string {
+  const trained = cells.filter((c) => c.start !== 'baseline');
+  const rates = [...new Set(trained.map((c) => c.learningRate))].filter((r): r is number => r !== undefined).sort((a, b) => a - b);
+  const sweep =
+    rates.length > 0
+      ? `the learning rate chosen per run by the trainer's sweep on the dev rows (chosen: ${rates.map((r) => `${r} ×${trained.filter((c) => c.learningRate === r).length}`).join(', ')})`
+      : "each task's fixed learning rate";
   const lines = [
     START,
-    `Dev scores in % (mean ± standard deviation over seeds; one figure where one seed ran). (a) \`berth-mini\` pre-trained, then fine-tuned; (b) the same architecture from its random initialisation, same head seed, same budget; (c) the classic baseline trained on the same rows. Each seed draws its own training subset; at most ${DEV_ROWS} dev rows, the same for every cell. Budget per task as the default models' build, with at least ${MIN_STEPS} steps (up to ${MAX_EPOCHS} epochs) on small subsets and early stopping after ${PATIENCE} epochs without improvement. Rebuilt by \`scripts/defaults/learning-curve.ts\`.`,
+    `Dev scores in % (mean ± standard deviation over seeds; one figure where one seed ran). (a) \`berth-mini\` pre-trained, then fine-tuned; (b) the same architecture from its random initialisation, same head seed, same budget; (c) the classic baseline trained on the same rows. Each seed draws its own training subset; at most ${DEV_ROWS} dev rows, the same for every cell. Budget per task as the default models' build (epochs, batch, length), with at least ${MIN_STEPS} steps (up to ${MAX_EPOCHS} epochs) on small subsets and early stopping after ${PATIENCE} epochs without improvement; ${sweep}. Rebuilt by \`scripts/defaults/learning-curve.ts\`.`,
     '',
     '| task | labelled rows | seeds | (a) pre-trained | (b) random init | (c) baseline | (a) − (b) |',
     '| --- | --- | --- | --: | --: | --: | --: |',
@@ -324,6 +343,7 @@ async function main(): Promise<void> {
       'full-seeds': { type: 'string', default: '42' },
       threads: { type: 'string', default: '1' },
       results: { type: 'string', default: '/tmp/berth-curve/results.json' },
+      'learning-rate': { type: 'string', default: 'auto' },
       render: { type: 'boolean', default: false },
       write: { type: 'boolean', default: false },
     },
@@ -343,6 +363,12 @@ async function main(): Promise<void> {
       fullSeeds: numbers(values['full-seeds']),
       threads: Number(values.threads),
       results: values.results,
+      learningRates:
+        values['learning-rate'] === 'auto'
+          ? AUTO_LEARNING_RATES
+          : values['learning-rate'] === 'fixed'
+            ? undefined
+            : numbers(values['learning-rate']),
     });
   }
   const table = render(readResults(values.results));
