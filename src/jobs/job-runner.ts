@@ -304,7 +304,14 @@ export class JobRunner {
     };
     const options = (job.hyperparameters.options ?? {}) as Partial<TrainingRequest>;
     // A distilling job learns from its teacher model's active version at the time it runs.
-    const teacher = job.method === 'distill' ? { teacherDir: this.opts.modelDir(String(job.hyperparameters.teacher)) } : undefined;
+    const transfer = job.hyperparameters.transfer_file;
+    const teacher =
+      job.method === 'distill'
+        ? {
+            teacherDir: this.opts.modelDir(String(job.hyperparameters.teacher)),
+            ...(typeof transfer === 'string' ? { transferFile: await file(transfer) } : {}),
+          }
+        : undefined;
     return {
       ...options,
       ...(teacher ? { distill: { ...options.distill, ...teacher } } : {}),

@@ -59,9 +59,12 @@ describe('distillation student and teacher inputs', () => {
       seconds: 0,
       layers: 4,
       classes: 2,
-      rows: [{ teacher_logits: Float32Array.of(1, 2, 3, 4) }],
+      rows: [{ teacher_logits: Float32Array.of(1, 2, 3, 4), teacher_weights: Float32Array.of(0, 1) }],
     };
-    expect(teacherBatchInputs(tok, [0], 3).teacher_logits).toEqual({ data: Float32Array.of(1, 2, 3, 4, 0, 0), dims: [1, 3, 2] });
+    expect(teacherBatchInputs(tok, [0], 3)).toEqual({
+      teacher_logits: { data: Float32Array.of(1, 2, 3, 4, 0, 0), dims: [1, 3, 2] },
+      teacher_weights: { data: Float32Array.of(0, 1, 0), dims: [1, 3] },
+    });
     const qa = {
       seconds: 0,
       head: 'question-answering' as const,

@@ -11,7 +11,17 @@ import { readModelWeights } from '../engine/formats/model-weights';
 import { TensorF32 } from '../engine/formats/safetensors';
 import { TrainableHead, buildEvalGraph, buildTrainingGraph, teacherInputsOf } from '../engine/training';
 import { TrainingSession } from '../runtime/training-session';
-import { TrainingFeature, collate, planBatches } from './data';
+import {
+  DataTokenizer,
+  IGNORE_INDEX,
+  TrainingFeature,
+  collate,
+  labelMapFromId2Label,
+  planBatches,
+  prepareClassification,
+  prepareTokenClassification,
+  readTextCorpus,
+} from './data';
 import { headParameterNames } from './method';
 import { TrainOptionsError } from './options';
 
@@ -121,7 +131,12 @@ export async function computeTeacherOutputs(
         if (head === 'sequence-classification') {
           rows[row] = { teacher_logits: outputs.logits.data.slice(i * classes, (i + 1) * classes) };
         } else if (head === 'token-classification') {
-          rows[row] = { teacher_logits: outputs.logits.data.slice(i * L * classes, (i * L + len) * classes) };
+          // The soft term scores the tokens the label loss would (word pieces; not specials or padding).
+          const labels = features[row].labels as number[];
+          rows[row] = {
+            teacher_logits: outputs.logits.data.slice(i * L * classes, (i * L + len) * classes),
+            teacher_weights: Float32Array.from(labels, (l) => (l === IGNORE_INDEX ? 0 : 1)),
+          };
         } else {
           rows[row] = {
             teacher_start_logits: outputs.start_logits.data.slice(i * L, i * L + len),
@@ -151,8 +166,12 @@ export function teacherBatchInputs(
   }
   if (teacher.head === 'token-classification') {
     const data = new Float32Array(B * seqLength * teacher.classes);
-    rows.forEach((row, i) => data.set(teacher.rows[row].teacher_logits, i * seqLength * teacher.classes));
-    return { teacher_logits: { data, dims: [B, seqLength, teacher.classes] } };
+    const weights = new Float32Array(B * seqLength);
+    rows.forEach((row, i) => {
+      data.set(teacher.rows[row].teacher_logits, i * seqLength * teacher.classes);
+      weights.set(teacher.rows[row].teacher_weights, i * seqLength);
+    });
+    return { teacher_logits: { data, dims: [B, seqLength, teacher.classes] }, teacher_weights: { data: weights, dims: [B, seqLength] } };
   }
   const out: Record<string, { data: Float32Array; dims: number[] }> = {};
   for (const name of ['teacher_start_logits', 'teacher_end_logits']) {
@@ -161,4 +180,39 @@ export function teacherBatchInputs(
     out[name] = { data, dims: [B, seqLength] };
   }
   return out;
+}
+
+/**
+ * The transfer set's texts as rows of the student's task: classification rows of one text, or
+ * NER sentences split on spaces. They are tokenized as labelled rows are, with a placeholder label
+ * that marks the scored tokens; `withoutLabels` clears it once the teacher has read them.
+ */
+export async function transferFeatures(
+  file: string,
+  task: 'classification' | 'ner',
+  config: EncoderConfig,
+  tokenizer: DataTokenizer,
+  maxLength: number,
+): Promise<TrainingFeature[]> {
+  const corpus = await readTextCorpus(file);
+  if (corpus.documents.length === 0) throw new FormatError(file, 'the transfer file holds no text');
+  const { label2id } = labelMapFromId2Label(config.id2label);
+  const placeholder = Object.keys(label2id)[0];
+  if (task === 'classification') {
+    const rows = corpus.documents.map((d) => ({ text: d.text, label: placeholder, line: d.line }));
+    return (await prepareClassification(rows, tokenizer, { maxLength, label2id, file: corpus.file, labelField: 'label' })).features;
+  }
+  const sentences = corpus.documents.map((d) => {
+    const tokens = d.text.split(/\s+/).filter((w) => w !== '');
+    return { tokens, tags: tokens.map(() => placeholder), line: d.line };
+  });
+  return (await prepareTokenClassification(sentences, tokenizer, { maxLength, label2id, file: corpus.file })).features;
+}
+
+/** Transfer rows have no labels: −100 everywhere, so the label loss leaves them to the soft term. */
+export function withoutLabels(features: readonly TrainingFeature[]): void {
+  for (const f of features) {
+    if (f.label !== undefined) f.label = IGNORE_INDEX;
+    if (f.labels) f.labels = f.labels.map(() => IGNORE_INDEX);
+  }
 }

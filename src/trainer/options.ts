@@ -82,6 +82,12 @@ export interface DistillOptions {
   readonly temperature: number;
   /** Weight of the soft-target term T²·KL; the label loss gets 1 − alpha. */
   readonly alpha: number;
+  /**
+   * A transfer set: plain text (one text per line, or paragraphs split by blank lines) with no
+   * labels, which the teacher labels for the student. Its rows join the training rows and add to
+   * the soft term alone. Classification of single texts and NER (words split on spaces).
+   */
+  readonly transferFile?: string;
 }
 
 /** DistilBERT's temperature; alpha 0.5 weighs teacher and labels equally. */
@@ -193,8 +199,15 @@ export function resolveTrainOptions(input: TrainOptionsInput): TrainOptions {
       teacherDir: input.distill.teacherDir,
       temperature: number('temperature', input.distill.temperature ?? DISTILL_DEFAULTS.temperature, Number.MIN_VALUE, 100),
       alpha: number('alpha', input.distill.alpha ?? DISTILL_DEFAULTS.alpha, 0, 1),
+      transferFile: input.distill.transferFile,
     },
   };
+  if (options.distill?.transferFile !== undefined) {
+    if (options.task !== 'classification' && options.task !== 'ner')
+      throw new TrainOptionsError('transfer', `a transfer set of plain text teaches classification or NER students, not ${options.task}`);
+    if (options.distill.alpha === 0)
+      throw new TrainOptionsError('transfer', 'transfer rows are taught by the teacher alone: alpha must be above 0');
+  }
   if (options.distill && (options.task === 'mlm' || options.method !== 'full')) {
     throw new TrainOptionsError(
       'distill',

@@ -108,6 +108,9 @@ export interface TrainMetricsFile {
     readonly student_layers: number;
     /** Seconds spent computing the teacher's logits over the training rows (once, before the first step). */
     readonly teacher_seconds: number;
+    /** The transfer set (unlabelled text the teacher labelled) and how many rows it added. */
+    readonly transfer_file?: string;
+    readonly transfer_rows?: number;
   };
   readonly selected: { select: string; epoch: number; step: number; metrics: EvalMetrics };
   readonly wall_seconds: number;

@@ -10,7 +10,7 @@ import { TrainingGraph, buildEvalGraph, buildTrainingGraph } from '../engine/tra
 import { TrainingSession } from '../runtime/training-session';
 import { BerthTokenizer } from '../tokenizer/tokenizer';
 import { IGNORE_INDEX, TrainingFeature, collate, planBatches } from './data';
-import { TeacherOutputs, computeTeacherOutputs, teacherBatchInputs } from './distill';
+import { TeacherOutputs, computeTeacherOutputs, teacherBatchInputs, transferFeatures, withoutLabels } from './distill';
 import { evaluateRows } from './evaluate';
 import { MethodSetup, setupMethod } from './method';
 import { OpenedModel, countValues, openModel, writeTrainedModel } from './model-io';
@@ -35,6 +35,8 @@ interface Prepared {
   readonly frozen: Map<string, TensorF32>;
   readonly session: TrainingSession;
   readonly teacher?: TeacherOutputs;
+  /** Unlabelled transfer rows among `data.train` (distillation), taught by the teacher alone. */
+  readonly transferRows: number;
 }
 
 /** What one pass of epochs produced. */
@@ -113,6 +115,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
               teacher_layers: prep.teacher.layers,
               student_layers: prep.model.config.num_hidden_layers,
               teacher_seconds: prep.teacher.seconds,
+              ...(options.distill.transferFile ? { transfer_file: options.distill.transferFile, transfer_rows: prep.transferRows } : {}),
             },
           }
         : {}),
@@ -145,13 +148,24 @@ async function prepare(options: TrainOptions, checkCancelled: () => void): Promi
   const head = TASK_HEADS[options.task] as Exclude<(typeof TASK_HEADS)[keyof typeof TASK_HEADS], 'base'>;
   const setup = setupMethod(options, model.config, model.weights, head);
   checkCancelled();
+  const transfer = options.distill?.transferFile
+    ? await transferFeatures(
+        options.distill.transferFile,
+        options.task as 'classification' | 'ner',
+        model.config,
+        tokenizer,
+        model.maxLength,
+      )
+    : [];
+  const taught = transfer.length > 0 ? { ...data, train: [...data.train, ...transfer] } : data;
   const teacher = options.distill
-    ? await computeTeacherOutputs(options.distill.teacherDir, { config: model.config, modelDir: options.modelDir, head }, data.train, {
+    ? await computeTeacherOutputs(options.distill.teacherDir, { config: model.config, modelDir: options.modelDir, head }, taught.train, {
         batchSize: options.batchSize,
         threads: options.threads,
         device: options.device,
       })
     : undefined;
+  withoutLabels(transfer);
   checkCancelled();
   const spec = {
     config: setup.config,
@@ -168,7 +182,7 @@ async function prepare(options: TrainOptions, checkCancelled: () => void): Promi
   const evalGraph = buildEvalGraph(spec);
   const frozen = new Map([...setup.weights].filter(([name]) => !setup.trainable.has(name)));
   const session = await TrainingSession.create(graph, { eval: evalGraph, intraOpThreads: options.threads, device: options.device });
-  return { model, data, setup, graph, frozen, session, teacher };
+  return { model, data: taught, setup, graph, frozen, session, teacher, transferRows: transfer.length };
 }
 
 /** One learning-rate trial per candidate on a sample, from the same starting weights; the best wins. */

@@ -330,6 +330,38 @@ describe('fine-tuning jobs API (fake core, fake trainer)', () => {
       studentLayers: 1,
       distill: { temperature: 3, alpha: 0.7, teacherDir: core.versionDir('sentiment', core.get('sentiment').active_version) },
     });
+    // A transfer set: an uploaded plain-text file, which reaches the trainer as a path.
+    const transfer = await upload('unlabelled.txt', 'An evening well spent.\nA long and tiring film.\n');
+    const withTransfer = await create({
+      model: 'sentiment',
+      training_file: file,
+      method: { type: 'distill', distill: { teacher: 'sentiment', transfer_file: transfer, hyperparameters: { alpha: 0.7 } } },
+    });
+    expect(withTransfer.created.method.distill.hyperparameters).toMatchObject({
+      teacher: 'sentiment',
+      transfer_file: transfer,
+      alpha: 0.7,
+    });
+    const stored = (await request(t.app.getHttpServer()).get(`/v1/files/${transfer}`).expect(200)).body;
+    expect(stored.filename).toBe('unlabelled.txt');
+    expect(withTransfer.request.distill?.transferFile).toMatch(/\S/);
+    expect(readFileSync(withTransfer.request.distill?.transferFile as string, 'utf8')).toContain('A long and tiring film.');
+    for (const [transferFile, problem] of [
+      [file, /holds classification data; a transfer set is plain text/],
+      ['file-nope', /no file with id "file-nope"/],
+      [7, /must be the id of an uploaded text file/],
+    ] as const) {
+      const refused = await request(t.app.getHttpServer())
+        .post('/v1/fine_tuning/jobs')
+        .send({
+          model: 'sentiment',
+          training_file: file,
+          method: { type: 'distill', distill: { teacher: 'sentiment', transfer_file: transferFile } },
+        })
+        .expect(400);
+      expect(refused.body.error).toMatchObject({ code: 'INVALID_INPUT', details: { param: 'method.distill.transfer_file' } });
+      expect(refused.body.error.message).toMatch(problem);
+    }
     const bad = await request(t.app.getHttpServer())
       .post('/v1/fine_tuning/jobs')
       .send({ model: 'sentiment', training_file: file, method: { type: 'distill', distill: { hyperparameters: {} } } })

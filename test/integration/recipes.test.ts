@@ -182,6 +182,69 @@ describeWithFixtures('distillation wiring (hf-tiny fixtures, dropout 0)', () => 
   });
 });
 
+describeWithFixtures('distillation with a transfer set (hf-tiny fixtures, dropout 0)', () => {
+  let dir: string;
+  let transfer: string;
+  const TRANSFER_TEXTS = [
+    'Mary Jones flew from Paris to Berlin on Monday.',
+    'The new phone is fast and the battery lasts for days.',
+    'Nobody at the bank in London answered the letter.',
+    'A quiet film with a long and tired ending.',
+    'Peter met the Google team in New York.',
+  ];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-distill-transfer-'));
+    transfer = join(dir, 'transfer.txt');
+    writeFileSync(transfer, `${TRANSFER_TEXTS.join('\n')}\n`);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Every row in one batch, and a student identical to its teacher: the soft term is 0 at the first
+  // step, so that step's loss is (1 − α) × the label loss of the labelled rows alone. The same with
+  // and without the transfer rows only if those rows add nothing to the label loss.
+  it.each([
+    ['classification', 'bert-seqcls', 'train.jsonl'],
+    ['ner', 'bert-ner', 'train.conll'],
+  ] as const)('%s: transfer rows are taught by the teacher alone and add no label loss', async (task, model, file) => {
+    const firstLoss = async (name: string, alpha: number, transferFile?: string) => {
+      const losses: number[] = [];
+      const result = await train(
+        resolveTrainOptions({
+          modelDir: hfTinyDir(model),
+          task,
+          trainFile: join(hfTinyDir(model), file),
+          validationSplit: 0.25,
+          epochs: 1,
+          batchSize: 64,
+          threads: 1,
+          outDir: join(dir, `${model}-${name}`),
+          studentLayers: 2,
+          distill: { teacherDir: hfTinyDir(model), alpha, temperature: 2, transferFile },
+        }),
+        { onEvent: (e) => e.type === 'step' && losses.push(e.loss) },
+      );
+      return { loss: losses[0], metrics: result.metrics };
+    };
+    const without = await firstLoss('without', 0.5);
+    const withTransfer = await firstLoss('with', 0.5, transfer);
+    expect(without.loss).toBeGreaterThan(0.01);
+    expect(Math.abs(withTransfer.loss - without.loss)).toBeLessThan(1e-5);
+    expect(withTransfer.metrics.distillation).toMatchObject({ transfer_file: transfer, transfer_rows: TRANSFER_TEXTS.length });
+    // α = 1: the teacher's logits reach the transfer rows aligned (rows, tokens, the NER weights).
+    expect(Math.abs((await firstLoss('soft-only', 1, transfer)).loss)).toBeLessThan(1e-4);
+  });
+
+  it('refuses a transfer set for QA and with alpha 0, naming the option', () => {
+    const base = { modelDir: hfTinyDir('bert-qa'), trainFile: 'x', outDir: join(dir, 'never') };
+    expect(() => resolveTrainOptions({ ...base, task: 'qa', distill: { teacherDir: 'x', transferFile: transfer } })).toThrow(
+      /transfer: a transfer set of plain text teaches classification or NER students, not qa/,
+    );
+    expect(() =>
+      resolveTrainOptions({ ...base, task: 'classification', distill: { teacherDir: 'x', alpha: 0, transferFile: transfer } }),
+    ).toThrow(/transfer: .*alpha must be above 0/);
+  });
+});
+
 describeWithFixtures('berth distill and berth train --learning-rate (hf-tiny fixtures)', () => {
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'berth-distill-cli-'))));
@@ -226,6 +289,33 @@ describeWithFixtures('berth distill and berth train --learning-rate (hf-tiny fix
       distillation: { teacher, temperature: 3, alpha: 0.25, teacher_layers: 2, student_layers: 1 },
     });
     expect(readConfig(join(out, 'config.json')).num_hidden_layers).toBe(1);
+  });
+
+  it('takes a transfer set with --transfer', async () => {
+    const teacher = hfTinyDir('bert-seqcls');
+    const transfer = join(dir, 'transfer.txt');
+    writeFileSync(transfer, 'A fine day.\n\nA dull film with a long ending.\nIt rained all week.\n');
+    const out = join(dir, 'seqcls-transfer');
+    const run = await berth(
+      'distill',
+      '--teacher',
+      teacher,
+      '--train',
+      join(teacher, 'train.jsonl'),
+      '--out',
+      out,
+      '--epochs',
+      '1',
+      '--transfer',
+      transfer,
+      '--json',
+    );
+    expect(run.code).toBe(0);
+    // Blank lines split paragraphs: two documents, the second of two lines.
+    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).distillation).toMatchObject({
+      transfer_file: transfer,
+      transfer_rows: 2,
+    });
   });
 
   it('takes --learning-rate auto or a list as a sweep, and refuses anything else', async () => {

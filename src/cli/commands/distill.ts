@@ -8,6 +8,7 @@ import { defined, progressReporter, trainCommand, trainOptionsFromArgs } from '.
 const USAGE = [
   'berth distill --teacher <hf-dir> --train <file> --out <dir>',
   `  [--student-layers N (default: half the teacher's, alternate layers)] [--temperature T (${DISTILL_DEFAULTS.temperature})] [--alpha A (${DISTILL_DEFAULTS.alpha})]`,
+  '  [--transfer <text file> (unlabelled text the teacher labels for the student: classification and NER)]',
   '  [--validation <file>] [--epochs N] [--batch-size N] [--learning-rate X|auto|X,Y,…] [--patience N] [--max-seq-length N]',
   '  [--seed N] [--threads N] [--force] [--json]   (and the other berth train options)',
 ].join('\n');
@@ -51,6 +52,7 @@ export const distillCommand: Command = {
     'student-layers': { type: 'string' },
     temperature: { type: 'string' },
     alpha: { type: 'string' },
+    transfer: { type: 'string' },
   },
   async run(args) {
     const teacherDir = requireString(args, 'teacher');
@@ -63,7 +65,12 @@ export const distillCommand: Command = {
         lora: defined(input.lora ?? {}),
         columns: defined(input.columns ?? {}),
         studentLayers,
-        distill: defined({ teacherDir, temperature: number(args, 'temperature'), alpha: number(args, 'alpha') }),
+        distill: defined({
+          teacherDir,
+          temperature: number(args, 'temperature'),
+          alpha: number(args, 'alpha'),
+          transferFile: args.values.transfer as string | undefined,
+        }),
       }),
     );
     const controller = new AbortController();

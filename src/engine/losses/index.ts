@@ -12,9 +12,16 @@ export const IGNORE_INDEX = -100;
 /**
  * Mean cross-entropy of `logits` [N, C] against int64 `labels` [N]. With `ignoreIndex`, rows whose
  * label equals it are left out of both the sum and the count (torch's `ignore_index`; a batch with
- * no scored row gives NaN, as torch does).
+ * no scored row gives NaN, as torch does, unless `zeroWhenEmpty`: distillation's unlabelled
+ * transfer rows can fill a whole batch, whose label loss is then 0 with no gradient).
  */
-export function crossEntropy(g: GraphBuilder, logits: Value, labels: Value, ignoreIndex?: number | Value): Value {
+export function crossEntropy(
+  g: GraphBuilder,
+  logits: Value,
+  labels: Value,
+  ignoreIndex?: number | Value,
+  options: { zeroWhenEmpty?: boolean } = {},
+): Value {
   const logProbs = g.op.LogSoftmax(logits, -1);
   if (ignoreIndex === undefined) {
     const picked = g.op.GatherElements(logProbs, g.op.Unsqueeze(labels, [1]), 1);
@@ -27,7 +34,8 @@ export function crossEntropy(g: GraphBuilder, logits: Value, labels: Value, igno
   const picked = g.op.Squeeze(g.op.GatherElements(logProbs, g.op.Unsqueeze(safe, [1]), 1), [1]);
   const weight = g.op.Cast(valid, 'float32');
   const total = g.op.ReduceSum(g.op.Mul(picked, weight), undefined, false);
-  return g.op.Neg(g.op.Div(total, g.op.ReduceSum(weight, undefined, false)));
+  const count = g.op.ReduceSum(weight, undefined, false);
+  return g.op.Neg(g.op.Div(total, options.zeroWhenEmpty ? g.op.Max(count, g.constant(1, 'float32')) : count));
 }
 
 /** Mean squared error, HF's regression loss (`num_labels == 1`): `predictions` [N, 1], `targets` [N]. */
@@ -37,8 +45,14 @@ export function meanSquaredError(g: GraphBuilder, predictions: Value, targets: V
 }
 
 /** Token-level CE (NER, MLM): `logits` [B, L, C], `labels` [B, L] with −100 ignored. */
-export function tokenCrossEntropy(g: GraphBuilder, logits: Value, labels: Value, numClasses: number): Value {
-  return crossEntropy(g, g.op.Reshape(logits, [-1, numClasses]), g.op.Reshape(labels, [-1]), IGNORE_INDEX);
+export function tokenCrossEntropy(
+  g: GraphBuilder,
+  logits: Value,
+  labels: Value,
+  numClasses: number,
+  options: { zeroWhenEmpty?: boolean } = {},
+): Value {
+  return crossEntropy(g, g.op.Reshape(logits, [-1, numClasses]), g.op.Reshape(labels, [-1]), IGNORE_INDEX, options);
 }
 
 /**

@@ -47,6 +47,18 @@ describe('losses', () => {
     expect(got).toBeCloseTo(expected, 12);
   });
 
+  it('crossEntropy with zeroWhenEmpty: the same mean when a row is scored, 0 (not NaN) when none is (−0: the negated empty sum)', () => {
+    const feeds = (labels: number[]) => ({ logits: tensor64('float32', [4, 3], logits.flat()), labels: tensor64('int64', [4], labels) });
+    const some = [0, IGNORE_INDEX, 1, IGNORE_INDEX];
+    expect(run((g, x) => crossEntropy(g, x.logits, x.labels, IGNORE_INDEX, { zeroWhenEmpty: true }), feeds(some))).toBeCloseTo(
+      (nll(logits[0], 0) + nll(logits[2], 1)) / 2,
+      12,
+    );
+    const none = [IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX];
+    expect(run((g, x) => crossEntropy(g, x.logits, x.labels, IGNORE_INDEX), feeds(none))).toBeNaN();
+    expect(run((g, x) => crossEntropy(g, x.logits, x.labels, IGNORE_INDEX, { zeroWhenEmpty: true }), feeds(none))).toEqual(-0);
+  });
+
   it('tokenCrossEntropy flattens [B, L, C] and ignores −100', () => {
     const labels = [2, IGNORE_INDEX, 0, 1];
     const expected = (nll(logits[0], 2) + nll(logits[2], 0) + nll(logits[3], 1)) / 3;

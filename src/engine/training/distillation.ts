@@ -1,12 +1,13 @@
 /**
  * Knowledge distillation in the training graph (DistilBERT's recipe): the teacher's logits arrive
  * as batch inputs and the loss becomes α·T²·KL(teacher ‖ student) + (1 − α)·label loss, per
- * sequence, per scored token (NER) or over the start and end distributions (QA).
+ * sequence, per scored token (NER) or over the start and end distributions (QA). Rows without
+ * labels (a transfer set: text only the teacher labels) add to the soft term alone.
  */
 import { EngineError } from '../errors';
 import { GraphBuilder } from '../graph/builder';
 import { Value } from '../graph/value';
-import { IGNORE_INDEX, distillationLoss, softTargetKl } from '../losses';
+import { distillationLoss, softTargetKl } from '../losses';
 import { BATCH, SEQUENCE } from '../nn/bert';
 import type { TrainableHead } from './training-graph';
 
@@ -19,7 +20,10 @@ export interface DistillationSpec {
 /** The teacher inputs a distilled head reads, in contract order. */
 export function teacherInputsOf(head: TrainableHead): string[] {
   if (head === 'question-answering') return ['teacher_start_logits', 'teacher_end_logits'];
-  if (head === 'sequence-classification' || head === 'token-classification') return ['teacher_logits'];
+  if (head === 'sequence-classification') return ['teacher_logits'];
+  // teacher_weights: 1 on the tokens the soft term scores (those the label loss scores), on
+  // labelled rows and on unlabelled transfer rows alike, whose labels are all −100.
+  if (head === 'token-classification') return ['teacher_logits', 'teacher_weights'];
   throw new EngineError('UNSUPPORTED_HEAD', `distillation supports classification, NER and QA heads, not ${head}`);
 }
 
@@ -40,10 +44,9 @@ export function distilled(
         return distillationLoss(g, softTargetKl(g, outputs.logits, teacher, d.temperature), hard, d.alpha);
       }
       case 'token-classification': {
-        // Per token, over the tokens the label loss scores (first sub-token of each word).
+        // Per token, over the word pieces a labelled row's label loss would score.
         const teacher = g.input('teacher_logits', 'float32', [BATCH, SEQUENCE, numLabels]);
-        const labels = g.op.Reshape(g.valueOf('labels'), [-1]);
-        const weights = g.op.Cast(g.op.Not(g.op.Equal(labels, g.constant(IGNORE_INDEX, 'int64'))), 'float32');
+        const weights = g.op.Reshape(g.input('teacher_weights', 'float32', [BATCH, SEQUENCE]), [-1]);
         const flat = (v: Value): Value => g.op.Reshape(v, [-1, numLabels]);
         return distillationLoss(
           g,

@@ -18,7 +18,7 @@ import {
 } from '../nn/pretraining';
 import { WeightSet } from '../nn/weights';
 import { encodeModel } from '../onnx/encode';
-import { crossEntropy, meanSquaredError, spanLoss, tokenCrossEntropy } from '../losses';
+import { IGNORE_INDEX, crossEntropy, meanSquaredError, spanLoss, tokenCrossEntropy } from '../losses';
 import { DEFAULT_OPTIMIZER, OptimizerSpec, emitAdamW, emitGradNorm, weightDecayOf } from '../optim/adamw';
 import { DistillationSpec, distilled, teacherInputsOf } from './distillation';
 
@@ -155,14 +155,20 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
   const numLabels = Object.keys(spec.config.id2label).length;
   const labelInputs = labelInputsOf(spec.head, sparse, heads);
   const headOutputs: Record<string, Value> = { ...built.outputs };
+  const distill = training ? spec.distillation : undefined;
+  // A distilled batch may hold unlabelled transfer rows (label −100), taught by the teacher alone.
+  const unlabelledRows = distill ? { zeroWhenEmpty: true } : undefined;
   const loss = g.scope('loss', () => {
     switch (spec.head) {
       case 'sequence-classification': {
         if (numLabels === 1) return meanSquaredError(g, built.outputs.logits, g.input('labels', 'float32', [BATCH]));
-        return crossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH]));
+        const labels = g.input('labels', 'int64', [BATCH]);
+        return unlabelledRows
+          ? crossEntropy(g, built.outputs.logits, labels, IGNORE_INDEX, unlabelledRows)
+          : crossEntropy(g, built.outputs.logits, labels);
       }
       case 'token-classification':
-        return tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), numLabels);
+        return tokenCrossEntropy(g, built.outputs.logits, g.input('labels', 'int64', [BATCH, SEQUENCE]), numLabels, unlabelledRows);
       case 'masked-lm': {
         if (!sparse)
           return addPretrainingLosses(
@@ -184,7 +190,6 @@ function buildForward(spec: TrainingGraphSpec, training: boolean): Forward {
       }
     }
   });
-  const distill = training ? spec.distillation : undefined;
   const total = distill ? distilled(g, spec.head, built.outputs, loss, distill, numLabels) : loss;
   const batchInputs = [
     ...[built.inputs.inputIds, built.inputs.attentionMask, built.inputs.tokenTypeIds].flatMap((v) => (v ? [v.name] : [])),

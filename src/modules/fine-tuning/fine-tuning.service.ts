@@ -208,6 +208,21 @@ export class FineTuningService implements OnApplicationBootstrap, BeforeApplicat
     }
     const resolved = resolveMethod(body);
     if (resolved.teacher !== undefined) this.checkTeacher(model, resolved.teacher, task);
+    if (resolved.transferFile !== undefined) {
+      const param = 'method.distill.transfer_file';
+      if (task !== 'classification' && task !== 'ner')
+        throw new InvalidInputError(`${param}: a transfer set of plain text teaches classification or NER students, not ${task}`, {
+          param,
+        });
+      const transfer = await this.file(resolved.transferFile, param);
+      if (transfer.task !== 'text')
+        throw new InvalidInputError(
+          `${param}: ${transfer.filename} holds ${transfer.task} data; a transfer set is plain text, one text per line`,
+          {
+            param,
+          },
+        );
+    }
     if (task === 'mlm' && resolved.method !== 'full') {
       throw new InvalidInputError(`method.type: continued pre-training on a text file trains every weight (full), not ${resolved.method}`, {
         param: 'method.type',

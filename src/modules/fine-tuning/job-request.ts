@@ -16,6 +16,8 @@ export interface ResolvedMethod {
   method: JobMethod;
   /** `distill`: the teacher model's name (its active version teaches when the job runs). */
   teacher?: string;
+  /** `distill`: an uploaded plain-text file the teacher labels for the student (a transfer set). */
+  transferFile?: string;
   /** Trainer option names and values given by the request (defaults are left to the trainer). */
   options: Partial<TrainOptionsInput>;
   /** Everything the job object reports back, OpenAI names. */
@@ -61,6 +63,7 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
   let hyper: Record<string, unknown> = {};
   let param = 'hyperparameters';
   let teacher: unknown;
+  let transferFile: unknown;
   if (body.method !== undefined) {
     const t = body.method.type;
     if (typeof t !== 'string') throw bad('method.type', `must be one of ${[...BERTH_METHODS, 'supervised'].join(', ')}`);
@@ -82,7 +85,11 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
       teacher = (settings as { teacher?: unknown } | undefined)?.teacher;
       if (typeof teacher !== 'string' || teacher === '') throw bad('method.distill.teacher', 'must name the teacher model');
       for (const key of Object.keys(settings as object))
-        if (key !== 'teacher' && key !== 'hyperparameters') throw bad(`method.distill.${key}`, 'unexpected key (teacher, hyperparameters)');
+        if (key !== 'teacher' && key !== 'transfer_file' && key !== 'hyperparameters')
+          throw bad(`method.distill.${key}`, 'unexpected key (teacher, transfer_file, hyperparameters)');
+      transferFile = (settings as { transfer_file?: unknown }).transfer_file;
+      if (transferFile !== undefined && (typeof transferFile !== 'string' || transferFile === ''))
+        throw bad('method.distill.transfer_file', 'must be the id of an uploaded text file');
     }
     type = t === 'supervised' ? 'full' : t;
     if (body.hyperparameters !== undefined) throw bad('hyperparameters', 'give hyperparameters inside method, not both');
@@ -150,7 +157,7 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
       outDir: '-',
       validationFile: '-',
       ...resolved,
-      distill: resolved.distill && { ...resolved.distill, teacherDir: '-' },
+      distill: resolved.distill && { ...resolved.distill, teacherDir: '-', ...(transferFile === undefined ? {} : { transferFile: '-' }) },
     });
   } catch (e) {
     if (e instanceof EngineError) throw bad(param, e.message);
@@ -165,6 +172,7 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
     ...(full.distill
       ? {
           teacher,
+          ...(transferFile === undefined ? {} : { transfer_file: transferFile }),
           temperature: full.distill.temperature,
           alpha: full.distill.alpha,
           ...(full.studentLayers === undefined ? {} : { student_layers: full.studentLayers }),
@@ -179,5 +187,11 @@ export function resolveMethod(body: { method?: Record<string, unknown>; hyperpar
     ...(full.method === 'adapter' ? { adapter_reduction: full.adapterReduction } : {}),
     ...(full.method === 'prompt' ? { prompt_tokens: full.promptTokens } : {}),
   };
-  return { method: type as JobMethod, ...(type === 'distill' ? { teacher: teacher as string } : {}), options: resolved, hyperparameters };
+  return {
+    method: type as JobMethod,
+    ...(type === 'distill' ? { teacher: teacher as string } : {}),
+    ...(typeof transferFile === 'string' ? { transferFile } : {}),
+    options: resolved,
+    hyperparameters,
+  };
 }
