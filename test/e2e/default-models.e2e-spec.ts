@@ -95,6 +95,16 @@ describe('the shipped default models over HTTP', () => {
     for (const e of entities) expect(text.slice(e.start, e.end)).toBe(e.word);
   });
 
+  it('NER by default answers in whole words: "Ada Lovelace", not "Ada Lovel"', async () => {
+    const text = 'Ada Lovelace was born in London.';
+    const res = await http().post('/v1/ner').send({ inputs: text }).expect(200);
+    const found = (res.body.results[0] as Entity[]).map((e) => [e.entity_group, e.word]);
+    expect(found).toEqual([
+      ['PER', 'Ada Lovelace'],
+      ['LOC', 'London'],
+    ]);
+  });
+
   it('QA: a question whose answer is a name in the context', async () => {
     const context =
       'The novel was written by Charles Dickens in 1859. It is set in London and Paris before and during the French Revolution.';
