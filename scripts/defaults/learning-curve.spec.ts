@@ -1,4 +1,4 @@
-import { Cell, epochsFor, render, subset } from './learning-curve';
+import { Cell, MAX_EPOCHS, MIN_STEPS, epochsFor, render, subset } from './learning-curve';
 
 describe('learning-curve helpers', () => {
   const rows = Array.from({ length: 1000 }, (_, i) => i);
@@ -16,8 +16,10 @@ describe('learning-curve helpers', () => {
   it('gives small subsets enough epochs for the minimum number of steps, within the cap', () => {
     const spec = { budget: { epochs: 1, batchSize: 32, learningRate: 1e-4, maxSeqLength: 64 } };
     expect(epochsFor(spec, 67_349)).toBe(1); // the full set keeps the build's budget
-    expect(epochsFor(spec, 2400)).toBe(2); // 150 steps × 32 rows = 4800 row passes
-    expect(epochsFor(spec, 100)).toBe(10); // capped
+    const rows = 3200;
+    expect(epochsFor(spec, rows)).toBe(Math.ceil((MIN_STEPS * 32) / rows)); // whole epochs of 100 steps
+    expect(epochsFor(spec, rows) * (rows / 32)).toBeGreaterThanOrEqual(MIN_STEPS);
+    expect(epochsFor(spec, 100)).toBe(MAX_EPOCHS); // capped
   });
 
   it('renders mean ± sd over seeds and the (a) − (b) gap per task and fraction', () => {

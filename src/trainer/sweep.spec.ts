@@ -1,4 +1,4 @@
-import { SWEEP_SAMPLE_ROWS, bestTrial, sweepSample } from './sweep';
+import { SWEEP_MAX_EPOCHS, SWEEP_MIN_STEPS, SWEEP_SAMPLE_ROWS, bestTrial, sweepEpochs, sweepSample } from './sweep';
 
 const trial = (learning_rate: number, score: number, loss: number, diverged = false) => ({ learning_rate, score, loss, diverged });
 
@@ -26,5 +26,13 @@ describe('learning-rate sweep', () => {
     expect(new Set(a).size).toBe(a.length);
     expect(sweepSample(SWEEP_SAMPLE_ROWS * 3, 7)).toEqual(a);
     expect(sweepSample(SWEEP_SAMPLE_ROWS * 3, 8)).not.toEqual(a);
+  });
+
+  it('gives each trial at least SWEEP_MIN_STEPS steps in whole epochs over its sample, within the cap', () => {
+    expect(sweepEpochs(1000, 32)).toBe(Math.ceil(SWEEP_MIN_STEPS / 32)); // 32 steps an epoch → 4 epochs, 128 steps
+    expect(sweepEpochs(1000, 32) * Math.ceil(1000 / 32)).toBeGreaterThanOrEqual(SWEEP_MIN_STEPS);
+    expect(sweepEpochs(1000, 32) - 1).toBeLessThan(SWEEP_MIN_STEPS / Math.ceil(1000 / 32)); // and no more epochs than that
+    expect(sweepEpochs(1000, 8)).toBe(1); // 125 steps in one epoch
+    expect(sweepEpochs(30, 16)).toBe(SWEEP_MAX_EPOCHS); // 2 steps an epoch: capped
   });
 });

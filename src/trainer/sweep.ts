@@ -15,8 +15,20 @@ export const AUTO_LEARNING_RATES: readonly number[] = [3e-5, 5e-5, 1e-4, 3e-4];
 
 /** A trial trains on at most this many training rows (a seeded sample)… */
 export const SWEEP_SAMPLE_ROWS = 1000;
-/** …for this many epochs, and is scored on every validation row. */
-export const SWEEP_EPOCHS = 1;
+/**
+ * …for at least this many optimizer steps (whole epochs over the sample), and is scored on every
+ * validation row. Fewer steps tell the rates apart by noise: a model from random initialisation
+ * has barely moved after one epoch of a 1,000-row sample at batch 32 (32 steps) at any rate.
+ */
+export const SWEEP_MIN_STEPS = 100;
+/** The most epochs a trial takes over a small sample. */
+export const SWEEP_MAX_EPOCHS = 10;
+
+/** Epochs a trial takes over `sampleRows` rows in batches of `batchSize`: SWEEP_MIN_STEPS steps, whole epochs. */
+export function sweepEpochs(sampleRows: number, batchSize: number): number {
+  const stepsPerEpoch = Math.ceil(sampleRows / batchSize);
+  return Math.min(SWEEP_MAX_EPOCHS, Math.max(1, Math.ceil(SWEEP_MIN_STEPS / stepsPerEpoch)));
+}
 
 /** The training rows a trial uses: all of them when few, else a seeded sample in file order. */
 export function sweepSample(rows: number, seed: number): number[] {

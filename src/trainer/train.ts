@@ -16,7 +16,7 @@ import { MethodSetup, setupMethod } from './method';
 import { OpenedModel, countValues, openModel, writeTrainedModel } from './model-io';
 import { TrainOptions } from './options';
 import { learningRateSchedule, warmupSteps } from './schedule';
-import { SWEEP_EPOCHS, bestTrial, sweepSample } from './sweep';
+import { bestTrial, sweepEpochs, sweepSample } from './sweep';
 import { EvalMetrics, TASK_HEADS, TaskData, loadTaskData } from './task-data';
 import { SweepTrial, TrainEvent, TrainHooks, TrainMetricsFile, TrainResult, TrainingCancelledError } from './train-types';
 
@@ -194,20 +194,14 @@ async function sweepLearningRates(
   const candidates = options.learningRates as readonly number[];
   const sample = sweepSample(prep.data.train.length, options.seed);
   const features = sample.map((i) => prep.data.train[i]);
+  const epochs = sweepEpochs(features.length, options.batchSize);
   const teacher = prep.teacher && { ...prep.teacher, rows: sample.map((i) => (prep.teacher as TeacherOutputs).rows[i]) };
   const trials: SweepTrial[] = [];
   let scoreName = '';
   for (const [index, learningRate] of candidates.entries()) {
     let trial: SweepTrial;
     try {
-      const run = await runEpochs(
-        prep,
-        { ...options, learningRate, epochs: SWEEP_EPOCHS, patience: undefined },
-        features,
-        teacher,
-        ctx,
-        false,
-      );
+      const run = await runEpochs(prep, { ...options, learningRate, epochs, patience: undefined }, features, teacher, ctx, false);
       scoreName = run.best.metrics.scoreName;
       trial = { learning_rate: learningRate, score: run.best.metrics.score, loss: run.best.metrics.loss, diverged: false };
     } catch (e) {
@@ -234,7 +228,7 @@ async function sweepLearningRates(
     candidates: [...candidates],
     sample_rows: features.length,
     validation_rows: prep.data.validation.length,
-    epochs: SWEEP_EPOCHS,
+    epochs,
     score_name: scoreName,
     trials,
     chosen: best.learning_rate,
