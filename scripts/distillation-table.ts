@@ -34,8 +34,11 @@ interface TaskCase {
   readonly teacher: string;
   readonly task: TrainTask;
   readonly metric: string;
-  /** Writes the training and dev files into `dir`; returns their paths and sizes. */
-  prepare(dir: string): { train: string; dev: string; trainRows: number; devRows: number };
+  /**
+   * Writes the training, dev and transfer files into `dir`; returns their paths and sizes. The
+   * transfer set is as many other training texts as there are training rows, without labels.
+   */
+  prepare(dir: string): { train: string; dev: string; transfer: string; trainRows: number; devRows: number; transferRows: number };
 }
 
 /** CoNLL sentences (blank-line separated, -DOCSTART- dropped). */
@@ -61,11 +64,23 @@ const CASES: readonly TaskCase[] = [
       const root = join(sharedDataRoot(), 'sentiment', 'sst2');
       const [header, ...lines] = readFileSync(join(root, 'train.tsv'), 'utf8').trim().split('\n');
       // Whole sentences rather than SST-2's phrases: every 20th row of at least five words.
-      const rows = lines.filter((l, i) => i % 20 === 3 && l.split('\t')[0].trim().split(/\s+/).length >= 5).slice(0, 3000);
+      const sentences = (offset: number) => lines.filter((l, i) => i % 20 === offset && l.split('\t')[0].trim().split(/\s+/).length >= 5);
+      const rows = sentences(3).slice(0, 3000);
+      const transfer = sentences(13)
+        .slice(0, rows.length)
+        .map((l) => l.split('\t')[0].trim());
       const dev = readFileSync(join(root, 'dev.tsv'), 'utf8').trim().split('\n');
       writeFileSync(join(dir, 'sst2-train.tsv'), `${header}\n${rows.join('\n')}\n`);
+      writeFileSync(join(dir, 'sst2-transfer.txt'), `${transfer.join('\n')}\n`);
       writeFileSync(join(dir, 'sst2-dev.tsv'), `${dev.join('\n')}\n`);
-      return { train: join(dir, 'sst2-train.tsv'), dev: join(dir, 'sst2-dev.tsv'), trainRows: rows.length, devRows: dev.length - 1 };
+      return {
+        train: join(dir, 'sst2-train.tsv'),
+        dev: join(dir, 'sst2-dev.tsv'),
+        transfer: join(dir, 'sst2-transfer.txt'),
+        trainRows: rows.length,
+        devRows: dev.length - 1,
+        transferRows: transfer.length,
+      };
     },
   },
   {
@@ -75,13 +90,30 @@ const CASES: readonly TaskCase[] = [
     metric: 'entity F1',
     prepare(dir) {
       const root = join(sharedDataRoot(), 'ner', 'conll2003');
-      const train = conllSentences(join(root, 'train.txt'))
-        .filter((_, i) => i % 14 === 5)
-        .slice(0, 1000);
+      const all = conllSentences(join(root, 'train.txt'));
+      const train = all.filter((_, i) => i % 14 === 5).slice(0, 1000);
+      // The words of other training sentences, one sentence per line, without their tags.
+      const transfer = all
+        .filter((_, i) => i % 14 === 9)
+        .slice(0, train.length)
+        .map((sentence) =>
+          sentence
+            .split('\n')
+            .map((line) => line.split(/\s+/)[0])
+            .join(' '),
+        );
       const dev = conllSentences(join(root, 'valid.txt')).slice(0, 500);
       writeFileSync(join(dir, 'conll-train.txt'), `${train.join('\n\n')}\n`);
+      writeFileSync(join(dir, 'conll-transfer.txt'), `${transfer.join('\n')}\n`);
       writeFileSync(join(dir, 'conll-dev.txt'), `${dev.join('\n\n')}\n`);
-      return { train: join(dir, 'conll-train.txt'), dev: join(dir, 'conll-dev.txt'), trainRows: train.length, devRows: dev.length };
+      return {
+        train: join(dir, 'conll-train.txt'),
+        dev: join(dir, 'conll-dev.txt'),
+        transfer: join(dir, 'conll-transfer.txt'),
+        trainRows: train.length,
+        devRows: dev.length,
+        transferRows: transfer.length,
+      };
     },
   },
 ];
@@ -156,33 +188,66 @@ async function main(): Promise<void> {
           resolveTrainOptions({ ...common, modelDir: teacherDir, outDir: '-', trainFile: data.dev, studentLayers: undefined }),
         )
       ).metrics.score;
-      const distilledDir = (seed: number): string => join(work, `${c.teacher}-distilled-${seed}`);
-      const aloneDir = (seed: number): string => join(work, `${c.teacher}-labels-only-${seed}`);
-      const distilledScores: number[] = [];
-      const aloneScores: number[] = [];
+      // The transfer run takes more steps per epoch (training and transfer rows); the last student
+      // gets as many steps from the labels alone.
+      const longEpochs = Math.round((SETTINGS.epochs * (data.trainRows + data.transferRows)) / data.trainRows);
+      const students = [
+        { key: 'distilled', name: 'student, distilled', epochs: SETTINGS.epochs, distill: true, transfer: false },
+        { key: 'labels-only', name: 'student, labels only', epochs: SETTINGS.epochs, distill: false, transfer: false },
+        {
+          key: 'transfer',
+          name: `student, distilled with a transfer set (${data.transferRows} unlabelled rows more)`,
+          epochs: SETTINGS.epochs,
+          distill: true,
+          transfer: true,
+        },
+        {
+          key: 'labels-only-long',
+          name: `student, labels only, ${longEpochs} epochs (the transfer run's steps)`,
+          epochs: longEpochs,
+          distill: false,
+          transfer: false,
+        },
+      ] as const;
+      const outDir = (key: string, seed: number): string => join(work, `${c.teacher}-${key}-${seed}`);
+      const scoresOf: Record<string, number[]> = Object.fromEntries(students.map((st) => [st.key, []]));
       for (const seed of SEEDS) {
-        const distilled = await train(
-          resolveTrainOptions({
-            ...common,
-            seed,
-            modelDir: teacherDir,
-            outDir: distilledDir(seed),
-            distill: { teacherDir, temperature: SETTINGS.temperature, alpha: SETTINGS.alpha },
-          }),
-        );
-        const alone = await train(resolveTrainOptions({ ...common, seed, modelDir: teacherDir, outDir: aloneDir(seed) }));
-        distilledScores.push(distilled.metrics.selected.metrics.score);
-        aloneScores.push(alone.metrics.selected.metrics.score);
-        console.error(`${c.name} seed ${seed}: distilled ${distilledScores.at(-1)}, labels only ${aloneScores.at(-1)}`);
+        for (const st of students) {
+          const result = await train(
+            resolveTrainOptions({
+              ...common,
+              seed,
+              epochs: st.epochs,
+              modelDir: teacherDir,
+              outDir: outDir(st.key, seed),
+              ...(st.distill
+                ? {
+                    distill: {
+                      teacherDir,
+                      temperature: SETTINGS.temperature,
+                      alpha: SETTINGS.alpha,
+                      ...(st.transfer ? { transferFile: data.transfer } : {}),
+                    },
+                  }
+                : {}),
+            }),
+          );
+          scoresOf[st.key].push(result.metrics.selected.metrics.score);
+        }
+        console.error(`${c.name} seed ${seed}: ${students.map((st) => `${st.key} ${scoresOf[st.key].at(-1)}`).join(', ')}`);
       }
-      const models = [teacherDir, distilledDir(SEEDS[0]), aloneDir(SEEDS[0])].map(sizes);
-      const speed = await throughput(models.map((m, i) => ({ bytes: m.onnx, file: ['teacher', 'distilled', 'labels-only'][i] })));
-      const scores = [[teacherScore], distilledScores, aloneScores];
-      const wins = distilledScores.filter((d, i) => d > aloneScores[i]).length;
+      const models = [teacherDir, ...students.map((st) => outDir(st.key, SEEDS[0]))].map(sizes);
+      const speed = await throughput(models.map((m, i) => ({ bytes: m.onnx, file: i === 0 ? 'teacher' : students[i - 1].key })));
+      const scores = [[teacherScore], ...students.map((st) => scoresOf[st.key])];
+      const compare = (a: string, b: string, what: string): string => {
+        const wins = scoresOf[a].filter((d, i) => d > scoresOf[b][i]).length;
+        const ties = scoresOf[a].filter((d, i) => d === scoresOf[b][i]).length;
+        return `${what} ahead in ${wins} of ${SEEDS.length} seeds${ties > 0 ? ` (level in ${ties})` : ''}, by ${(100 * (mean(scoresOf[a]) - mean(scoresOf[b]))).toFixed(1)} points on the mean`;
+      };
       summaries.push(
-        `${c.name}: the distilled student is ahead in ${wins} of ${SEEDS.length} seeds, by ${(100 * (mean(distilledScores) - mean(aloneScores))).toFixed(1)} points on the mean.`,
+        `${c.name}: ${compare('distilled', 'labels-only', 'the distilled student is')}; with the transfer set, ${compare('transfer', 'labels-only-long', 'it is')} against the labels alone with as many steps.`,
       );
-      const names = [`teacher \`${c.teacher}\``, 'student, distilled', 'student, labels only'];
+      const names = [`teacher \`${c.teacher}\``, ...students.map((st) => st.name)];
       lines.push(
         `| ${c.name}: ${data.trainRows} training rows, ${data.devRows} dev rows | layers | parameters | ONNX MB | seq/s at 128 tokens | dev ${c.metric} |`,
         '| --- | ---: | ---: | ---: | ---: | ---: |',
@@ -197,7 +262,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const settings = `Students: 2 of 4 layers (0 and 3), T = ${SETTINGS.temperature}, α = ${SETTINGS.alpha}, ${SETTINGS.epochs} epochs, learning rate ${SETTINGS.learningRate}, batch ${SETTINGS.batchSize}, seeds ${SEEDS.join(', ')} (dev score: the mean over the seeds, with the lowest and highest in brackets; size and speed of the seed-${SEEDS[0]} students); the labels-only student takes the same steps from the same weights with the same seed.`;
+  const settings = `Students: 2 of 4 layers (0 and 3), T = ${SETTINGS.temperature}, α = ${SETTINGS.alpha}, ${SETTINGS.epochs} epochs, learning rate ${SETTINGS.learningRate}, batch ${SETTINGS.batchSize}, seeds ${SEEDS.join(', ')} (dev score: the mean over the seeds, with the lowest and highest in brackets; size and speed of the seed-${SEEDS[0]} students); every student starts from the same weights with the same seed, and the first labels-only student takes the distilled one's steps. The transfer set is other training texts of the task, without their labels, as many as the training rows; the run over both takes twice the steps, and the last student gets as many from the labels alone.`;
   const table = [START, settings, '', ...lines, ...summaries.map((line) => `- ${line}`), END].join('\n');
   process.stdout.write(`${table}\n`);
   if (write) {
