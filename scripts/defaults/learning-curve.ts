@@ -323,7 +323,10 @@ export function render(cells: readonly Cell[]): string {
     const fractions = [...new Set(cells.filter((c) => c.task === task).map((c) => c.fraction))].sort((a, b) => a - b);
     for (const fraction of fractions) {
       const of = (start: Start) => cells.filter((c) => c.task === task && c.fraction === fraction && c.start === start);
-      const [a, b, c] = [of('pretrained'), of('random'), of('baseline')];
+      const [a, b] = [of('pretrained'), of('random')];
+      // The baseline over the same seeds (subsets) as the trained starts, when they have any yet.
+      const trainedSeeds = new Set([...a, ...b].map((x) => x.seed));
+      const c = of('baseline').filter((x) => trainedSeeds.size === 0 || trainedSeeds.has(x.seed));
       const seeds = new Set([...a, ...b].map((x) => x.seed)).size;
       const rows = (a[0] ?? b[0] ?? c[0]).rows;
       const gap = a.length && b.length ? `${(100 * (mean(a.map((x) => x.score)) - mean(b.map((x) => x.score)))).toFixed(1)}` : '—';
