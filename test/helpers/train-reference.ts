@@ -12,7 +12,6 @@ import { readConfig } from '../../src/engine/formats/config';
 import { TensorF32, readSafetensors } from '../../src/engine/formats/safetensors';
 import { TrainableHead, buildEvalGraph, buildTrainingGraph, isDecayExempt } from '../../src/engine/training';
 import { TrainingBatch, TrainingSession } from '../../src/runtime/training-session';
-import { ServingCore } from '../../src/serving/serving-core';
 import { BerthTokenizer } from '../../src/tokenizer/tokenizer';
 import {
   labelMapFromId2Label,
@@ -26,6 +25,7 @@ import {
 } from '../../src/trainer/data';
 import { hfTinyDir } from './fixtures';
 import { loadReference, maxAbs, maxAbsDiff, recordWorst } from './reference-parity';
+import { startTestCore } from './test-core';
 
 // ── training parity ─────────────────────────────────────────────────────────────────────────
 
@@ -328,15 +328,7 @@ export function describeTrainMethods(model: string): void {
     });
 
     it('every output directory serves the reference texts with the logits of its own model.onnx', async () => {
-      const core = await ServingCore.start({
-        modelsDir: join(work, 'models'),
-        dataDir: join(work, 'data'),
-        device: 'cpu',
-        intraOpThreads: 1,
-        interOpThreads: 1,
-        batching: { maxBatchSize: 8, maxBatchTokens: 4096, maxWaitMs: 2, maxQueue: 64, enabled: true },
-        limits: { maxInputsPerRequest: 32, maxCandidateLabels: 10, maxTextChars: 10_000 },
-      });
+      const core = await startTestCore(work);
       try {
         expect(
           core

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readConfig, writeConfig } from '../../src/engine/formats/config';
 import { readSafetensors, writeSafetensors } from '../../src/engine/formats/safetensors';
-import { ServingCore } from '../../src/serving/serving-core';
+import { startTestCore } from '../helpers/test-core';
 
 /** The dtype of every tensor in a safetensors file, from its JSON header. */
 function dtypes(file: string): Set<string> {
@@ -103,14 +103,8 @@ describe('berth new-head and berth evaluate', () => {
     const report = JSON.parse(r.stdout) as { examples: number; metrics: { accuracy: number; macro_f1: number; loss: number } };
     expect(report.examples).toBe(ROWS.length);
 
-    const core = await ServingCore.start({
-      modelsDir: join(work, 'models'),
-      dataDir: join(work, 'data'),
-      device: 'cpu',
-      intraOpThreads: 1,
-      interOpThreads: 1,
+    const core = await startTestCore(work, {
       batching: { maxBatchSize: 4, maxBatchTokens: 4096, maxWaitMs: 1, maxQueue: 64, enabled: true },
-      limits: { maxInputsPerRequest: 32, maxCandidateLabels: 10, maxTextChars: 10_000 },
     });
     try {
       const served = await core.classify(

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphVariant } from '../../src/engine/nn/graph-variant';
 import { decodeModel } from '../../src/engine/onnx/decode';
-import { ServingCore } from '../../src/serving/serving-core';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
+import { startTestCore } from '../helpers/test-core';
 
 const LABELS = ['negative', 'neutral', 'positive'];
 const FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'model.safetensors'];
@@ -33,16 +33,7 @@ describeWithFixtures('serving a prepared graph variant (hf-tiny bert-seqcls, wei
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   async function servedLogits(graph: GraphVariant): Promise<number[][]> {
-    const core = await ServingCore.start({
-      modelsDir: join(root, 'models'),
-      dataDir: join(root, 'data'),
-      device: 'cpu',
-      intraOpThreads: 1,
-      interOpThreads: 1,
-      graph,
-      batching: { maxBatchSize: 8, maxBatchTokens: 4096, maxWaitMs: 2, maxQueue: 64, enabled: true },
-      limits: { maxInputsPerRequest: 32, maxCandidateLabels: 10, maxTextChars: 10_000 },
-    });
+    const core = await startTestCore(root, { graph });
     try {
       expect(core.list().find((m) => m.name === 'cls')).toMatchObject({ status: 'ready' });
       const served = await core.classify(

@@ -20,6 +20,7 @@ import { resolveTrainOptions } from '../../src/trainer/options';
 import { train } from '../../src/trainer/train';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
 import { torchCheckpoint } from '../support/torch-checkpoint-writer';
+import { startTestCore } from '../helpers/test-core';
 
 const SCRIPT = join(__dirname, '..', 'support', 'torch_save.py');
 
@@ -172,15 +173,7 @@ describeWithFixtures('pytorch_model.bin on the hf-tiny fixtures', () => {
         cpSync(join(hfTinyDir('bert-seqcls'), f), join(dir, f));
       }
       writeFileSync(join(dir, 'pytorch_model.bin'), torchCheckpoint(readSafetensors(join(hfTinyDir('bert-seqcls'), 'model.safetensors'))));
-      core = await ServingCore.start({
-        modelsDir: join(served, 'models'),
-        dataDir: join(served, 'data'),
-        device: 'cpu',
-        intraOpThreads: 1,
-        interOpThreads: 1,
-        batching: { maxBatchSize: 8, maxBatchTokens: 4096, maxWaitMs: 2, maxQueue: 64, enabled: true },
-        limits: { maxInputsPerRequest: 32, maxCandidateLabels: 10, maxTextChars: 10_000 },
-      });
+      core = await startTestCore(served);
     });
     afterAll(async () => {
       await core?.close();

@@ -20,6 +20,7 @@ import { ServingCore } from '../../src/serving/serving-core';
 import { BerthTokenizer, TokenizedInput } from '../../src/tokenizer/tokenizer';
 import { sharedDataRoot } from '../helpers/fixtures';
 import { trainUnigramTokenizer } from '../support/unigram-tokenizer';
+import { startTestCore } from '../helpers/test-core';
 
 const TRAIN_TEXT = join(sharedDataRoot(), 'pretrain', 'gutenberg', 'gutenberg_en_000.txt');
 /** Held-out prose (another shard) plus edge cases: doubled spaces, accents, digits, a leading space. */
@@ -160,15 +161,7 @@ if (!haveData) console.warn(`skipping the Unigram tokenizer tests: no shared tex
     beforeAll(async () => {
       tinyModel(join(root, 'models', 'unigram-ner'), 'BertForTokenClassification', 'token-classification', LABELS);
       tinyModel(join(root, 'models', 'unigram-qa'), 'BertForQuestionAnswering', 'question-answering', ['LABEL_0', 'LABEL_1']);
-      core = await ServingCore.start({
-        modelsDir: join(root, 'models'),
-        dataDir: join(root, 'data'),
-        device: 'cpu',
-        intraOpThreads: 1,
-        interOpThreads: 1,
-        batching: { maxBatchSize: 8, maxBatchTokens: 4096, maxWaitMs: 2, maxQueue: 64, enabled: true },
-        limits: { maxInputsPerRequest: 32, maxCandidateLabels: 10, maxTextChars: 10_000 },
-      });
+      core = await startTestCore(root);
     });
     afterAll(async () => {
       await core?.close();

@@ -1,9 +1,8 @@
 import { headOf, readConfig } from '../../engine/formats/config';
 import { locateHfModelDir } from '../../engine/formats/hf-dir';
 import { DISTILL_DEFAULTS, TrainOptionsInput, resolveTrainOptions } from '../../trainer/options';
-import { train } from '../../trainer/train';
 import { Command, ParsedArgs, UsageError, requireString } from '../command';
-import { defined, progressReporter, trainCommand, trainOptionsFromArgs } from './train';
+import { defined, runTraining, trainCommand, trainOptionsFromArgs } from './train';
 
 const USAGE = [
   'berth distill --teacher <hf-dir> --train <file> --out <dir>',
@@ -73,14 +72,6 @@ export const distillCommand: Command = {
         }),
       }),
     );
-    const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    process.once('SIGINT', onSignal);
-    try {
-      const json = args.values.json === true || !process.stderr.isTTY;
-      await train(options, { signal: controller.signal, onEvent: progressReporter(json) });
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-    }
+    await runTraining(options, args);
   },
 };

@@ -1,5 +1,5 @@
 import { TrainEvent, train } from '../../trainer/train';
-import { TRAIN_METHODS, TRAIN_TASKS, TrainOptionsInput, resolveTrainOptions } from '../../trainer/options';
+import { TRAIN_METHODS, TRAIN_TASKS, TrainOptions, TrainOptionsInput, resolveTrainOptions } from '../../trainer/options';
 import { AUTO_LEARNING_RATES } from '../../trainer/sweep';
 import { Command, ParsedArgs, UsageError, requireString, say } from '../command';
 
@@ -154,6 +154,19 @@ export function progressReporter(json: boolean): (event: TrainEvent) => void {
   };
 }
 
+/** Runs the trainer with progress on stderr (JSON lines when asked or not a terminal); Ctrl-C cancels it cleanly. */
+export async function runTraining(options: TrainOptions, args: ParsedArgs): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const json = args.values.json === true || !process.stderr.isTTY;
+    await train(options, { signal: controller.signal, onEvent: progressReporter(json) });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'fine-tune a model on a dataset file and write the result as an HF layout directory',
@@ -194,14 +207,6 @@ export const trainCommand: Command = {
   async run(args) {
     const input = trainOptionsFromArgs(args);
     const options = resolveTrainOptions(defined({ ...input, lora: defined(input.lora ?? {}), columns: defined(input.columns ?? {}) }));
-    const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    process.once('SIGINT', onSignal);
-    try {
-      const json = args.values.json === true || !process.stderr.isTTY;
-      await train(options, { signal: controller.signal, onEvent: progressReporter(json) });
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-    }
+    await runTraining(options, args);
   },
 };
