@@ -171,27 +171,11 @@ export function describeTrainParity(model: string, head: TrainableHead): void {
 
     it('every gradient: max|Δ| ≤ 1e-4 · max|g_ref| (noise-sensitive: 1e-6 absolute)', () => {
       expect([...firstGradients.keys()].sort()).toEqual([...refGrads.keys()].sort());
-      const failures: string[] = [];
-      for (const [name, ref] of refGrads) {
-        const diff = maxAbsDiff(ref.data, firstGradients.get(name)!);
-        const bound = noisy.has(name) ? 1e-6 : 1e-4 * maxAbs(ref.data);
-        if (!noisy.has(name)) recordWorst(`${model} gradients (rel, per tensor)`, diff / maxAbs(ref.data));
-        if (!(diff <= bound)) failures.push(`${name}: max|Δ| ${diff.toExponential(2)} > ${bound.toExponential(2)}`);
-      }
-      expect(failures).toEqual([]);
+      expect(gradientFailures(refGrads, firstGradients, noisy, `${model} gradients (rel, per tensor)`)).toEqual([]);
     });
 
     it('parameters after 3 AdamW steps: 1e-4 relative, biases and LayerNorm 1e-5', () => {
-      const failures: string[] = [];
-      for (const [name, ref] of after3) {
-        if (noisy.has(name)) continue;
-        const rel = isDecayExempt(name) ? 1e-5 : 1e-4;
-        const diff = maxAbsDiff(ref.data, finalParams.get(name)!.data);
-        recordWorst(`${model} after 3 steps (rel, per tensor)`, diff / maxAbs(ref.data));
-        if (!(diff <= rel * maxAbs(ref.data)))
-          failures.push(`${name}: max|Δ| ${diff.toExponential(2)} > ${(rel * maxAbs(ref.data)).toExponential(2)}`);
-      }
-      expect(failures).toEqual([]);
+      expect(afterStepsFailures(after3, finalParams, noisy, `${model} after 3 steps (rel, per tensor)`)).toEqual([]);
     });
 
     it('embedding rows with zero reference gradient are the start value decayed three times (1e-6 relative)', () => {
@@ -357,4 +341,42 @@ export function describeTrainMethods(model: string): void {
       }
     });
   });
+}
+
+/**
+ * Tensors whose first-step gradient is off the reference: max|Δ| over 1e-4 · max|g_ref|, or 1e-6
+ * absolute for the noise-sensitive ones. With `report`, the worst relative error is recorded.
+ */
+export function gradientFailures(
+  refGrads: ReadonlyMap<string, TensorF32>,
+  gradients: ReadonlyMap<string, Float32Array>,
+  noisy: ReadonlySet<string>,
+  report?: string,
+): string[] {
+  const failures: string[] = [];
+  for (const [name, ref] of refGrads) {
+    const diff = maxAbsDiff(ref.data, gradients.get(name)!);
+    const bound = noisy.has(name) ? 1e-6 : 1e-4 * maxAbs(ref.data);
+    if (report && !noisy.has(name)) recordWorst(report, diff / maxAbs(ref.data));
+    if (!(diff <= bound)) failures.push(`${name}: max|Δ| ${diff.toExponential(2)} > ${bound.toExponential(2)}`);
+  }
+  return failures;
+}
+
+/** Parameters off the reference after the AdamW steps: 1e-4 relative, biases and LayerNorm 1e-5; noise-sensitive ones skipped. */
+export function afterStepsFailures(
+  after: ReadonlyMap<string, TensorF32>,
+  params: ReadonlyMap<string, TensorF32>,
+  noisy: ReadonlySet<string>,
+  report?: string,
+): string[] {
+  const failures: string[] = [];
+  for (const [name, ref] of after) {
+    if (noisy.has(name)) continue;
+    const bound = (isDecayExempt(name) ? 1e-5 : 1e-4) * maxAbs(ref.data);
+    const diff = maxAbsDiff(ref.data, params.get(name)!.data);
+    if (report) recordWorst(report, diff / maxAbs(ref.data));
+    if (!(diff <= bound)) failures.push(`${name}: max|Δ| ${diff.toExponential(2)} > ${bound.toExponential(2)}`);
+  }
+  return failures;
 }

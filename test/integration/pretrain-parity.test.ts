@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { readConfig } from '../../src/engine/formats/config';
 import { TensorF32, readSafetensors } from '../../src/engine/formats/safetensors';
 import { PretrainingHeads } from '../../src/engine/nn/pretraining';
-import { buildEvalGraph, buildTrainingGraph, isDecayExempt } from '../../src/engine/training';
+import { buildEvalGraph, buildTrainingGraph } from '../../src/engine/training';
 import { TrainingBatch, TrainingSession } from '../../src/runtime/training-session';
 import { describeWithFixtures, hfTinyDir } from '../helpers/fixtures';
+import { afterStepsFailures, gradientFailures } from '../helpers/train-reference';
 
 /**
  * Pre-training heads against the PyTorch references of `bert-pretraining` (BertForPreTraining:
@@ -69,17 +70,6 @@ function paddedBatch(dir: string, sparse: boolean): { batch: TrainingBatch; rows
   };
 }
 
-const maxAbs = (a: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-};
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 const relClose = (actual: number, expected: number, rel: number): void => {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rel * Math.abs(expected));
 };
@@ -149,25 +139,11 @@ describeWithFixtures('pre-training heads: parity with the PyTorch pre-training r
 
     it('every gradient, heads included: max|Δ| ≤ 1e-4 · max|g_ref| (noise-sensitive: 1e-6 absolute)', () => {
       expect([...firstGradients.keys()].sort()).toEqual([...refGrads.keys()].sort());
-      const failures: string[] = [];
-      for (const [name, ref] of refGrads) {
-        const diff = maxAbsDiff(firstGradients.get(name)!, ref.data);
-        const bound = noisy.has(name) ? 1e-6 : 1e-4 * maxAbs(ref.data);
-        if (!(diff <= bound)) failures.push(`${name}: max|Δ| ${diff.toExponential(2)} > ${bound.toExponential(2)}`);
-      }
-      expect(failures).toEqual([]);
+      expect(gradientFailures(refGrads, firstGradients, noisy)).toEqual([]);
     });
 
     it('parameters after 3 AdamW steps: 1e-4 relative, biases and LayerNorm 1e-5', () => {
-      const failures: string[] = [];
-      for (const [name, ref] of after3) {
-        if (noisy.has(name)) continue;
-        const rel = isDecayExempt(name) ? 1e-5 : 1e-4;
-        const diff = maxAbsDiff(finalParams.get(name)!.data, ref.data);
-        const bound = rel * maxAbs(ref.data);
-        if (!(diff <= bound)) failures.push(`${name}: max|Δ| ${diff.toExponential(2)} > ${bound.toExponential(2)}`);
-      }
-      expect(failures).toEqual([]);
+      expect(afterStepsFailures(after3, finalParams, noisy)).toEqual([]);
     });
 
     it('losses at steps 2 and 3 and after the third step to 1e-4 relative', () => {
