@@ -11,9 +11,11 @@
 #   stages: vocab init pretrain data dapt pretrained adapted random baselines package (default: all,
 #   in order). dapt, pretrained (fine-tune the general encoder), adapted (fine-tune the
 #   domain-adapted one) and random take an optional task list: `dapt=ner,qa`. The cased encoder
-#   is built by its own stages, vocab-cased init-cased pretrain-cased, and `cased=ner` fine-tunes
-#   it (not part of the default list yet). Stages on different
-#   tasks may run at the same time from two shells (with BERTH_THREADS=1 on two cores).
+#   is built by its own stages, vocab-cased init-cased pretrain-cased; `cased` fine-tunes it and
+#   `random-cased` its random initialisation (default task list: BERTH_CASED_TASKS). `package`
+#   takes a task list too: `package=ner` repackages that model alone (the encoder stays as it is).
+#   Stages on different tasks may run at the same time from two shells (with BERTH_THREADS=1 on
+#   two cores).
 #   BERTH_BUILD_DIR   work directory (default /tmp/berth-defaults); a finished step is skipped on a
 #                     rerun, so a stopped build continues where it was
 #   BERTH_SHARED_DATA the shared data folder (default ../shared/data)
@@ -22,6 +24,8 @@
 #                     random): 2 splits each stage's tasks over two lanes (default 1)
 #   BERTH_THREADS     ONNX Runtime threads per training process (default 2, or 1 with BERTH_JOBS=2)
 #   BERTH_DRY_RUN     1: print each step's command instead of running it
+#   `student` distils the shipped sentiment model into a 2-layer student (after `package`).
+#   BERTH_CASED_TASKS tasks whose default model starts from the cased encoder (default: ner)
 #   BERTH_PRETRAIN_STEPS  pre-training steps of 32 × 128 tokens (default 5000, the shipped build;
 #                     the first build, recorded in docs/default-models.md, ran 2400)
 #
@@ -52,6 +56,9 @@ TASKS=(sentiment nli ner qa)
 # Tasks whose default model starts from the domain-adapted encoder; the others start from the
 # general one. Chosen by the comparison in docs/default-models.md ("Domain-adaptive pre-training").
 DAPT_TASKS="${BERTH_DAPT_TASKS:-nli ner}"
+# Tasks whose default model starts from the cased encoder instead (ahead of DAPT_TASKS): English
+# NER lives on capital letters. Chosen by the comparison in docs/default-models.md ("Cased encoder").
+CASED_TASKS="${BERTH_CASED_TASKS:-ner}"
 
 mkdir -p "$BUILD/logs"
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
@@ -108,11 +115,13 @@ head_args() {
   esac
 }
 # The same budget for the pre-trained and the random start: epochs, batch, learning rate, length.
+# `--learning-rate auto` lets the trainer's sweep pick the rate on the dev split for each start
+# (short trials on a sample), and `--patience` stops a run that no longer gains on it.
 budget() {
   case "$1" in
     sentiment) echo "--epochs 1 --batch-size 32 --learning-rate 2e-4 --max-seq-length 64" ;;
     nli) echo "--epochs 3 --batch-size 32 --learning-rate 2e-4 --max-seq-length 128" ;;
-    ner) echo "--epochs 3 --batch-size 32 --learning-rate 3e-4 --max-seq-length 128" ;;
+    ner) echo "--epochs 8 --patience 2 --batch-size 32 --learning-rate auto --max-seq-length 128" ;;
     qa) echo "--epochs 2 --batch-size 16 --learning-rate 3e-4 --max-seq-length 256" ;;
   esac
 }
@@ -202,20 +211,33 @@ stage_random() {
 stage_cased() {
   for task in "$@"; do fine_tune "$task" "$BUILD/cased/pretrain/model" "$task-cased"; done
 }
+stage_random_cased() {
+  for task in "$@"; do fine_tune "$task" "$BUILD/cased/init" "$task-random-cased"; done
+}
 stage_baselines() {
   step baselines "$BUILD/baselines.json" node scripts/run-ts.js scripts/defaults/baselines.ts "$BUILD/baselines.json"
 }
+# The run a task's default model is packaged from: cased, domain-adapted or general encoder.
+chosen_run() {
+  if [[ " $CASED_TASKS " == *" $1 "* ]]; then
+    echo "$1-cased"
+  elif [[ " $DAPT_TASKS " == *" $1 "* ]]; then
+    echo "$1-dapt"
+  else
+    echo "$1-pretrained"
+  fi
+}
 stage_package() {
   if [ "$DRY_RUN" = 1 ]; then
-    log "would package the models into $MODELS (float16 weights, evaluations, cards)"
+    log "would package $* into $MODELS (float16 weights, evaluations, cards)"
     return
   fi
-  local chosen=()
-  for task in "${TASKS[@]}"; do
-    if [[ " $DAPT_TASKS " == *" $task "* ]]; then chosen+=("$task=$task-dapt"); else chosen+=("$task=$task-pretrained"); fi
-  done
-  node scripts/run-ts.js scripts/defaults/package-models.ts weights "$BUILD" "$MODELS" "${chosen[@]}"
-  for task in "${TASKS[@]}"; do
+  local chosen=() encoder=()
+  # The whole set repackages the encoder too; a task list repackages those task models alone.
+  [ $# -eq ${#TASKS[@]} ] && encoder=(--encoder)
+  for task in "$@"; do chosen+=("$task=$(chosen_run "$task")"); done
+  node scripts/run-ts.js scripts/defaults/package-models.ts weights "$BUILD" "$MODELS" "${encoder[@]}" "${chosen[@]}"
+  for task in "$@"; do
     local model
     model="$(node scripts/run-ts.js scripts/defaults/package-models.ts name "$task")"
     mkdir -p "$BUILD/eval"
@@ -223,9 +245,33 @@ stage_package() {
     evaluate_into "$BUILD/eval/$task-float16.json" --model "$MODELS/$model" --task "$(train_task "$task")" \
       --data "$(dev_file "$task")" $(budget "$task" | grep -o -- '--max-seq-length [0-9]*\|--batch-size [0-9]*' | tr '\n' ' ')
   done
-  evaluate_into "$BUILD/eval/nli-nosick-float16.json" --model "$MODELS/$(node scripts/run-ts.js scripts/defaults/package-models.ts name nli)" \
-    --task nli --data "$BUILD/data/nli-dev-nosick.jsonl"
-  node scripts/run-ts.js scripts/defaults/package-models.ts cards "$BUILD" "$MODELS" "${chosen[@]}"
+  if [[ " $* " == *" nli "* ]]; then
+    evaluate_into "$BUILD/eval/nli-nosick-float16.json" --model "$MODELS/$(node scripts/run-ts.js scripts/defaults/package-models.ts name nli)" \
+      --task nli --data "$BUILD/data/nli-dev-nosick.jsonl"
+  fi
+  node scripts/run-ts.js scripts/defaults/package-models.ts cards "$BUILD" "$MODELS" "${encoder[@]}" "${chosen[@]}"
+}
+
+# The production-sized sentiment model: the shipped sentiment model (the teacher, as served)
+# distilled into 2 of its 4 layers on SST-2's training split, with the sweep's learning rate;
+# packaged beside it with its size, speed and dev score against the teacher's.
+STUDENT_NAME=berth-mini-sentiment-distilled
+stage_student() {
+  local teacher="$MODELS/$(node scripts/run-ts.js scripts/defaults/package-models.ts name sentiment)"
+  step student-sentiment "$BUILD/student/sentiment/metrics.json" \
+    "${BERTH[@]}" distill --teacher "$teacher" --train "$(train_file sentiment)" --validation "$(dev_file sentiment)" \
+    --out "$BUILD/student/sentiment" --student-layers 2 --temperature 2 --alpha 1 \
+    --epochs 3 --patience 1 --select best --batch-size 32 --learning-rate auto --max-seq-length 64 \
+    --warmup-ratio 0.06 --weight-decay 0.01 --group-by-length --seed "$SEED" --threads "$THREADS" --force --json
+  if [ "$DRY_RUN" = 1 ]; then
+    log "would package $STUDENT_NAME into $MODELS"
+    return
+  fi
+  node scripts/run-ts.js scripts/defaults/package-models.ts student-weights "$BUILD" "$MODELS" "$STUDENT_NAME"
+  mkdir -p "$BUILD/eval"
+  evaluate_into "$BUILD/eval/student-float16.json" --model "$MODELS/$STUDENT_NAME" --task classification --data "$(dev_file sentiment)" --max-seq-length 64
+  evaluate_into "$BUILD/eval/student-teacher-float16.json" --model "$teacher" --task classification --data "$(dev_file sentiment)" --max-seq-length 64
+  node scripts/run-ts.js scripts/defaults/package-models.ts student-card "$BUILD" "$MODELS" "$STUDENT_NAME"
 }
 
 # Runs a per-task stage with its tasks split round-robin over $JOBS lanes; fails if any lane fails.
@@ -247,15 +293,19 @@ in_lanes() {
 }
 
 STAGES=("$@")
-[ ${#STAGES[@]} -eq 0 ] && STAGES=(vocab init pretrain data dapt pretrained adapted random baselines package)
+[ ${#STAGES[@]} -eq 0 ] &&
+  STAGES=(vocab init pretrain vocab-cased init-cased pretrain-cased data dapt pretrained adapted cased random random-cased baselines package student)
 for s in "${STAGES[@]}"; do
   name="${s%%=*}"
   tasks=("${TASKS[@]}")
+  # shellcheck disable=SC2206 -- a word list
+  [[ "$name" == cased || "$name" == random-cased ]] && tasks=($CASED_TASKS)
   [[ "$s" == *=* ]] && IFS=, read -r -a tasks <<<"${s#*=}"
   case "$name" in
-    vocab | init | pretrain | data | baselines | package) "stage_$name" ;;
+    vocab | init | pretrain | data | baselines | student) "stage_$name" ;;
+    package) stage_package "${tasks[@]}" ;;
     vocab-cased | init-cased | pretrain-cased) "stage_${name//-/_}" ;;
-    dapt | pretrained | adapted | random | cased) in_lanes "stage_$name" "${tasks[@]}" ;;
+    dapt | pretrained | adapted | random | cased | random-cased) in_lanes "stage_${name//-/_}" "${tasks[@]}" ;;
     *) echo "unknown stage: $s" >&2; exit 2 ;;
   esac
 done

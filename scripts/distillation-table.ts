@@ -11,15 +11,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { headOf, readConfig } from '../src/engine/formats/config';
-import { locateHfModelDir } from '../src/engine/formats/hf-dir';
-import { readModelWeights } from '../src/engine/formats/model-weights';
-import { buildInferenceModel } from '../src/engine/nn/bert';
-import { encodeModel } from '../src/engine/onnx/encode';
-import { OnnxModelSession } from '../src/runtime/onnx-session';
 import { TrainTask, resolveTrainOptions } from '../src/trainer/options';
 import { evaluateModel, train } from '../src/trainer/train';
 import { sharedDataRoot } from './defaults/datasets';
+import { modelSize, throughput } from './defaults/model-speed';
 
 const REPO = resolve(__dirname, '..');
 const DOC = join(REPO, 'docs', 'pretraining-objectives.md');
@@ -129,39 +124,6 @@ function scoreCell(scores: readonly number[], teacher: number): string {
   return `${(100 * m).toFixed(1)}${range} (${((100 * m) / teacher).toFixed(0)} % of the teacher)`;
 }
 
-/** Parameter count and float32 ONNX bytes of a model directory, through the engine's own builder. */
-function sizes(dir: string): { parameters: number; onnx: Uint8Array; layers: number } {
-  const located = locateHfModelDir(dir, { weights: true });
-  const config = readConfig(located.configFile);
-  const weights = readModelWeights(located.weightsFile as string);
-  let parameters = 0;
-  for (const t of weights.values()) parameters += t.data.length;
-  const onnx = encodeModel(buildInferenceModel(config, weights, { head: headOf(config) }));
-  return { parameters, onnx, layers: config.num_hidden_layers };
-}
-
-/** Sequences per second at 128 tokens, batch 32, one intra-op thread, for each model in turn (interleaved rounds). */
-async function throughput(models: Array<{ bytes: Uint8Array; file: string }>): Promise<number[]> {
-  const sessions = await Promise.all(models.map((m) => OnnxModelSession.load(m, { device: 'cpu', intraOpThreads: 1, interOpThreads: 1 })));
-  let state = 12345;
-  const next = (): number => (state = (state * 1103515245 + 12345) % 2147483648);
-  const batch = Array.from({ length: 32 }, () => {
-    const ids = [2, ...Array.from({ length: 126 }, () => 100 + (next() % 8000)), 3];
-    return { ids, attentionMask: ids.map(() => 1), typeIds: ids.map(() => 0) };
-  });
-  const seconds = models.map(() => 0);
-  for (const s of sessions) await s.runBatch(batch); // warm-up
-  for (let round = 0; round < 5; round++) {
-    for (const [i, s] of sessions.entries()) {
-      const t0 = performance.now();
-      await s.runBatch(batch);
-      seconds[i] += (performance.now() - t0) / 1000;
-    }
-  }
-  for (const s of sessions) await s.release();
-  return seconds.map((s) => (5 * batch.length) / s);
-}
-
 async function main(): Promise<void> {
   const write = process.argv.includes('--write');
   const work = mkdtempSync(join(tmpdir(), 'berth-distill-table-'));
@@ -236,7 +198,7 @@ async function main(): Promise<void> {
         }
         console.error(`${c.name} seed ${seed}: ${students.map((st) => `${st.key} ${scoresOf[st.key].at(-1)}`).join(', ')}`);
       }
-      const models = [teacherDir, ...students.map((st) => outDir(st.key, SEEDS[0]))].map(sizes);
+      const models = [teacherDir, ...students.map((st) => outDir(st.key, SEEDS[0]))].map(modelSize);
       const speed = await throughput(models.map((m, i) => ({ bytes: m.onnx, file: i === 0 ? 'teacher' : students[i - 1].key })));
       const scores = [[teacherScore], ...students.map((st) => scoresOf[st.key])];
       const compare = (a: string, b: string, what: string): string => {

@@ -1,4 +1,4 @@
-import { Cell, MAX_EPOCHS, MIN_STEPS, epochsFor, render, subset } from './learning-curve';
+import { CASED_TASKS, Cell, MAX_EPOCHS, MIN_STEPS, epochsFor, render, subset } from './learning-curve';
 
 describe('learning-curve helpers', () => {
   const rows = Array.from({ length: 1000 }, (_, i) => i);
@@ -22,8 +22,9 @@ describe('learning-curve helpers', () => {
     expect(epochsFor(spec, 100)).toBe(MAX_EPOCHS); // capped
   });
 
-  it('renders mean ± sd over seeds and the (a) − (b) gap per task and fraction', () => {
-    const cell = (start: Cell['start'], seed: number, score: number): Cell => ({
+  it('renders mean ± sd over seeds and the (a) − (b) gap per task and fraction, on the encoder the task ships with', () => {
+    expect(CASED_TASKS.has('ner')).toBe(true);
+    const cell = (start: Cell['start'], seed: number, score: number, vocabulary: Cell['vocabulary'] = 'cased'): Cell => ({
       task: 'ner',
       fraction: 0.1,
       seed,
@@ -32,8 +33,12 @@ describe('learning-curve helpers', () => {
       epochs: 4,
       score,
       seconds: 1,
+      ...(start === 'baseline' ? {} : { vocabulary }),
     });
     const table = render([
+      // NER ships on the cased encoder: runs on the uncased one stay out of its row.
+      cell('pretrained', 42, 0.9, 'uncased'),
+      cell('random', 42, 0.1, 'uncased'),
       cell('pretrained', 42, 0.5),
       cell('pretrained', 1, 0.6),
       cell('random', 42, 0.4),

@@ -5,7 +5,8 @@
  * on the same dev rows. The claim under test: pre-training pays most where labels are few.
  *
  *   node scripts/run-ts.js scripts/defaults/learning-curve.ts --pretrained models/berth-mini \
- *     --random /tmp/berth-defaults/init [--tasks sentiment,nli,ner,qa] [--fractions 0.01,0.1,1]
+ *     --random /tmp/berth-defaults/init [--pretrained-cased /tmp/berth-defaults/cased/pretrain/model \
+ *     --random-cased /tmp/berth-defaults/cased/init] [--tasks sentiment,nli,ner,qa] [--fractions 0.01,0.1,1]
  *     [--seeds 42,1,2] [--full-seeds 42] [--threads 1] [--results /tmp/berth-curve/results.json]
  *     [--learning-rate auto|fixed|r1,r2,...] [--render [--write]]
  *
@@ -18,6 +19,9 @@
  * The learning rate is chosen per run by the trainer's sweep (`auto`, the default: short trials on
  * a sample, the best on the dev rows), since a pre-trained encoder and a random one prefer
  * different rates; `fixed` trains at the default models' rate per task.
+ *
+ * A task in CASED_TASKS is measured on the cased encoder its default model ships with (`--pretrained-cased`
+ * and the random initialisation it started from, `--random-cased`); the others on the uncased one.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -49,6 +53,11 @@ export const MIN_STEPS = 400;
 export const MAX_EPOCHS = 20;
 const PATIENCE = 3;
 const QA_SPAN_CHOICES = [1, 2, 3, 4, 5];
+/** Tasks whose default model starts from the cased encoder (CASED_TASKS in build-default-models.sh). */
+export const CASED_TASKS: ReadonlySet<string> = new Set(['ner']);
+
+type Vocabulary = 'cased' | 'uncased';
+const vocabularyOf = (task: string): Vocabulary => (CASED_TASKS.has(task) ? 'cased' : 'uncased');
 
 type TaskName = 'sentiment' | 'nli' | 'ner' | 'qa';
 type Start = 'pretrained' | 'random' | 'baseline';
@@ -79,7 +88,11 @@ export interface Cell {
   seconds: number;
   /** The learning rate the run trained at (the sweep's choice with `--learning-rate auto`). */
   learningRate?: number;
+  /** The encoder's vocabulary (pre-trained and random starts); absent on cells measured before the cased one: uncased. */
+  vocabulary?: Vocabulary;
 }
+
+const cellVocabulary = (c: Pick<Cell, 'vocabulary'>): Vocabulary => c.vocabulary ?? 'uncased';
 
 /** The fraction of rows whose predicted label string is the gold one. */
 function labelAccuracy(gold: readonly string[], predicted: readonly string[]): number {
@@ -201,12 +214,18 @@ function readResults(file: string): Cell[] {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Cell[]) : [];
 }
 
+/** The same measurement; the baseline does not depend on the encoder, so any vocabulary's serves. */
 const sameCell = (a: Omit<Cell, 'rows' | 'epochs' | 'score' | 'seconds'>, b: Cell): boolean =>
-  a.task === b.task && a.fraction === b.fraction && a.seed === b.seed && a.start === b.start;
+  a.task === b.task &&
+  a.fraction === b.fraction &&
+  a.seed === b.seed &&
+  a.start === b.start &&
+  (a.start === 'baseline' || cellVocabulary(a) === cellVocabulary(b));
+
+type Encoders = Record<'pretrained' | 'random', string>;
 
 async function run(options: {
-  pretrained: string;
-  random: string;
+  encoders: Record<Vocabulary, Encoders | undefined>;
   tasks: TaskName[];
   fractions: number[];
   seeds: number[];
@@ -224,12 +243,15 @@ async function run(options: {
     const dev = data.dev.length > DEV_ROWS ? subset(data.dev, DEV_ROWS / data.dev.length, DEV_SAMPLE_SEED).slice(0, DEV_ROWS) : data.dev;
     const devFile = join(work, `${task}-dev.jsonl`);
     writeFileSync(devFile, `${dev.map((r) => spec.toJsonl(r)).join('\n')}\n`);
-    const heads: Record<'pretrained' | 'random', string> = { pretrained: '', random: '' };
+    const vocabulary = vocabularyOf(task);
+    const encoders = options.encoders[vocabulary];
+    if (!encoders) throw new Error(`${task} is measured on the cased encoder (CASED_TASKS): pass --pretrained-cased and --random-cased`);
+    const heads: Encoders = { pretrained: '', random: '' };
     for (const start of ['pretrained', 'random'] as const) {
-      heads[start] = join(work, `${task}-${start}-head`);
+      heads[start] = join(work, `${task}-${vocabulary === 'cased' ? 'cased-' : ''}${start}-head`);
       if (!existsSync(join(heads[start], 'config.json'))) {
         newHeadModelDir({
-          modelDir: options[start],
+          modelDir: encoders[start],
           task: spec.headTask,
           labels: spec.labels,
           outDir: heads[start],
@@ -245,7 +267,7 @@ async function run(options: {
         writeFileSync(trainFile, `${rows.map((r) => spec.toJsonl(r)).join('\n')}\n`);
         const epochs = epochsFor(spec, rows.length);
         for (const start of ['baseline', 'pretrained', 'random'] as const) {
-          const key = { task, fraction, seed, start };
+          const key = { task, fraction, seed, start, ...(start === 'baseline' ? {} : { vocabulary }) };
           if (readResults(options.results).some((c) => sameCell(key, c))) continue;
           const t0 = performance.now();
           let score: number;
@@ -305,7 +327,9 @@ function summary(scores: readonly number[]): string {
   return `${m} ± ${(100 * sd).toFixed(1)}`;
 }
 
-export function render(cells: readonly Cell[]): string {
+export function render(allCells: readonly Cell[]): string {
+  // Each task's trained starts on the encoder its default model ships with.
+  const cells = allCells.filter((c) => c.start === 'baseline' || cellVocabulary(c) === vocabularyOf(c.task));
   const trained = cells.filter((c) => c.start !== 'baseline');
   const rates = [...new Set(trained.map((c) => c.learningRate))].filter((r): r is number => r !== undefined).sort((a, b) => a - b);
   const sweep =
@@ -314,7 +338,7 @@ export function render(cells: readonly Cell[]): string {
       : "each task's fixed learning rate";
   const lines = [
     START,
-    `Dev scores in % (mean ± standard deviation over seeds; one figure where one seed ran). (a) \`berth-mini\` pre-trained, then fine-tuned; (b) the same architecture from its random initialisation, same head seed, same budget; (c) the classic baseline trained on the same rows. Each seed draws its own training subset; at most ${DEV_ROWS} dev rows, the same for every cell. Budget per task as the default models' build (epochs, batch, length), with at least ${MIN_STEPS} steps (up to ${MAX_EPOCHS} epochs) on small subsets and early stopping after ${PATIENCE} epochs without improvement; ${sweep}. Rebuilt by \`scripts/defaults/learning-curve.ts\`.`,
+    `Dev scores in % (mean ± standard deviation over seeds; one figure where one seed ran). (a) the \`berth-mini\` encoder pre-trained (its cased twin for ${[...CASED_TASKS].join(', ')}, as the default models), then fine-tuned; (b) the same architecture from its random initialisation, same head seed, same budget; (c) the classic baseline trained on the same rows. Each seed draws its own training subset; at most ${DEV_ROWS} dev rows, the same for every cell. Budget per task as the default models' build (epochs, batch, length), with at least ${MIN_STEPS} steps (up to ${MAX_EPOCHS} epochs) on small subsets and early stopping after ${PATIENCE} epochs without improvement; ${sweep}. Rebuilt by \`scripts/defaults/learning-curve.ts\`.`,
     '',
     '| task | labelled rows | seeds | (a) pre-trained | (b) random init | (c) baseline | (a) − (b) |',
     '| --- | --- | --- | --: | --: | --: | --: |',
@@ -344,6 +368,8 @@ async function main(): Promise<void> {
     options: {
       pretrained: { type: 'string', default: join(REPO, 'models', 'berth-mini') },
       random: { type: 'string' },
+      'pretrained-cased': { type: 'string' },
+      'random-cased': { type: 'string' },
       tasks: { type: 'string', default: 'sentiment,nli,ner,qa' },
       fractions: { type: 'string', default: '0.01,0.1,1' },
       seeds: { type: 'string', default: '42,1,2' },
@@ -362,8 +388,13 @@ async function main(): Promise<void> {
     const tasks = values.tasks.split(',') as TaskName[];
     for (const t of tasks) if (!(t in TASKS)) throw new Error(`unknown task ${t}; one of ${Object.keys(TASKS).join(', ')}`);
     await run({
-      pretrained: values.pretrained,
-      random: values.random,
+      encoders: {
+        uncased: { pretrained: values.pretrained, random: values.random },
+        cased:
+          values['pretrained-cased'] && values['random-cased']
+            ? { pretrained: values['pretrained-cased'], random: values['random-cased'] }
+            : undefined,
+      },
       tasks,
       fractions: numbers(values.fractions),
       seeds: numbers(values.seeds),

@@ -4,10 +4,18 @@
  * model's card (README.md) and metrics.json, and the README's comparison table on stdout.
  *
  *   node scripts/run-ts.js scripts/defaults/package-models.ts name <task>
- *   node scripts/run-ts.js scripts/defaults/package-models.ts weights <buildDir> <modelsDir> <task>=<run> ...
- *   node scripts/run-ts.js scripts/defaults/package-models.ts cards <buildDir> <modelsDir> <task>=<run> ...
+ *   node scripts/run-ts.js scripts/defaults/package-models.ts weights <buildDir> <modelsDir> [--encoder] <task>=<run> ...
+ *   node scripts/run-ts.js scripts/defaults/package-models.ts cards <buildDir> <modelsDir> [--encoder] <task>=<run> ...
  *
- * <run> names a fine-tuning output under <buildDir>/ft (sentiment-dapt, ner-pretrained, ...).
+ * <run> names a fine-tuning output under <buildDir>/ft (sentiment-dapt, ner-pretrained, ner-cased, ...);
+ * a run ending in -cased started from the cased encoder (<buildDir>/cased) and is compared with
+ * the random initialisation of that encoder (<task>-random-cased). `--encoder` packages the
+ * uncased encoder itself (berth-mini) as well.
+ *
+ *   node scripts/run-ts.js scripts/defaults/package-models.ts student-weights|student-card <buildDir> <modelsDir> <name>
+ *
+ * package the distilled sentiment student (<buildDir>/student/sentiment) as <modelsDir>/<name>; its card
+ * times it against its teacher (the shipped sentiment model) in the same run.
  * Every figure in a card is read from the build's own metrics files; nothing is typed in by hand.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,6 +23,8 @@ import { join } from 'node:path';
 import { readConfig, writeConfig } from '../../src/engine/formats/config';
 import { readSafetensors, writeSafetensors } from '../../src/engine/formats/safetensors';
 import { TOKENIZER_FILES } from '../../src/engine/nn/tiny';
+import { studentLayerIndices } from '../../src/trainer/distill';
+import { modelSize, SPEED_BATCH, SPEED_TOKENS, throughput } from './model-speed';
 
 type Task = 'sentiment' | 'nli' | 'ner' | 'qa';
 const TASKS: readonly Task[] = ['sentiment', 'nli', 'ner', 'qa'];
@@ -86,12 +96,16 @@ function packWeights(from: string, to: string): void {
   renameSync(tmp, to);
 }
 
-function weights(build: string, models: string, chosen: Map<Task, string>): void {
+function weights(build: string, models: string, chosen: Map<Task, string>, withEncoder: boolean): void {
   mkdirSync(models, { recursive: true });
-  packWeights(join(build, 'pretrain', 'model'), join(models, ENCODER_NAME));
+  if (withEncoder) packWeights(join(build, 'pretrain', 'model'), join(models, ENCODER_NAME));
   for (const [task, run] of chosen) packWeights(join(build, 'ft', run), join(models, INFO[task].name));
-  console.log(`wrote ${[ENCODER_NAME, ...[...chosen.keys()].map((t) => INFO[t].name)].join(', ')} to ${models}`);
+  const names = [...(withEncoder ? [ENCODER_NAME] : []), ...[...chosen.keys()].map((t) => INFO[t].name)];
+  console.log(`wrote ${names.join(', ')} to ${models}`);
 }
+
+/** Runs ending in -cased started from the cased encoder, built under <buildDir>/cased. */
+const isCased = (run: string): boolean => run.endsWith('-cased');
 
 // --- cards ---------------------------------------------------------------------------------------
 
@@ -150,12 +164,14 @@ function closeScores(...scores: Score[]): string[] {
 const minutes = (s: number): string => `${(s / 60).toFixed(1)} min`;
 const fileSizeMb = (file: string): string => (statSync(file).size / 2 ** 20).toFixed(1);
 
-/** The pre-training run's metrics.json, which every card quotes. */
+/** The pre-training run's metrics.json (of the cased encoder under <build>/cased), which every card quotes. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const readPretrainMetrics = (build: string): any => readJson(join(build, 'pretrain', 'model', 'metrics.json'));
+const readPretrainMetrics = (build: string, cased = false): any =>
+  readJson(join(build, ...(cased ? ['cased'] : []), 'pretrain', 'model', 'metrics.json'));
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function cards(build: string, models: string, chosen: Map<Task, string>, pretrain: any): void {
+const optionalJson = <T = any>(file: string): T | undefined => (existsSync(file) ? readJson<T>(file) : undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function cards(build: string, models: string, chosen: Map<Task, string>): void {
   const baselines = readJson(join(build, 'baselines.json'));
   const rows: string[] = [];
   const daptRows: string[] = [];
@@ -163,15 +179,18 @@ function cards(build: string, models: string, chosen: Map<Task, string>, pretrai
   for (const [task, run] of chosen) {
     const info = INFO[task];
     const dir = join(models, info.name);
+    const cased = isCased(run);
+    const pretrain = readPretrainMetrics(build, cased);
     const ft = readJson(join(build, 'ft', run, 'metrics.json'));
-    const pretrained = readJson(join(build, 'ft', `${task}-pretrained`, 'metrics.json'));
-    const dapt = existsSync(join(build, 'ft', `${task}-dapt`, 'metrics.json'))
-      ? readJson(join(build, 'ft', `${task}-dapt`, 'metrics.json'))
-      : undefined;
-    const random = readJson(join(build, 'ft', `${task}-random`, 'metrics.json'));
+    // The uncased encoder's runs: the default's own start, or (for a cased default) the comparison when the build has them.
+    const pretrained = cased
+      ? optionalJson(join(build, 'ft', `${task}-pretrained`, 'metrics.json'))
+      : readJson(join(build, 'ft', `${task}-pretrained`, 'metrics.json'));
+    const dapt = optionalJson(join(build, 'ft', `${task}-dapt`, 'metrics.json'));
+    const random = readJson(join(build, 'ft', cased ? `${task}-random-cased` : `${task}-random`, 'metrics.json'));
     const float16 = readJson(join(build, 'eval', `${task}-float16.json`));
     const usesDapt = run.endsWith('-dapt');
-    const daptRun = usesDapt || dapt ? readJson(join(build, 'dapt', task, 'model', 'metrics.json')) : undefined;
+    const daptRun = !cased && (usesDapt || dapt) ? readJson(join(build, 'dapt', task, 'model', 'metrics.json')) : undefined;
     const daptBefore = daptRun ? readJson(join(build, 'dapt', `${task}-before.json`)) : undefined;
     const daptAfter = daptRun ? readJson(join(build, 'dapt', `${task}-after.json`)) : undefined;
     const a = score(task, ft.selected.metrics);
@@ -189,6 +208,7 @@ function cards(build: string, models: string, chosen: Map<Task, string>, pretrai
         hidden: config.hidden_size,
         heads: config.num_attention_heads,
         vocabulary: config.vocab_size,
+        cased,
       },
       weights: { dtype: 'float16', file: 'model.safetensors', megabytes: Number(fileSizeMb(join(dir, 'model.safetensors'))) },
       pretraining: {
@@ -223,8 +243,15 @@ function cards(build: string, models: string, chosen: Map<Task, string>, pretrai
       comparison: {
         metric: info.metric,
         a_pretrained_fine_tuned: ft.selected.metrics,
-        a_without_domain_adaptation: pretrained.selected.metrics,
-        ...(dapt ? { a_with_domain_adaptation: dapt.selected.metrics } : {}),
+        ...(cased
+          ? {
+              ...(pretrained ? { a_uncased_encoder: pretrained.selected.metrics } : {}),
+              ...(dapt ? { a_uncased_encoder_domain_adapted: dapt.selected.metrics } : {}),
+            }
+          : {
+              a_without_domain_adaptation: pretrained.selected.metrics,
+              ...(dapt ? { a_with_domain_adaptation: dapt.selected.metrics } : {}),
+            }),
         b_random_init_same_budget: random.selected.metrics,
         c_baseline: task === 'nli' ? { ...baselines.nli.dev, without_sick: baselines.nli.devWithoutSick } : baselines[task],
       },
@@ -238,11 +265,17 @@ function cards(build: string, models: string, chosen: Map<Task, string>, pretrai
         (usesDapt
           ? 'This model starts from the domain-adapted encoder.'
           : 'This model starts from the general encoder, which did better here.')
-      : 'No domain-adaptive pre-training.';
+      : cased
+        ? `Cased encoder: its own cased WordPiece vocabulary (bert-base-cased's normalisation: no lower-casing, accents kept), random initialisation and the same masked-LM pre-training as the uncased \`${ENCODER_NAME}\`.${
+            pretrained || dapt
+              ? ` Fine-tuned the same way from the uncased encoder: ${[pretrained ? `${score(task, pretrained.selected.metrics).display} (general)` : '', dapt ? `${score(task, dapt.selected.metrics).display} (domain-adapted)` : ''].filter(Boolean).join(', ')}.`
+              : ''
+          } No domain-adaptive pre-training.`
+        : 'No domain-adaptive pre-training.';
     const hp = ft.hyperparameters;
     const card = `# ${info.name}
 
-Berth's default model for ${info.title}: a ${metrics.architecture.layers}-layer BERT (hidden ${metrics.architecture.hidden}, ${metrics.architecture.heads} heads, ${(ft.parameters.total / 1e6).toFixed(2)} M parameters, uncased WordPiece vocabulary of ${metrics.architecture.vocabulary}) that Berth pre-trained and fine-tuned itself, on two CPU cores, with no outside weights. Rebuild it with \`scripts/build-default-models.sh\`.
+Berth's default model for ${info.title}: a ${metrics.architecture.layers}-layer BERT (hidden ${metrics.architecture.hidden}, ${metrics.architecture.heads} heads, ${(ft.parameters.total / 1e6).toFixed(2)} M parameters, ${cased ? 'cased' : 'uncased'} WordPiece vocabulary of ${metrics.architecture.vocabulary}) that Berth pre-trained and fine-tuned itself, on two CPU cores, with no outside weights. Rebuild it with \`scripts/build-default-models.sh\`.
 
 Served as \`${info.pipeline}\`; weights in float16 (\`model.safetensors\`, ${metrics.weights.megabytes} MB), from which the server builds its ONNX graph at load time (computation is float32).
 
@@ -261,12 +294,16 @@ ${noSick ? `\nOn the ${noSick.examples} dev pairs without SICK (whose sentences 
 - Pre-training: masked-LM with whole-word masking on 11 Gutenberg shards, ${pretrain.steps} steps of 32 × 128 tokens (${(pretrain.tokens_seen / 1e6).toFixed(2)} M tokens, ${minutes(pretrain.train_seconds)} of training steps); held-out MLM loss ${pretrain.validation.mlm_loss.toFixed(3)}, perplexity ${ppl(pretrain.validation)}.
 - ${daptLine}
 - Fine-tuning: \`berth train --method full\`, ${hp.epochs} epoch(s), batch ${hp.batch_size}, learning rate ${hp.learning_rate} (linear, warm-up ${hp.warmup_ratio}), weight decay ${hp.weight_decay}, max length ${hp.max_seq_length}, seed ${hp.seed}; ${ft.data.train_examples} training examples (${ft.data.truncated} truncated); ${minutes(ft.wall_seconds)} wall time, epoch ${ft.selected.epoch} kept (best dev score).
-- The same budget trained the random-initialisation run above. Hyperparameters were not searched on the dev split${task === 'qa' ? ' (the number of epochs was raised from 1 to 2 after the first build, whose QA model had not learned the task)' : ''}; the dev split picks the epoch.
+- The same budget trained the random-initialisation run above. ${
+      ft.learning_rate_sweep
+        ? `The learning rate was chosen by the trainer's sweep: ${ft.learning_rate_sweep.trials.map((t: { learning_rate: number; score: number; diverged?: boolean }) => `${t.learning_rate} → ${t.diverged ? 'diverged' : (task === 'qa' ? t.score : 100 * t.score).toFixed(1)}`).join(', ')} (${info.metric}; ${ft.learning_rate_sweep.epochs} epoch(s) on ${ft.learning_rate_sweep.sample_rows} training rows each, scored on the dev split), chosen ${ft.learning_rate_sweep.chosen}; the random-initialisation run swept its own (${random.learning_rate_sweep?.chosen ?? random.hyperparameters.learning_rate})`
+        : `Hyperparameters were not searched on the dev split${task === 'qa' ? ' (the number of epochs was raised from 1 to 2 after the first build, whose QA model had not learned the task)' : ''}`
+    }; the dev split picks the epoch${ft.early_stopping ? `, and training stops after ${ft.early_stopping.patience} epochs without improvement${ft.early_stopping.stopped_after_epoch ? ` (here after epoch ${ft.early_stopping.stopped_after_epoch})` : ''}` : ''}.
 
 ## Limits
 
 - A small model pre-trained on ${(pretrain.tokens_seen / 1e6).toFixed(1)} M tokens of 19th-century books: it is far below models pre-trained on billions of tokens, and confident mistakes are common. Treat its scores above as what to expect, on text like the training data.
-- English only, lower-cased input; at most ${hp.max_seq_length} tokens are used in training (the server accepts up to 512 positions${task === 'qa' || task === 'ner' ? ' and windows longer inputs' : ' and truncates longer input'}).
+- English only, ${cased ? 'cased input (capital letters are features: "apple" and "Apple" differ)' : 'lower-cased input'}; at most ${hp.max_seq_length} tokens are used in training (the server accepts up to 512 positions${task === 'qa' || task === 'ner' ? ' and windows longer inputs' : ' and truncates longer input'}).
 - License: ${info.license}
 
 Files: \`config.json\`, \`model.safetensors\` (float16), \`tokenizer.json\`, \`vocab.txt\`, \`tokenizer_config.json\`, \`special_tokens_map.json\`, \`metrics.json\` (every figure above, per epoch, with the comparison runs).
@@ -282,7 +319,7 @@ Files: \`config.json\`, \`model.safetensors\` (float16), \`tokenizer.json\`, \`v
       );
     }
     timeRows.push(
-      `| ${task} | ${minutes(pretrained.wall_seconds)} | ${dapt ? minutes(dapt.wall_seconds) : '–'} | ${minutes(random.wall_seconds)} |`,
+      `| ${task}${cased ? ' (cased)' : ''} | ${minutes((cased ? ft : pretrained).wall_seconds)} | ${dapt ? minutes(dapt.wall_seconds) : '–'} | ${minutes(random.wall_seconds)} |`,
     );
   }
   console.log(
@@ -344,21 +381,117 @@ Files: \`config.json\`, \`model.safetensors\` (float16), tokenizer files, \`metr
   writeFileSync(join(dir, 'README.md'), card);
 }
 
-function main(): void {
+/** The distilled sentiment student's card and metrics.json: size, speed and dev score against its teacher's. */
+async function studentCard(build: string, models: string, name: string): Promise<void> {
+  const dir = join(models, name);
+  const teacherDir = join(models, INFO.sentiment.name);
+  const ft = readJson(join(build, 'student', 'sentiment', 'metrics.json'));
+  const student16 = readJson(join(build, 'eval', 'student-float16.json'));
+  const teacher16 = readJson(join(build, 'eval', 'student-teacher-float16.json'));
+  const [teacher, student] = [teacherDir, dir].map(modelSize);
+  const [teacherSpeed, studentSpeed] = await throughput([
+    { bytes: teacher.onnx, file: 'teacher' },
+    { bytes: student.onnx, file: 'student' },
+  ]);
+  const config = readConfig(join(dir, 'config.json'));
+  const megabytes = (d: string): number => Number(fileSizeMb(join(d, 'model.safetensors')));
+  const d = ft.distillation;
+  const sweep = ft.learning_rate_sweep;
+  const accuracy = { student: student16.metrics.accuracy as number, teacher: teacher16.metrics.accuracy as number };
+  const metrics = {
+    model: name,
+    task: 'text-classification',
+    teacher: INFO.sentiment.name,
+    architecture: {
+      layers: config.num_hidden_layers,
+      hidden: config.hidden_size,
+      heads: config.num_attention_heads,
+      vocabulary: config.vocab_size,
+    },
+    weights: { dtype: 'float16', file: 'model.safetensors', megabytes: megabytes(dir), teacher_megabytes: megabytes(teacherDir) },
+    parameters: { student: student.parameters, teacher: teacher.parameters },
+    speed: {
+      tokens: SPEED_TOKENS,
+      batch: SPEED_BATCH,
+      threads: 1,
+      sequences_per_second: { student: studentSpeed, teacher: teacherSpeed },
+      speed_up: studentSpeed / teacherSpeed,
+    },
+    dev: { float16: student16.metrics, teacher_float16: teacher16.metrics, float32: ft.selected.metrics },
+    distillation: d,
+    fine_tuning: {
+      hyperparameters: ft.hyperparameters,
+      learning_rate_sweep: sweep,
+      early_stopping: ft.early_stopping,
+      eval: ft.eval,
+      selected: ft.selected,
+      wall_seconds: ft.wall_seconds,
+    },
+  };
+  writeFileSync(join(dir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+  const hp = ft.hyperparameters;
+  const pct = (x: number): string => (100 * x).toFixed(1);
+  const card = `# ${name}
+
+The production-sized sentiment model: \`${INFO.sentiment.name}\` (the teacher, as shipped) distilled into ${d.student_layers} of its ${d.teacher_layers} layers (hidden ${config.hidden_size}, ${config.num_attention_heads} heads, uncased WordPiece vocabulary of ${config.vocab_size}). Same labels, same tokenizer, same API: ask for it by name (\`"model": "${name}"\` on \`/v1/classify\`); the teacher stays the default. Rebuild it with \`scripts/build-default-models.sh student\`.
+
+| | ${name} | ${INFO.sentiment.name} (teacher) |
+|---|---:|---:|
+| SST-2 dev accuracy, float16 weights as shipped | **${pct(accuracy.student)}** | ${pct(accuracy.teacher)} |
+| parameters | ${(student.parameters / 1e6).toFixed(2)} M | ${(teacher.parameters / 1e6).toFixed(2)} M |
+| weights on disk (float16) | ${metrics.weights.megabytes} MB | ${metrics.weights.teacher_megabytes} MB |
+| sequences/s at ${SPEED_TOKENS} tokens, batch ${SPEED_BATCH}, one CPU thread | **${studentSpeed.toFixed(1)}** | ${teacherSpeed.toFixed(1)} |
+
+The student keeps ${((100 * accuracy.student) / accuracy.teacher).toFixed(1)} % of the teacher's dev accuracy and runs ${metrics.speed.speed_up.toFixed(2)}× as many sequences per second (both graphs built from the shipped weights as the server builds them, timed in the same run in interleaved rounds, after a warm-up).
+
+## Training
+
+- Student: the teacher's embeddings and layers ${studentLayerIndices(d.teacher_layers, d.student_layers).join(' and ')} (first and last kept, the others spread evenly), its pooler and head, then \`berth distill\`: loss α · T² · KL(teacher ∥ student) at temperature T + (1 − α) · cross-entropy on the labels, with T = ${d.temperature}, α = ${d.alpha}; the teacher labels every training row once before the first step (${minutes(d.teacher_seconds)}).
+- Data: ${INFO.sentiment.data}.
+- ${sweep ? `Learning rate chosen by the trainer's sweep: ${sweep.trials.map((t: { learning_rate: number; score: number; diverged: boolean }) => `${t.learning_rate} → ${t.diverged ? 'diverged' : pct(t.score)}`).join(', ')} (dev accuracy after ${sweep.epochs} epoch(s) on ${sweep.sample_rows} training rows each); chosen ${sweep.chosen}.` : `Learning rate ${hp.learning_rate}.`}
+- Up to ${hp.epochs} epochs, batch ${hp.batch_size}, max length ${hp.max_seq_length}, linear schedule with warm-up ${hp.warmup_ratio}, weight decay ${hp.weight_decay}, seed ${hp.seed}${ft.early_stopping ? `, stopping after ${ft.early_stopping.patience} epoch(s) without improvement${ft.early_stopping.stopped_after_epoch ? ` (here after epoch ${ft.early_stopping.stopped_after_epoch})` : ''}` : ''}; dev accuracy per epoch ${ft.eval.map((e: { accuracy: number }) => pct(e.accuracy)).join(', ')}, epoch ${ft.selected.epoch} kept; ${minutes(ft.wall_seconds)} wall time with one ONNX Runtime thread on a two-core CPU.
+
+## Limits
+
+- The teacher's limits hold here too (see its card): a small model pre-trained on 19th-century books, English only, lower-cased input, trained on at most ${hp.max_seq_length} tokens.
+- License: ${INFO.sentiment.license}
+
+Files: \`config.json\`, \`model.safetensors\` (float16), tokenizer files, \`metrics.json\` (the figures above, per epoch).
+`;
+  writeFileSync(join(dir, 'README.md'), card);
+  console.log(
+    `${name}: dev ${pct(accuracy.student)} (teacher ${pct(accuracy.teacher)}), ${metrics.weights.megabytes} MB (teacher ${metrics.weights.teacher_megabytes}), ${studentSpeed.toFixed(1)} vs ${teacherSpeed.toFixed(1)} sequences/s (${metrics.speed.speed_up.toFixed(2)}×)`,
+  );
+}
+
+async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (command === 'name') {
+  if (command === 'student-weights' && rest.length === 3) {
+    packWeights(join(rest[0], 'student', 'sentiment'), join(rest[1], rest[2]));
+  } else if (command === 'student-card' && rest.length === 3) {
+    await studentCard(rest[0], rest[1], rest[2]);
+  } else if (command === 'name') {
     const task = rest[0] as Task;
     if (!TASKS.includes(task)) throw new Error(`unknown task "${rest[0]}"`);
     console.log(INFO[task].name);
-  } else if (command === 'weights' && rest.length >= 3) {
-    weights(rest[0], rest[1], parseChoices(rest.slice(2)));
-  } else if (command === 'cards' && rest.length >= 3) {
-    const pretrain = readPretrainMetrics(rest[0]);
-    encoderCard(rest[0], rest[1], pretrain);
-    cards(rest[0], rest[1], parseChoices(rest.slice(2)), pretrain);
+  } else if ((command === 'weights' || command === 'cards') && rest.length >= 3) {
+    const [build, models, ...args] = rest;
+    const withEncoder = args.includes('--encoder');
+    const chosen = parseChoices(args.filter((a) => a !== '--encoder'));
+    if (command === 'weights') {
+      weights(build, models, chosen, withEncoder);
+    } else {
+      if (withEncoder) encoderCard(build, models, readPretrainMetrics(build));
+      cards(build, models, chosen);
+    }
   } else {
-    throw new Error('usage: package-models.ts name <task> | weights|cards <buildDir> <modelsDir> <task>=<run> ...');
+    throw new Error(
+      'usage: package-models.ts name <task> | weights|cards <buildDir> <modelsDir> [--encoder] <task>=<run> ... | student-weights|student-card <buildDir> <modelsDir> <name>',
+    );
   }
 }
 
-main();
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

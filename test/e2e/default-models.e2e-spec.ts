@@ -14,7 +14,18 @@ import type { Answer, Entity, LabelScore } from '../../src/serving/contracts';
 import { JsonLogger } from '../../src/http/json-logger';
 
 const MODELS_DIR = resolve(__dirname, '..', '..', 'models');
-const SHIPPED = ['berth-mini', 'berth-mini-ner', 'berth-mini-nli', 'berth-mini-qa', 'berth-mini-sentiment'];
+const SHIPPED = [
+  'berth-mini',
+  'berth-mini-ner',
+  'berth-mini-nli',
+  'berth-mini-qa',
+  'berth-mini-sentiment',
+  'berth-mini-sentiment-distilled',
+];
+const REVIEWS = [
+  'A wonderful film: a moving story, brilliant acting and a beautiful score. I loved every minute of it.',
+  'A boring, badly acted mess. The worst film I have seen this year and a complete waste of time.',
+];
 
 describe('the shipped default models over HTTP', () => {
   let app: NestFastifyApplication;
@@ -33,7 +44,7 @@ describe('the shipped default models over HTTP', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('ships exactly the encoder and the four task models, and serves them all', async () => {
+  it('ships exactly the encoder, the four task models and the distilled sentiment student, and serves them all', async () => {
     expect(readdirSync(MODELS_DIR).sort()).toEqual(SHIPPED);
     const ready = await http().get('/health/ready').expect(200);
     expect(ready.body.models.map((m: { name: string; status: string }) => [m.name, m.status]).sort()).toEqual(
@@ -44,6 +55,7 @@ describe('the shipped default models over HTTP', () => {
     expect(tasks).toEqual({
       'berth-mini': 'fill-mask',
       'berth-mini-sentiment': 'text-classification',
+      'berth-mini-sentiment-distilled': 'text-classification',
       'berth-mini-nli': 'text-classification',
       'berth-mini-ner': 'token-classification',
       'berth-mini-qa': 'question-answering',
@@ -54,10 +66,7 @@ describe('the shipped default models over HTTP', () => {
     const res = await http()
       .post('/v1/classify')
       .send({
-        inputs: [
-          'A wonderful film: a moving story, brilliant acting and a beautiful score. I loved every minute of it.',
-          'A boring, badly acted mess. The worst film I have seen this year and a complete waste of time.',
-        ],
+        inputs: REVIEWS,
       })
       .expect(200);
     expect(res.body.model).toBe('berth-mini-sentiment');
@@ -66,6 +75,12 @@ describe('the shipped default models over HTTP', () => {
     expect(negative.label).toBe('negative');
     expect(positive.score).toBeGreaterThan(0.5);
     expect(negative.score).toBeGreaterThan(0.5);
+  });
+
+  it('sentiment: the distilled student, asked by name, labels the same reviews the same way', async () => {
+    const res = await http().post('/v1/classify').send({ model: 'berth-mini-sentiment-distilled', inputs: REVIEWS }).expect(200);
+    expect(res.body.model).toBe('berth-mini-sentiment-distilled');
+    expect(res.body.results.map((r: { labels: LabelScore[] }) => r.labels[0].label)).toEqual(['positive', 'negative']);
   });
 
   it('NLI: an entailed and a contradicted hypothesis', async () => {
