@@ -154,7 +154,7 @@ const TASKS: Record<TaskName, TaskSpec> = {
     trainTask: 'ner',
     headTask: 'ner',
     labels: ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'],
-    budget: { epochs: 3, batchSize: 32, learningRate: 3e-4, maxSeqLength: 128 },
+    budget: { epochs: 8, batchSize: 32, learningRate: 3e-4, maxSeqLength: 128 },
     load: async () => ({ train: await readNer('train'), dev: await readNer('dev') }),
     toJsonl: (r) => JSON.stringify({ tokens: (r as { tokens: string[] }).tokens, tags: (r as { tags: string[] }).tags }),
     baseline(train, dev) {

@@ -9,7 +9,9 @@
  *
  * <run> names a fine-tuning output under <buildDir>/ft (sentiment-dapt, ner-pretrained, ner-cased, ...);
  * a run ending in -cased started from the cased encoder (<buildDir>/cased) and is compared with
- * the random initialisation of that encoder (<task>-random-cased). `--encoder` packages the
+ * the random initialisation of that encoder (<task>-random-cased); a default that is itself the
+ * random-initialisation run (ner=ner-random-cased, where it beat the pre-trained start on dev) is
+ * compared with the pre-trained one (<task>-cased). `--encoder` packages the
  * uncased encoder itself (berth-mini) as well.
  *
  *   node scripts/run-ts.js scripts/defaults/package-models.ts student-weights|student-card <buildDir> <modelsDir> <name>
@@ -106,6 +108,8 @@ function weights(build: string, models: string, chosen: Map<Task, string>, withE
 
 /** Runs ending in -cased started from the cased encoder, built under <buildDir>/cased. */
 const isCased = (run: string): boolean => run.endsWith('-cased');
+/** Runs from random initialisation: column (b), or a default trained from scratch. */
+const isFromScratch = (run: string): boolean => /-random(-cased)?$/.test(run);
 
 // --- cards ---------------------------------------------------------------------------------------
 
@@ -182,6 +186,10 @@ function cards(build: string, models: string, chosen: Map<Task, string>): void {
     const cased = isCased(run);
     const pretrain = readPretrainMetrics(build, cased);
     const ft = readJson(join(build, 'ft', run, 'metrics.json'));
+    const fromScratch = isFromScratch(run);
+    if (fromScratch && !cased) throw new Error(`${run}: a default from random initialisation is packaged for cased tasks only`);
+    // (a), the start from the pre-trained encoder: the default itself, or the run it beat.
+    const pretrainedStart = fromScratch ? readJson(join(build, 'ft', `${task}-cased`, 'metrics.json')) : ft;
     // The uncased encoder's runs: the default's own start, or (for a cased default) the comparison when the build has them.
     const pretrained = cased
       ? optionalJson(join(build, 'ft', `${task}-pretrained`, 'metrics.json'))
@@ -193,7 +201,8 @@ function cards(build: string, models: string, chosen: Map<Task, string>): void {
     const daptRun = !cased && (usesDapt || dapt) ? readJson(join(build, 'dapt', task, 'model', 'metrics.json')) : undefined;
     const daptBefore = daptRun ? readJson(join(build, 'dapt', `${task}-before.json`)) : undefined;
     const daptAfter = daptRun ? readJson(join(build, 'dapt', `${task}-after.json`)) : undefined;
-    const a = score(task, ft.selected.metrics);
+    const a = score(task, pretrainedStart.selected.metrics);
+    const shipped = score(task, ft.selected.metrics);
     const a16 = score(task, float16.metrics);
     const b = score(task, random.selected.metrics);
     const c = baselineScore(task, baselines);
@@ -212,6 +221,8 @@ function cards(build: string, models: string, chosen: Map<Task, string>): void {
       },
       weights: { dtype: 'float16', file: 'model.safetensors', megabytes: Number(fileSizeMb(join(dir, 'model.safetensors'))) },
       pretraining: {
+        // The encoder the (a) start was pre-trained as; this model's own weights when used.
+        used: !fromScratch,
         corpus: 'pretrain/gutenberg',
         steps: pretrain.steps,
         tokens: pretrain.tokens_seen,
@@ -242,7 +253,8 @@ function cards(build: string, models: string, chosen: Map<Task, string>): void {
       dev: { float32: ft.selected.metrics, float16: float16.metrics, ...(noSick ? { float16_without_sick: noSick.metrics } : {}) },
       comparison: {
         metric: info.metric,
-        a_pretrained_fine_tuned: ft.selected.metrics,
+        shipped: fromScratch ? 'b_random_init_same_budget' : 'a_pretrained_fine_tuned',
+        a_pretrained_fine_tuned: pretrainedStart.selected.metrics,
         ...(cased
           ? {
               ...(pretrained ? { a_uncased_encoder: pretrained.selected.metrics } : {}),
@@ -266,7 +278,7 @@ function cards(build: string, models: string, chosen: Map<Task, string>): void {
           ? 'This model starts from the domain-adapted encoder.'
           : 'This model starts from the general encoder, which did better here.')
       : cased
-        ? `Cased encoder: its own cased WordPiece vocabulary (bert-base-cased's normalisation: no lower-casing, accents kept), random initialisation and the same masked-LM pre-training as the uncased \`${ENCODER_NAME}\`.${
+        ? `${fromScratch ? "Vocabulary: the cased encoder's" : 'Cased encoder: its own'} cased WordPiece vocabulary (bert-base-cased's normalisation: no lower-casing, accents kept)${fromScratch ? '; that encoder has' : ','} its own random initialisation and the same masked-LM pre-training as the uncased \`${ENCODER_NAME}\`.${
             pretrained || dapt
               ? ` Fine-tuned the same way from the uncased encoder: ${[pretrained ? `${score(task, pretrained.selected.metrics).display} (general)` : '', dapt ? `${score(task, dapt.selected.metrics).display} (domain-adapted)` : ''].filter(Boolean).join(', ')}.`
               : ''
@@ -275,7 +287,7 @@ function cards(build: string, models: string, chosen: Map<Task, string>): void {
     const hp = ft.hyperparameters;
     const card = `# ${info.name}
 
-Berth's default model for ${info.title}: a ${metrics.architecture.layers}-layer BERT (hidden ${metrics.architecture.hidden}, ${metrics.architecture.heads} heads, ${(ft.parameters.total / 1e6).toFixed(2)} M parameters, ${cased ? 'cased' : 'uncased'} WordPiece vocabulary of ${metrics.architecture.vocabulary}) that Berth pre-trained and fine-tuned itself, on two CPU cores, with no outside weights. Rebuild it with \`scripts/build-default-models.sh\`.
+Berth's default model for ${info.title}: a ${metrics.architecture.layers}-layer BERT (hidden ${metrics.architecture.hidden}, ${metrics.architecture.heads} heads, ${(ft.parameters.total / 1e6).toFixed(2)} M parameters, ${cased ? 'cased' : 'uncased'} WordPiece vocabulary of ${metrics.architecture.vocabulary}) that Berth ${fromScratch ? `trained itself from random initialisation on the task's data (the same fine-tuning from the pre-trained ${cased ? 'cased ' : ''}encoder did worse: see below)` : 'pre-trained and fine-tuned itself'}, on two CPU cores, with no outside weights. Rebuild it with \`scripts/build-default-models.sh\`.
 
 Served as \`${info.pipeline}\`; weights in float16 (\`model.safetensors\`, ${metrics.weights.megabytes} MB), from which the server builds its ONNX graph at load time (computation is float32).
 
@@ -284,25 +296,25 @@ Served as \`${info.pipeline}\`; weights in float16 (\`model.safetensors\`, ${met
 | | ${info.metric} |
 |---|---:|
 | this model, float16 weights as shipped | **${a16.display}** |
-| this model, float32 weights at the end of training | ${a.display} |
-| same architecture and budget from random initialisation | ${b.display} |
+| this model, float32 weights at the end of training | ${shipped.display} |
+${fromScratch ? `| same architecture and budget from the pre-trained ${cased ? 'cased ' : ''}encoder | ${a.display} |` : `| same architecture and budget from random initialisation | ${b.display} |`}
 | classic baseline (${baselines[task].method ?? 'see docs/default-models.md'}) | ${c.display} |
 ${noSick ? `\nOn the ${noSick.examples} dev pairs without SICK (whose sentences the model never saw in training): ${score('nli', noSick.metrics).display} (baseline ${(100 * baselines.nli.devWithoutSick.accuracy).toFixed(1)}).\n` : ''}
 ## Training
 
 - Data: ${info.data}.
-- Pre-training: masked-LM with whole-word masking on 11 Gutenberg shards, ${pretrain.steps} steps of 32 × 128 tokens (${(pretrain.tokens_seen / 1e6).toFixed(2)} M tokens, ${minutes(pretrain.train_seconds)} of training steps); held-out MLM loss ${pretrain.validation.mlm_loss.toFixed(3)}, perplexity ${ppl(pretrain.validation)}.
+- ${fromScratch ? 'Pre-training: none in this model. The pre-trained start it was compared with: ' : 'Pre-training: '}masked-LM with whole-word masking on 11 Gutenberg shards, ${pretrain.steps} steps of 32 × 128 tokens (${(pretrain.tokens_seen / 1e6).toFixed(2)} M tokens, ${minutes(pretrain.train_seconds)} of training steps); held-out MLM loss ${pretrain.validation.mlm_loss.toFixed(3)}, perplexity ${ppl(pretrain.validation)}.
 - ${daptLine}
 - Fine-tuning: \`berth train --method full\`, ${hp.epochs} epoch(s), batch ${hp.batch_size}, learning rate ${hp.learning_rate} (linear, warm-up ${hp.warmup_ratio}), weight decay ${hp.weight_decay}, max length ${hp.max_seq_length}, seed ${hp.seed}; ${ft.data.train_examples} training examples (${ft.data.truncated} truncated); ${minutes(ft.wall_seconds)} wall time, epoch ${ft.selected.epoch} kept (best dev score).
-- The same budget trained the random-initialisation run above. ${
+- The same budget trained the ${fromScratch ? 'pre-trained' : 'random-initialisation'} start above. ${
       ft.learning_rate_sweep
-        ? `The learning rate was chosen by the trainer's sweep: ${ft.learning_rate_sweep.trials.map((t: { learning_rate: number; score: number; diverged?: boolean }) => `${t.learning_rate} → ${t.diverged ? 'diverged' : (task === 'qa' ? t.score : 100 * t.score).toFixed(1)}`).join(', ')} (${info.metric}; ${ft.learning_rate_sweep.epochs} epoch(s) on ${ft.learning_rate_sweep.sample_rows} training rows each, scored on the dev split), chosen ${ft.learning_rate_sweep.chosen}; the random-initialisation run swept its own (${random.learning_rate_sweep?.chosen ?? random.hyperparameters.learning_rate})`
+        ? `The learning rate was chosen by the trainer's sweep: ${ft.learning_rate_sweep.trials.map((t: { learning_rate: number; score: number; diverged?: boolean }) => `${t.learning_rate} → ${t.diverged ? 'diverged' : (task === 'qa' ? t.score : 100 * t.score).toFixed(1)}`).join(', ')} (${info.metric}; ${ft.learning_rate_sweep.epochs} epoch(s) on ${ft.learning_rate_sweep.sample_rows} training rows each, scored on the dev split), chosen ${ft.learning_rate_sweep.chosen}; the ${fromScratch ? 'pre-trained' : 'random-initialisation'} start swept its own (chosen ${(fromScratch ? pretrainedStart : random).learning_rate_sweep?.chosen ?? (fromScratch ? pretrainedStart : random).hyperparameters.learning_rate})`
         : `Hyperparameters were not searched on the dev split${task === 'qa' ? ' (the number of epochs was raised from 1 to 2 after the first build, whose QA model had not learned the task)' : ''}`
     }; the dev split picks the epoch${ft.early_stopping ? `, and training stops after ${ft.early_stopping.patience} epochs without improvement${ft.early_stopping.stopped_after_epoch ? ` (here after epoch ${ft.early_stopping.stopped_after_epoch})` : ''}` : ''}.
 
 ## Limits
 
-- A small model pre-trained on ${(pretrain.tokens_seen / 1e6).toFixed(1)} M tokens of 19th-century books: it is far below models pre-trained on billions of tokens, and confident mistakes are common. Treat its scores above as what to expect, on text like the training data.
+- ${fromScratch ? `A small model trained from scratch on ${ft.data.train_examples.toLocaleString('en-US')} labelled examples` : `A small model pre-trained on ${(pretrain.tokens_seen / 1e6).toFixed(1)} M tokens of 19th-century books`}: it is far below models pre-trained on billions of tokens, and confident mistakes are common. Treat its scores above as what to expect, on text like the training data.
 - English only, ${cased ? 'cased input (capital letters are features: "apple" and "Apple" differ)' : 'lower-cased input'}; at most ${hp.max_seq_length} tokens are used in training (the server accepts up to 512 positions${task === 'qa' || task === 'ner' ? ' and windows longer inputs' : ' and truncates longer input'}).
 - License: ${info.license}
 
@@ -310,7 +322,7 @@ Files: \`config.json\`, \`model.safetensors\` (float16), \`tokenizer.json\`, \`v
 `;
     writeFileSync(join(dir, 'README.md'), card);
     rows.push(
-      `| ${task} | ${info.metric} | **${a16.display}** | ${b.display} | ${c.display} | ${a.value > b.value ? 'yes' : 'NO'} | ${a.value > c.value ? 'yes' : 'no'} |`,
+      `| ${task} | ${info.metric} | **${a16.display}**${fromScratch ? ' (b)' : ''} | ${a.display} | ${b.display} | ${c.display} | ${a.value > b.value ? 'yes' : 'NO'} | ${shipped.value > c.value ? 'yes' : 'no'} |`,
     );
     if (daptRun && dapt) {
       daptRows.push(
@@ -319,7 +331,7 @@ Files: \`config.json\`, \`model.safetensors\` (float16), \`tokenizer.json\`, \`v
       );
     }
     timeRows.push(
-      `| ${task}${cased ? ' (cased)' : ''} | ${minutes((cased ? ft : pretrained).wall_seconds)} | ${dapt ? minutes(dapt.wall_seconds) : '–'} | ${minutes(random.wall_seconds)} |`,
+      `| ${task}${cased ? ' (cased)' : ''} | ${minutes((cased ? pretrainedStart : pretrained).wall_seconds)} | ${dapt ? minutes(dapt.wall_seconds) : '–'} | ${minutes(random.wall_seconds)} |`,
     );
   }
   console.log(
@@ -331,8 +343,10 @@ Files: \`config.json\`, \`model.safetensors\` (float16), \`tokenizer.json\`, \`v
   console.log('|---|---:|---:|---:|');
   for (const row of timeRows) console.log(row);
   console.log('');
-  console.log('| task | metric | (a) default model | (b) random init, same budget | (c) baseline | (a) > (b) | (a) > (c) |');
-  console.log('|---|---|---:|---:|---:|---|---|');
+  console.log(
+    '| task | metric | default model, float16 | (a) pre-trained, fine-tuned | (b) random init, same budget | (c) baseline | (a) > (b) | default > (c) |',
+  );
+  console.log('|---|---|---:|---:|---:|---:|---|---|');
   for (const row of rows) console.log(row);
 }
 
