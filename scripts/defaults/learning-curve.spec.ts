@@ -1,4 +1,7 @@
-import { CASED_TASKS, Cell, MAX_EPOCHS, MIN_STEPS, epochsFor, render, subset } from './learning-curve';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRows, CASED_TASKS, Cell, MAX_EPOCHS, MIN_STEPS, epochsFor, render, subset } from './learning-curve';
 
 describe('learning-curve helpers', () => {
   const rows = Array.from({ length: 1000 }, (_, i) => i);
@@ -47,5 +50,32 @@ describe('learning-curve helpers', () => {
       cell('baseline', 1, 0.3),
     ]);
     expect(table).toContain('| NER (CoNLL-2003), entity F1 | 10 % (1404) | 2 | 55.0 ± 7.1 | 40.0 ± 0.0 | 30.0 ± 0.0 | 15.0 |');
+  });
+
+  it("adds the build's whole-training-set row from a shipped model's metrics.json, QA's points read as 0–1", () => {
+    const models = mkdtempSync(join(tmpdir(), 'berth-curve-models-'));
+    try {
+      mkdirSync(join(models, 'berth-mini-qa'));
+      writeFileSync(
+        join(models, 'berth-mini-qa', 'metrics.json'),
+        JSON.stringify({
+          fine_tuning: { data: { train_examples: 7732 } },
+          comparison: {
+            a_pretrained_fine_tuned: { exact_match: 3.5, f1: 11.5 },
+            b_random_init_same_budget: { exact_match: 2.4, f1: 7.5 },
+            c_baseline: { exactMatch: 11.5, f1: 24.1 },
+          },
+        }),
+      );
+      const full = buildRows(models);
+      expect(Object.keys(full)).toEqual(['qa']);
+      expect(full.qa?.rows).toBe(7732);
+      expect(full.qa?.pretrained).toBeCloseTo(0.115, 12);
+      expect(full.qa?.random).toBeCloseTo(0.075, 12);
+      expect(full.qa?.baseline).toBeCloseTo(0.241, 12);
+      expect(render([], full)).toContain('| QA (SQuAD 1.1), F1 | 100 % (7732) | 1, *build* | 11.5 | 7.5 | 24.1 | 4.0 |');
+    } finally {
+      rmSync(models, { recursive: true, force: true });
+    }
   });
 });

@@ -327,7 +327,40 @@ function summary(scores: readonly number[]): string {
   return `${m} ± ${(100 * sd).toFixed(1)}`;
 }
 
-export function render(allCells: readonly Cell[]): string {
+/** A whole-training-set row from the default-model build: scores 0–1 on the whole dev split, one seed. */
+export interface BuildRow {
+  rows: number;
+  pretrained: number;
+  random: number;
+  baseline: number;
+}
+
+/**
+ * The 100 % row of each task from its shipped model's metrics.json (the build's comparison runs),
+ * where the results have no 100 % cells: the build already trained both starts on every row.
+ */
+export function buildRows(modelsDir: string): Partial<Record<TaskName, BuildRow>> {
+  const out: Partial<Record<TaskName, BuildRow>> = {};
+  for (const task of Object.keys(TASKS) as TaskName[]) {
+    const file = join(modelsDir, `berth-mini-${task}`, 'metrics.json');
+    if (!existsSync(file)) continue;
+    const m = JSON.parse(readFileSync(file, 'utf8')) as {
+      fine_tuning: { data: { train_examples: number } };
+      comparison: Record<'a_pretrained_fine_tuned' | 'b_random_init_same_budget' | 'c_baseline', Record<string, number>>;
+    };
+    // QA's scores are in points (the official script's), the baseline's F1 too; the others 0–1.
+    const value = (x: Record<string, number>): number => (task === 'qa' ? x.f1 / 100 : task === 'ner' ? x.f1 : x.accuracy);
+    out[task] = {
+      rows: m.fine_tuning.data.train_examples,
+      pretrained: value(m.comparison.a_pretrained_fine_tuned),
+      random: value(m.comparison.b_random_init_same_budget),
+      baseline: value(m.comparison.c_baseline),
+    };
+  }
+  return out;
+}
+
+export function render(allCells: readonly Cell[], full: Partial<Record<TaskName, BuildRow>> = {}): string {
   // Each task's trained starts on the encoder its default model ships with.
   const cells = allCells.filter((c) => c.start === 'baseline' || cellVocabulary(c) === vocabularyOf(c.task));
   const trained = cells.filter((c) => c.start !== 'baseline');
@@ -339,6 +372,13 @@ export function render(allCells: readonly Cell[]): string {
   const lines = [
     START,
     `Dev scores in % (mean ± standard deviation over seeds; one figure where one seed ran). (a) the \`berth-mini\` encoder pre-trained (its cased twin for ${[...CASED_TASKS].join(', ')}, as the default models), then fine-tuned; (b) the same architecture from its random initialisation, same head seed, same budget; (c) the classic baseline trained on the same rows. Each seed draws its own training subset; at most ${DEV_ROWS} dev rows, the same for every cell. Budget per task as the default models' build (epochs, batch, length), with at least ${MIN_STEPS} steps (up to ${MAX_EPOCHS} epochs) on small subsets and early stopping after ${PATIENCE} epochs without improvement; ${sweep}. Rebuilt by \`scripts/defaults/learning-curve.ts\`.`,
+    '',
+    ...(Object.keys(full).length > 0
+      ? [
+          '',
+          "100 % rows marked *build*: the default-model build's own runs on the whole training set, scored on the whole dev split, one seed, with the build's budget (read from each shipped model's `metrics.json`).",
+        ]
+      : []),
     '',
     '| task | labelled rows | seeds | (a) pre-trained | (b) random init | (c) baseline | (a) − (b) |',
     '| --- | --- | --- | --: | --: | --: | --: |',
@@ -356,6 +396,13 @@ export function render(allCells: readonly Cell[]): string {
       const gap = a.length && b.length ? `${(100 * (mean(a.map((x) => x.score)) - mean(b.map((x) => x.score)))).toFixed(1)}` : '—';
       lines.push(
         `| ${TASKS[task].title}, ${TASKS[task].metric} | ${fraction * 100} % (${rows}) | ${seeds} | ${summary(a.map((x) => x.score))} | ${summary(b.map((x) => x.score))} | ${summary(c.map((x) => x.score))} | ${gap} |`,
+      );
+    }
+    const whole = full[task];
+    if (whole && !fractions.includes(1)) {
+      const pct = (x: number): string => (100 * x).toFixed(1);
+      lines.push(
+        `| ${TASKS[task].title}, ${TASKS[task].metric} | 100 % (${whole.rows}) | 1, *build* | ${pct(whole.pretrained)} | ${pct(whole.random)} | ${pct(whole.baseline)} | ${(100 * (whole.pretrained - whole.random)).toFixed(1)} |`,
       );
     }
   }
@@ -409,7 +456,7 @@ async function main(): Promise<void> {
             : numbers(values['learning-rate']),
     });
   }
-  const table = render(readResults(values.results));
+  const table = render(readResults(values.results), buildRows(join(REPO, 'models')));
   process.stdout.write(`${table}\n`);
   if (values.write) {
     const readme = readFileSync(README, 'utf8');
