@@ -34,6 +34,7 @@ import { AUTO_LEARNING_RATES } from '../../src/trainer/sweep';
 import { train } from '../../src/trainer/train';
 import { answerBySlidingWindow, MostFrequentTagTagger, pairTerms, textTerms, TfidfLogisticClassifier } from '../baselines';
 import { readNer, readNli, readQa, readSentiment } from './datasets';
+import { DEFAULT_MODEL_NAMES } from './model-names';
 
 const REPO = resolve(__dirname, '..', '..');
 const README = join(REPO, 'README.md');
@@ -342,7 +343,7 @@ export interface BuildRow {
 export function buildRows(modelsDir: string): Partial<Record<TaskName, BuildRow>> {
   const out: Partial<Record<TaskName, BuildRow>> = {};
   for (const task of Object.keys(TASKS) as TaskName[]) {
-    const file = join(modelsDir, `berth-mini-${task}`, 'metrics.json');
+    const file = join(modelsDir, DEFAULT_MODEL_NAMES[task], 'metrics.json');
     if (!existsSync(file)) continue;
     const m = JSON.parse(readFileSync(file, 'utf8')) as {
       fine_tuning: { data: { train_examples: number } };
@@ -375,11 +376,10 @@ export function render(allCells: readonly Cell[], full: Partial<Record<TaskName,
     '',
     ...(Object.keys(full).length > 0
       ? [
-          '',
           "100 % rows marked *build*: the default-model build's own runs on the whole training set, scored on the whole dev split, one seed, with the build's budget (read from each shipped model's `metrics.json`).",
+          '',
         ]
       : []),
-    '',
     '| task | labelled rows | seeds | (a) pre-trained | (b) random init | (c) baseline | (a) − (b) |',
     '| --- | --- | --- | --: | --: | --: | --: |',
   ];

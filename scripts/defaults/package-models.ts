@@ -26,6 +26,7 @@ import { readConfig, writeConfig } from '../../src/engine/formats/config';
 import { readSafetensors, writeSafetensors } from '../../src/engine/formats/safetensors';
 import { TOKENIZER_FILES } from '../../src/engine/nn/tiny';
 import { studentLayerIndices } from '../../src/trainer/distill';
+import { DEFAULT_MODEL_NAMES } from './model-names';
 import { modelSize, SPEED_BATCH, SPEED_TOKENS, throughput } from './model-speed';
 
 type Task = 'sentiment' | 'nli' | 'ner' | 'qa';
@@ -36,7 +37,7 @@ const ENCODER_NAME = 'berth-mini';
 
 const INFO: Readonly<Record<Task, { name: string; title: string; pipeline: string; metric: string; data: string; license: string }>> = {
   sentiment: {
-    name: 'berth-mini-sentiment',
+    name: DEFAULT_MODEL_NAMES.sentiment,
     title: 'sentiment classification (negative / positive)',
     pipeline: 'text-classification',
     metric: 'accuracy',
@@ -44,7 +45,7 @@ const INFO: Readonly<Record<Task, { name: string; title: string; pipeline: strin
     license: 'SST-2 states no license; it is commonly used for research.',
   },
   nli: {
-    name: 'berth-mini-nli',
+    name: DEFAULT_MODEL_NAMES.nli,
     title: 'natural language inference (entailment / neutral / contradiction), also zero-shot classification',
     pipeline: 'text-classification (NLI pairs) and zero-shot-classification',
     metric: 'accuracy',
@@ -53,7 +54,7 @@ const INFO: Readonly<Record<Task, { name: string; title: string; pipeline: strin
       'SNLI (e-SNLI copy) CC BY-SA 4.0; MultiNLI subset under the Microsoft Computational Use of Data Agreement. No SICK data was used for training.',
   },
   ner: {
-    name: 'berth-mini-ner',
+    name: DEFAULT_MODEL_NAMES.ner,
     title: 'named entities (PER, ORG, LOC, MISC)',
     pipeline: 'token-classification',
     metric: 'entity F1 (conlleval)',
@@ -62,7 +63,7 @@ const INFO: Readonly<Record<Task, { name: string; title: string; pipeline: strin
       'CoNLL-2003 is Reuters RCV1 text for research use only. The data is not in this repository; these weights were trained on it, so check that the terms fit your use before relying on this model commercially.',
   },
   qa: {
-    name: 'berth-mini-qa',
+    name: DEFAULT_MODEL_NAMES.qa,
     title: 'extractive question answering (SQuAD v1.1 style)',
     pipeline: 'question-answering',
     metric: 'exact match / F1 (official SQuAD v1.1 script)',
