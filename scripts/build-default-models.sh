@@ -25,6 +25,8 @@
 #   BERTH_THREADS     ONNX Runtime threads per training process (default 2, or 1 with BERTH_JOBS=2)
 #   BERTH_DRY_RUN     1: print each step's command instead of running it
 #   `student` distils the shipped sentiment model into a 2-layer student (after `package`).
+#   `curve` measures the README's learning-curve table (1 % and 10 % of each task's training set,
+#   three seeds; the 100 % row from the packaged models) and writes it into README.md.
 #   BERTH_CASED_TASKS tasks whose default model starts from the cased encoder (default: ner)
 #   BERTH_SCRATCH_TASKS cased tasks that ship their random-initialisation run instead (default: ner)
 #   BERTH_PRETRAIN_STEPS  pre-training steps of 32 × 128 tokens (default 5000, the shipped build;
@@ -39,7 +41,8 @@
 # pre-training has a core to itself and the random runs wait for it: about 3.5 h (estimated from
 # the step times, as the lanes pair them). The cased stages, NER's swept recipe and the student
 # add about 3.5 h of process time: a whole rebuild is about 8 h of process time, 4.5 h of wall
-# time as two shells (docs/default-models.md, "Rebuilding").
+# time as two shells (docs/default-models.md, "Rebuilding"). The `curve` stage adds about 10 to
+# 12 h of process time (its measured cells took 4.1 h; QA's are estimated).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -282,6 +285,26 @@ stage_student() {
   node scripts/run-ts.js scripts/defaults/package-models.ts student-card "$BUILD" "$MODELS" "$STUDENT_NAME"
 }
 
+# The README's learning-curve table: (a) the build's encoders, (b) their random initialisations,
+# (c) the classic baselines, at 1 % and 10 % of each task's training set over seeds 42, 1 and 2
+# (scripts/defaults/learning-curve.ts; its results file keeps every finished cell, so a stopped
+# run continues). The 100 % row is read from the packaged models' metrics.json (`package` first).
+stage_curve() {
+  local args=(--pretrained "$BUILD/pretrain/model" --random "$BUILD/init"
+    --pretrained-cased "$BUILD/cased/pretrain/model" --random-cased "$BUILD/cased/init"
+    --fractions 0.01,0.1 --seeds 42,1,2 --threads "$THREADS" --results "$BUILD/curve/results.json")
+  if [ "$DRY_RUN" = 1 ]; then
+    log "would run the learning curve: ${args[*]} --write"
+    return
+  fi
+  log "start curve (cells already in $BUILD/curve/results.json are skipped)"
+  node scripts/run-ts.js scripts/defaults/learning-curve.ts "${args[@]}" --write >"$BUILD/logs/curve.log" 2>&1 || {
+    log "FAILED curve: see $BUILD/logs/curve.log"
+    exit 1
+  }
+  log "done curve: README.md's learning-curve table rewritten"
+}
+
 # Runs a per-task stage with its tasks split round-robin over $JOBS lanes; fails if any lane fails.
 in_lanes() {
   local stage="$1"
@@ -302,7 +325,7 @@ in_lanes() {
 
 STAGES=("$@")
 [ ${#STAGES[@]} -eq 0 ] &&
-  STAGES=(vocab init pretrain vocab-cased init-cased pretrain-cased data dapt pretrained adapted cased random random-cased baselines package student)
+  STAGES=(vocab init pretrain vocab-cased init-cased pretrain-cased data dapt pretrained adapted cased random random-cased baselines package student curve)
 for s in "${STAGES[@]}"; do
   name="${s%%=*}"
   tasks=("${TASKS[@]}")
@@ -310,7 +333,7 @@ for s in "${STAGES[@]}"; do
   [[ "$name" == cased || "$name" == random-cased ]] && tasks=($CASED_TASKS)
   [[ "$s" == *=* ]] && IFS=, read -r -a tasks <<<"${s#*=}"
   case "$name" in
-    vocab | init | pretrain | data | baselines | student) "stage_$name" ;;
+    vocab | init | pretrain | data | baselines | student | curve) "stage_$name" ;;
     package) stage_package "${tasks[@]}" ;;
     vocab-cased | init-cased | pretrain-cased) "stage_${name//-/_}" ;;
     dapt | pretrained | adapted | random | cased | random-cased) in_lanes "stage_${name//-/_}" "${tasks[@]}" ;;
