@@ -42,7 +42,7 @@
 # the step times, as the lanes pair them). The cased stages, NER's swept recipe and the student
 # add about 3.5 h of process time: a whole rebuild is about 8 h of process time, 4.5 h of wall
 # time as two shells (docs/default-models.md, "Rebuilding"). The `curve` stage adds about 10 to
-# 12 h of process time (its measured cells took 4.1 h; QA's are estimated).
+# 12 h of process time (its measured cells took 5.3 h; QA's are estimated).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
