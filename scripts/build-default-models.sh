@@ -71,11 +71,11 @@ SCRATCH_TASKS="${BERTH_SCRATCH_TASKS:-ner}"
 
 mkdir -p "$BUILD/logs"
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-# Runs a step unless its marker file exists; times it into $BUILD/times.tsv.
+# Runs a step unless its marker file exists (an empty marker: always); times it into $BUILD/times.tsv.
 step() {
   local name="$1" marker="$2"
   shift 2
-  if [ -e "$marker" ]; then
+  if [ -n "$marker" ] && [ -e "$marker" ]; then
     log "skip $name ($marker exists)"
     return
   fi
@@ -290,19 +290,12 @@ stage_student() {
 # (scripts/defaults/learning-curve.ts; its results file keeps every finished cell, so a stopped
 # run continues). The 100 % row is read from the packaged models' metrics.json (`package` first).
 stage_curve() {
-  local args=(--pretrained "$BUILD/pretrain/model" --random "$BUILD/init"
-    --pretrained-cased "$BUILD/cased/pretrain/model" --random-cased "$BUILD/cased/init"
-    --fractions 0.01,0.1 --seeds 42,1,2 --threads "$THREADS" --results "$BUILD/curve/results.json")
-  if [ "$DRY_RUN" = 1 ]; then
-    log "would run the learning curve: ${args[*]} --write"
-    return
-  fi
-  log "start curve (cells already in $BUILD/curve/results.json are skipped)"
-  node scripts/run-ts.js scripts/defaults/learning-curve.ts "${args[@]}" --write >"$BUILD/logs/curve.log" 2>&1 || {
-    log "FAILED curve: see $BUILD/logs/curve.log"
-    exit 1
-  }
-  log "done curve: README.md's learning-curve table rewritten"
+  # No marker: the script itself skips the cells already in its results file.
+  step curve "" node scripts/run-ts.js scripts/defaults/learning-curve.ts \
+    --pretrained "$BUILD/pretrain/model" --random "$BUILD/init" \
+    --pretrained-cased "$BUILD/cased/pretrain/model" --random-cased "$BUILD/cased/init" \
+    --fractions 0.01,0.1 --seeds 42,1,2 --threads "$THREADS" --results "$BUILD/curve/results.json" \
+    --models "$MODELS" --write
 }
 
 # Runs a per-task stage with its tasks split round-robin over $JOBS lanes; fails if any lane fails.

@@ -45,7 +45,7 @@ describe('build-default-models.sh (dry run)', () => {
   const command = (step: string): string => lines[index(`${step}: `)].slice(step.length + 2);
 
   it('a whole build ends by measuring the learning-curve table, after the models and the student are packaged', () => {
-    const curve = index('the learning curve');
+    const curve = index('curve: ');
     expect(index('package sentiment nli ner qa')).toBeLessThan(curve);
     expect(index('package berth-mini-sentiment-distilled')).toBeLessThan(curve);
     expect(curve).toBe(lines.length - 1);
@@ -53,11 +53,13 @@ describe('build-default-models.sh (dry run)', () => {
 
   it("the table is measured on the build's own encoders and their random initialisations, and written into the README", () => {
     const build = join(dir, 'build');
-    const args = lines[index('the learning curve')];
+    const args = command('curve');
+    expect(args).toContain('scripts/defaults/learning-curve.ts ');
     expect(args).toContain(`--pretrained ${build}/pretrain/model --random ${build}/init`);
     expect(args).toContain(`--pretrained-cased ${build}/cased/pretrain/model --random-cased ${build}/cased/init`);
     expect(args).toContain('--fractions 0.01,0.1 --seeds 42,1,2');
     expect(args).toContain(`--results ${build}/curve/results.json`);
+    expect(args).toContain(`--models ${dir}/models`);
     expect(args).toMatch(/--write$/);
   });
 
